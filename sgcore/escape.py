@@ -1,0 +1,409 @@
+"""Escape noise and the single stochastic / deterministic Perceptron (Gygax & Zenke Sec. 3.1).
+
+An escape-noise function is the CDF of a registered shape in density scaling, so the
+matching principle (Eq. 6 vs Eq. 8) holds by construction: the derivative of the expected
+output of a stochastic Perceptron with escape noise ``F(s (u - theta))`` is the SD of the same
+shape and steepness in ``density`` scaling.
+
+Families (one definition each, used everywhere):
+
+* ``sigmoid``: p = sigma(beta_N (u - theta))   (Eq. 7, 23; logistic threshold noise);
+* ``erf``: p = Phi(beta_N (u - theta))          (Gaussian threshold noise, s.d. 1/beta_N);
+* ``exponential``: p = 1 - exp(-dt rho0 exp(beta_N (u - theta)))  (Gerstner's exponential
+  escape rate over one step dt; a Gumbel-min threshold noise).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Mapping
+
+import numpy as np
+
+from .params import ParamSpec
+from .shapes import SHAPES, Q_SPEC, SCALINGS, dampening, get_shape, heaviside, surrogate_derivative
+
+__all__ = [
+    "EscapeFamily",
+    "ESCAPE_FAMILIES",
+    "EscapeNoise",
+    "EscapeConfig",
+    "EscapeView",
+    "ESCAPE_PARAMS",
+    "escape_view",
+    "escape_at",
+    "resolve_scale",
+]
+
+
+@dataclass(frozen=True)
+class EscapeFamily:
+    """A named escape-noise family: a registered shape's CDF used as firing probability."""
+
+    name: str
+    label: str
+    shape: str
+    noise: str
+    p_latex: str
+    uses_rate: bool = False
+
+
+ESCAPE_FAMILIES: Mapping[str, EscapeFamily] = MappingProxyType(
+    {
+        "sigmoid": EscapeFamily(
+            "sigmoid",
+            "Sigmoid",
+            "sigmoid",
+            "logistic, scale 1/beta_N",
+            r"p = \sigma\!\left(\beta_N (u-\theta)\right) = \frac{1}{1+e^{-\beta_N (u-\theta)}}",
+        ),
+        "erf": EscapeFamily(
+            "erf",
+            "Error function (Gaussian threshold noise)",
+            "gaussian",
+            "normal, s.d. 1/beta_N",
+            r"p = \Phi\!\left(\beta_N (u-\theta)\right)"
+            r" = \tfrac12\left[1+\operatorname{erf}\!\left(\tfrac{\beta_N (u-\theta)}{\sqrt2}\right)\right]",
+        ),
+        "exponential": EscapeFamily(
+            "exponential",
+            "Exponential escape rate",
+            "escape_exp",
+            "Gumbel-min, scale 1/beta_N",
+            r"p = 1 - \exp\!\left(-\Delta t\,\rho_0\, e^{\beta_N (u-\theta)}\right)",
+            uses_rate=True,
+        ),
+    }
+)
+
+
+def get_family(name: str) -> EscapeFamily:
+    """Look up an escape family; unknown names raise ``ValueError`` listing valid ones."""
+    try:
+        return ESCAPE_FAMILIES[name]
+    except (KeyError, TypeError):
+        raise ValueError(
+            f"escape must be one of {', '.join(ESCAPE_FAMILIES)}; got {name!r}"
+        ) from None
+
+
+# --- declared parameters of the escape-noise page -------------------------------------------
+_SHAPE_NAMES = tuple(SHAPES)
+
+ESCAPE_PARAMS: tuple[ParamSpec, ...] = (
+    ParamSpec("escape", "Escape-noise family", "sigmoid", kind="choice",
+              choices=tuple(ESCAPE_FAMILIES), help="Firing probability p(u) of the stochastic Perceptron."),
+    ParamSpec("beta_n", "Escape-noise steepness", 5.0, symbol=r"\beta_N", domain=(0.0, 1e4),
+              open_low=True, slider=(0.5, 50.0), step=0.5,
+              help="Steepness of the escape-noise function; beta_N -> inf is deterministic."),
+    ParamSpec("theta", "Threshold", 0.0, symbol=r"\theta", domain=(-1e3, 1e3),
+              slider=(-2.0, 2.0), step=0.05, help="Firing threshold (mean threshold)."),
+    ParamSpec("rho0_dt", "Rate x time step", 1.0, symbol=r"\rho_0\,\Delta t", domain=(0.0, 1e6),
+              open_low=True, slider=(0.05, 10.0), step=0.05,
+              help="Exponential escape only: dt * rho0; the escape derivative peaks at "
+                   "theta - ln(rho0 dt)/beta_N."),
+    ParamSpec("shape", "SD shape", "sigmoid", kind="choice", choices=_SHAPE_NAMES,
+              help="Surrogate-derivative shape from the registry."),
+    ParamSpec("beta_sg", "SD steepness", 5.0, symbol=r"\beta_{SG}", domain=(0.0, 1e4),
+              open_low=True, slider=(0.5, 50.0), step=0.5, help="Steepness of the surrogate derivative."),
+    ParamSpec("scale", "SD scaling", "auto", kind="choice", choices=("auto", *SCALINGS),
+              help="auto = the shape's paper convention; density = unit area; peak = SD(0) = 1; "
+                   "gamma = your dampening."),
+    ParamSpec("gamma", "Dampening", 1.0, symbol=r"\gamma", domain=(0.0, 1e4), open_low=True,
+              slider=(0.05, 10.0), step=0.05, help="Used when scaling = gamma."),
+    Q_SPEC,
+    ParamSpec("u_span", "Plotted range of u - theta", 2.0, symbol=r"\Delta u", domain=(0.0, 1e3),
+              open_low=True, slider=(0.25, 10.0), step=0.25, help="Curves cover theta +/- this."),
+    ParamSpec("n_points", "Curve resolution", 401, kind="int", domain=(11, 20001),
+              slider=(51, 2001), step=50, help="Points per curve."),
+    ParamSpec("n_inputs", "Inputs in the sweep", 40, kind="int", domain=(2, 400),
+              slider=(4, 200), step=1, help="Columns of the trial rasters."),
+    ParamSpec("n_trials", "Trials", 25, kind="int", domain=(1, 2000), slider=(1, 200), step=1,
+              help="Rows of the trial rasters."),
+    ParamSpec("n_samples", "Threshold samples", 5000, kind="int", domain=(10, 2_000_000),
+              slider=(100, 200_000), step=100, help="Samples of the noisy threshold."),
+    ParamSpec("seed", "Seed", 0, kind="int", domain=(0, 2**32 - 1), slider=(0, 9999), step=1,
+              help="Seed of all random draws on this page."),
+)
+_SPEC = {p.name: p for p in ESCAPE_PARAMS}
+
+
+def resolve_scale(shape: str, scale: str) -> str:
+    """``auto`` -> the shape's paper convention; otherwise the scaling itself."""
+    return get_shape(shape).default_scale if scale == "auto" else scale
+
+
+# --- the escape noise itself ----------------------------------------------------------------
+@dataclass(frozen=True)
+class EscapeNoise:
+    """Escape noise of a stochastic Perceptron: p(u) = F(s (u - c)).
+
+    ``c`` is theta, or theta - ln(rho0 dt)/beta_N for the exponential family (where it is the
+    mode of the escape derivative). Validated on construction.
+    """
+
+    family: str = "sigmoid"
+    beta_n: float = 5.0
+    theta: float = 0.0
+    rho0_dt: float = 1.0
+
+    def __post_init__(self) -> None:
+        get_family(self.family)
+        for name in ("beta_n", "theta", "rho0_dt"):
+            object.__setattr__(self, name, _SPEC[name].validate(getattr(self, name)))
+
+    @property
+    def shape(self):
+        return get_shape(ESCAPE_FAMILIES[self.family].shape)
+
+    @property
+    def s(self) -> float:
+        return self.shape.sharpness(self.beta_n)
+
+    @property
+    def center(self) -> float:
+        if ESCAPE_FAMILIES[self.family].uses_rate:
+            return self.theta - math.log(self.rho0_dt) / self.beta_n
+        return self.theta
+
+    def _v(self, u: Any) -> np.ndarray:
+        return self.s * (np.asarray(u, dtype=np.float64) - self.center)
+
+    def firing_probability(self, u: Any) -> np.ndarray:
+        """p(u) = E[y] (Eq. 7, 23)."""
+        return self.shape.cdf(self._v(u))
+
+    def no_spike_probability(self, u: Any) -> np.ndarray:
+        """1 - p(u), computed without cancellation."""
+        return self.shape.sf(self._v(u))
+
+    def d_expected_output(self, u: Any) -> np.ndarray:
+        """d/du E[y] = s f(s (u - c)) (Eq. 8)."""
+        return self.s * self.shape.f(self._v(u))
+
+    def stochad_right(self, u: Any) -> np.ndarray:
+        """Smoothed right stochastic derivative given y = 0 (App. B): dp/du / (1 - p).
+
+        NaN where p = 1 (y = 0 cannot occur)."""
+        return self.s * self.shape.hazard(self._v(u))
+
+    def stochad_left(self, u: Any) -> np.ndarray:
+        """Smoothed left stochastic derivative given y = 1 (App. B): dp/du / p.
+
+        NaN where p = 0 (y = 1 cannot occur)."""
+        return self.s * self.shape.reverse_hazard(self._v(u))
+
+    def stochad_affine(self, u: Any, y: Any) -> np.ndarray:
+        """(1 - p) d_R 1[y=0] + p d_L 1[y=1] for realisations ``y`` (App. B, Fig. S3)."""
+        u = np.asarray(u, dtype=np.float64)
+        y = np.broadcast_to(np.asarray(y), u.shape)
+        p, q = self.firing_probability(u), self.no_spike_probability(u)
+        right = np.where(y == 0, q * np.nan_to_num(self.stochad_right(u)), 0.0)
+        left = np.where(y == 1, p * np.nan_to_num(self.stochad_left(u)), 0.0)
+        return right + left
+
+    def sample_thresholds(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """Noisy thresholds Theta = c + xi, xi = F^{-1}(U)/s: H(u - Theta) ~ Ber(p(u)).
+
+        For the sigmoid family xi = (1/beta_N) log(x / (1 - x)), x ~ U(0, 1) (logistic). The
+        paper's Eq. 25 prints log(1 / (1 - x)), which is Exp(1) noise: not zero-mean and not
+        the sigmoid's (see tests)."""
+        return self.center + self.shape.sample(n, rng) / self.s
+
+    def threshold_density(self, x: Any) -> np.ndarray:
+        """Density of the noisy threshold Theta at ``x``."""
+        return self.s * self.shape.f(self.s * (np.asarray(x, dtype=np.float64) - self.center))
+
+
+# --- the page computation -------------------------------------------------------------------
+@dataclass(frozen=True)
+class EscapeConfig:
+    """Everything the escape-noise page (and ``python -m sgcore escape``) computes from."""
+
+    escape: str = "sigmoid"
+    beta_n: float = 5.0
+    theta: float = 0.0
+    rho0_dt: float = 1.0
+    shape: str = "sigmoid"
+    beta_sg: float = 5.0
+    scale: str = "auto"
+    gamma: float = 1.0
+    q: float = 1.5
+    u_span: float = 2.0
+    n_points: int = 401
+    n_inputs: int = 40
+    n_trials: int = 25
+    n_samples: int = 5000
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        for spec in ESCAPE_PARAMS:
+            object.__setattr__(self, spec.name, spec.validate(getattr(self, spec.name)))
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> "EscapeConfig":
+        return cls(**{k: v for k, v in values.items() if k in _SPEC})
+
+    @property
+    def noise(self) -> EscapeNoise:
+        return EscapeNoise(self.escape, self.beta_n, self.theta, self.rho0_dt)
+
+    @property
+    def resolved_scale(self) -> str:
+        return resolve_scale(self.shape, self.scale)
+
+    @property
+    def shape_params(self) -> dict[str, Any]:
+        return {"q": self.q} if self.shape == "q_pseudospike" else {}
+
+    def sd(self, u: Any) -> np.ndarray:
+        """The chosen surrogate derivative at u (centred on theta)."""
+        return surrogate_derivative(
+            np.asarray(u, dtype=np.float64) - self.theta,
+            self.shape,
+            self.beta_sg,
+            scale=self.resolved_scale,
+            gamma=self.gamma,
+            **self.shape_params,
+        )
+
+    def sd_gamma_s(self) -> tuple[float, float]:
+        s = get_shape(self.shape).sharpness(self.beta_sg)
+        return dampening(self.shape, self.beta_sg, self.resolved_scale, self.gamma), s
+
+
+@dataclass(frozen=True)
+class EscapeView:
+    """Named arrays behind the escape-noise page."""
+
+    config: EscapeConfig
+    u: np.ndarray
+    firing_probability: np.ndarray
+    step: np.ndarray
+    d_expected_output: np.ndarray
+    surrogate_derivative: np.ndarray
+    max_abs_diff: float
+    rel_l2_diff: float
+    matched: bool
+    mismatch: tuple[str, ...]
+    sd_gamma: float
+    sd_s: float
+    u_inputs: np.ndarray
+    raster_det: np.ndarray
+    raster_stoch: np.ndarray
+    p_inputs: np.ndarray
+    stochad_right: np.ndarray
+    stochad_left: np.ndarray
+    realisation: np.ndarray
+    stochad_affine: np.ndarray
+    thresholds: np.ndarray
+    hist_edges: np.ndarray
+    hist_density: np.ndarray
+    threshold_grid: np.ndarray
+    threshold_pdf: np.ndarray
+    threshold_mc_p: np.ndarray
+    threshold_mean: float
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+#: Relative L2 distance below which the SD and d/du E[y] count as matched.
+MATCH_TOL = 1e-9
+
+
+def escape_view(cfg: EscapeConfig) -> EscapeView:
+    """Compute everything the escape-noise page shows (Gygax & Zenke Sec. 3.1, App. B)."""
+    noise = cfg.noise
+    u = np.linspace(cfg.theta - cfg.u_span, cfg.theta + cfg.u_span, cfg.n_points)
+    p = noise.firing_probability(u)
+    dp = noise.d_expected_output(u)
+    sd = cfg.sd(u)
+    diff = dp - sd
+    max_abs = float(np.max(np.abs(diff)))
+    rel = float(np.linalg.norm(diff) / max(np.linalg.norm(dp), 1e-300))
+
+    mismatch = []
+    fam_shape = ESCAPE_FAMILIES[cfg.escape].shape
+    if cfg.shape != fam_shape:
+        mismatch.append(f"shape: the {cfg.escape} escape noise matches '{fam_shape}', not '{cfg.shape}'")
+    if cfg.beta_sg != cfg.beta_n:
+        mismatch.append(f"steepness: beta_SG = {cfg.beta_sg:g} but beta_N = {cfg.beta_n:g}")
+    gamma, s = cfg.sd_gamma_s()
+    if not math.isclose(gamma, s, rel_tol=1e-12):
+        mismatch.append(f"scaling: gamma = {gamma:.4g} but the density needs gamma = s = {s:.4g}")
+    if ESCAPE_FAMILIES[cfg.escape].uses_rate and cfg.rho0_dt != 1.0:
+        mismatch.append("offset: rho0 dt != 1 moves the escape derivative to "
+                        f"u = {noise.center:.4g}; the SD is centred on theta")
+
+    rng = np.random.default_rng(cfg.seed)
+    width = 2.0 * cfg.u_span / cfg.n_inputs
+    u_in = cfg.theta - cfg.u_span + width * (np.arange(cfg.n_inputs) + 0.5)
+    p_in = noise.firing_probability(u_in)
+    det_row = heaviside(u_in - cfg.theta)
+    raster_det = np.broadcast_to(det_row, (cfg.n_trials, cfg.n_inputs)).astype(np.float32)
+    raster_stoch = (rng.random((cfg.n_trials, cfg.n_inputs)) < p_in).astype(np.int8)
+    realisation = raster_stoch[0]
+
+    thresholds = noise.sample_thresholds(cfg.n_samples, rng)
+    lo, hi = cfg.theta - cfg.u_span, cfg.theta + cfg.u_span
+    edges = np.linspace(lo, hi, 61)
+    counts, _ = np.histogram(thresholds, bins=edges)
+    hist_density = counts / (cfg.n_samples * np.diff(edges))
+    grid = np.linspace(lo, hi, cfg.n_points)
+    mc_p = np.searchsorted(np.sort(thresholds), u_in, side="right") / cfg.n_samples
+
+    return EscapeView(
+        config=cfg,
+        u=u,
+        firing_probability=p,
+        step=heaviside(u - cfg.theta),
+        d_expected_output=dp,
+        surrogate_derivative=sd,
+        max_abs_diff=max_abs,
+        rel_l2_diff=rel,
+        matched=rel < MATCH_TOL,
+        mismatch=tuple(mismatch),
+        sd_gamma=gamma,
+        sd_s=s,
+        u_inputs=u_in,
+        raster_det=raster_det,
+        raster_stoch=raster_stoch,
+        p_inputs=p_in,
+        stochad_right=noise.stochad_right(u),
+        stochad_left=noise.stochad_left(u),
+        realisation=realisation,
+        stochad_affine=noise.stochad_affine(u_in, realisation),
+        thresholds=thresholds,
+        hist_edges=edges,
+        hist_density=hist_density,
+        threshold_grid=grid,
+        threshold_pdf=noise.threshold_density(grid),
+        threshold_mc_p=mc_p,
+        threshold_mean=float(np.mean(thresholds)),
+    )
+
+
+def escape_at(cfg: EscapeConfig, u: Any) -> dict[str, list]:
+    """The escape page's curves at chosen potentials ``u`` (the CLI's ``--u``)."""
+    u = np.atleast_1d(np.asarray(u, dtype=np.float64))
+    if not np.all(np.isfinite(u)):
+        raise ValueError("u must be finite numbers")
+    noise = cfg.noise
+    p = noise.firing_probability(u)
+    right = noise.stochad_right(u)
+    left = noise.stochad_left(u)
+    affine_y0 = noise.stochad_affine(u, np.zeros_like(u))
+    affine_y1 = noise.stochad_affine(u, np.ones_like(u))
+    return {
+        "u": u,
+        "firing_probability": p,
+        "step": heaviside(u - cfg.theta),
+        "d_expected_output": noise.d_expected_output(u),
+        "surrogate_derivative": cfg.sd(u),
+        "stochad_right": right,
+        "stochad_left": left,
+        "stochad_affine": affine_y0,
+        "stochad_affine_y0": affine_y0,
+        "stochad_affine_y1": affine_y1,
+    }

@@ -1,0 +1,195 @@
+"""Declared parameters: one description per parameter drives validation, widgets, URL and CLI.
+
+A :class:`ParamSpec` holds everything the library, the Streamlit pages and the command line
+need to know about a parameter: its name, LaTeX symbol, default, valid domain (checked by the
+library), slider range (what a page offers and what a shared URL may carry), unit and help.
+Slider bounds and library checks therefore cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping
+
+__all__ = ["ParamSpec", "validate_all", "parse_query"]
+
+_KINDS = ("float", "int", "choice", "bool")
+
+
+def _fmt(x: float) -> str:
+    if isinstance(x, float) and math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    return f"{x:g}"
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """A declared parameter.
+
+    Parameters
+    ----------
+    name : str
+        Python identifier; also the URL query key. The CLI flag is its kebab-case form.
+    label : str
+        Human-readable widget label.
+    default : Any
+        Default value (must itself be valid).
+    kind : {"float", "int", "choice", "bool"}
+    symbol : str
+        LaTeX symbol shown next to the widget.
+    domain : (float, float)
+        Valid mathematical domain checked by the library.
+    open_low, open_high : bool
+        Whether the domain bounds are excluded.
+    slider : (float, float)
+        Range offered by the UI and accepted from a URL; must lie inside ``domain``.
+    step : float
+        Slider step.
+    choices : tuple of str
+        Valid values of a ``choice`` parameter.
+    unit, help : str
+    """
+
+    name: str
+    label: str
+    default: Any
+    kind: str = "float"
+    symbol: str = ""
+    domain: tuple[float, float] = (-math.inf, math.inf)
+    open_low: bool = False
+    open_high: bool = False
+    slider: tuple[float, float] | None = None
+    step: float | None = None
+    choices: tuple[str, ...] = field(default_factory=tuple)
+    unit: str = ""
+    help: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind not in _KINDS:
+            raise ValueError(f"ParamSpec {self.name}: kind must be one of {_KINDS}")
+        if self.kind == "choice" and not self.choices:
+            raise ValueError(f"ParamSpec {self.name}: a choice parameter needs choices")
+        if self.slider is not None:
+            lo, hi = self.slider
+            if not (self._in_domain(lo) and self._in_domain(hi) and lo < hi):
+                raise ValueError(f"ParamSpec {self.name}: slider {self.slider} not inside domain")
+        self.validate(self.default)
+
+    # -- public -----------------------------------------------------------------------------
+    @property
+    def flag(self) -> str:
+        """Command-line option, e.g. ``--beta-n``."""
+        return "--" + self.name.replace("_", "-")
+
+    def describe_domain(self) -> str:
+        """Human-readable valid range, e.g. ``(0, 1000]`` or ``one of sigmoid, erf``."""
+        if self.kind == "choice":
+            return "one of " + ", ".join(self.choices)
+        if self.kind == "bool":
+            return "true or false"
+        lo, hi = self.domain
+        left = "(" if self.open_low or math.isinf(lo) else "["
+        right = ")" if self.open_high or math.isinf(hi) else "]"
+        what = "an integer" if self.kind == "int" else "a finite number"
+        return f"{what} in {left}{_fmt(lo)}, {_fmt(hi)}{right}"
+
+    def describe_slider(self) -> str:
+        """Range accepted from the UI and from URLs."""
+        if self.kind in ("choice", "bool") or self.slider is None:
+            return self.describe_domain()
+        lo, hi = self.slider
+        what = "an integer" if self.kind == "int" else "a number"
+        return f"{what} in [{_fmt(lo)}, {_fmt(hi)}]"
+
+    def validate(self, value: Any) -> Any:
+        """Return ``value`` coerced to the parameter's type, or raise ``ValueError``.
+
+        The message names the parameter and its valid range.
+        """
+        bad = ValueError(f"{self.name} must be {self.describe_domain()}; got {value!r}")
+        if self.kind == "choice":
+            if not isinstance(value, str) or value not in self.choices:
+                raise bad
+            return value
+        if self.kind == "bool":
+            if isinstance(value, bool):
+                return value
+            raise bad
+        if isinstance(value, bool):
+            raise bad
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise bad from None
+        if not math.isfinite(number) or not self._in_domain(number):
+            raise bad
+        if self.kind == "int":
+            if number != int(number):
+                raise bad
+            return int(number)
+        return number
+
+    def parse(self, text: str, *, slider_range: bool = False) -> Any:
+        """Parse a string (CLI argument or URL value) and validate it.
+
+        With ``slider_range=True`` the value must also lie in the slider range (what a URL
+        may carry, since the page's widget cannot show anything outside it).
+        """
+        text = str(text).strip()
+        if self.kind == "bool":
+            low = text.lower()
+            if low in ("true", "1", "yes", "on"):
+                return True
+            if low in ("false", "0", "no", "off"):
+                return False
+            raise ValueError(f"{self.name} must be true or false; got {text!r}")
+        if self.kind == "choice":
+            return self.validate(text)
+        try:
+            value: Any = float(text)
+        except ValueError:
+            raise ValueError(
+                f"{self.name} must be {self.describe_domain()}; got {text!r}"
+            ) from None
+        value = self.validate(value)
+        if slider_range and self.slider is not None:
+            lo, hi = self.slider
+            if not lo <= value <= hi:
+                raise ValueError(f"{self.name} must be {self.describe_slider()}; got {text!r}")
+        return value
+
+    # -- private ----------------------------------------------------------------------------
+    def _in_domain(self, x: float) -> bool:
+        lo, hi = self.domain
+        above = x > lo if self.open_low else x >= lo
+        below = x < hi if self.open_high else x <= hi
+        return above and below
+
+
+def validate_all(specs: Iterable[ParamSpec], values: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate a mapping of values against specs; return the coerced values."""
+    return {s.name: s.validate(values[s.name]) for s in specs if s.name in values}
+
+
+def parse_query(
+    specs: Iterable[ParamSpec], query: Mapping[str, str | list[str]]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Parse URL query values for ``specs``.
+
+    Returns ``(values, problems)``: the valid values found in ``query`` and, for each invalid
+    one, a message naming the parameter and its accepted range. Unknown keys are ignored.
+    """
+    values: dict[str, Any] = {}
+    problems: dict[str, str] = {}
+    for spec in specs:
+        if spec.name not in query:
+            continue
+        raw = query[spec.name]
+        if isinstance(raw, (list, tuple)):
+            raw = raw[-1] if raw else ""
+        try:
+            values[spec.name] = spec.parse(raw, slider_range=True)
+        except ValueError as err:
+            problems[spec.name] = f"{err} (using the default {spec.default!r})"
+    return values, problems

@@ -1,0 +1,71 @@
+"""ParamSpec: validation messages, parsing, query-string handling."""
+
+import math
+
+import pytest
+
+from sgcore.escape import ESCAPE_PARAMS
+from sgcore.params import ParamSpec, parse_query, validate_all
+
+BETA = ParamSpec("beta_n", "beta", 5.0, domain=(0.0, 100.0), open_low=True, slider=(0.5, 50.0))
+N = ParamSpec("n_trials", "trials", 10, kind="int", domain=(1, 100), slider=(1, 50))
+FAM = ParamSpec("escape", "family", "sigmoid", kind="choice", choices=("sigmoid", "erf"))
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -1.0, 0.0, 100.5, "abc", None, True])
+def test_float_rejects_with_name_and_range(bad):
+    with pytest.raises(ValueError, match=r"beta_n must be a finite number in \(0, 100\]"):
+        BETA.validate(bad)
+
+
+def test_float_accepts_and_coerces():
+    assert BETA.validate("2.5") == 2.5
+    assert BETA.validate(100) == 100.0
+
+
+def test_int_rejects_fraction_and_accepts_integral_float():
+    with pytest.raises(ValueError, match="n_trials must be an integer in"):
+        N.validate(2.5)
+    assert N.validate(3.0) == 3 and isinstance(N.validate(3.0), int)
+
+
+def test_choice_lists_valid_values():
+    with pytest.raises(ValueError, match="escape must be one of sigmoid, erf"):
+        FAM.validate("gumbel")
+
+
+def test_parse_slider_range_is_stricter_than_domain():
+    assert BETA.parse("80") == 80.0
+    with pytest.raises(ValueError, match=r"beta_n must be a number in \[0.5, 50\]"):
+        BETA.parse("80", slider_range=True)
+
+
+def test_parse_query_reports_problems_and_keeps_good_values():
+    values, problems = parse_query([BETA, N, FAM], {"beta_n": "nan", "n_trials": ["7"], "escape": "erf",
+                                                   "other": "x"})
+    assert values == {"n_trials": 7, "escape": "erf"}
+    assert set(problems) == {"beta_n"} and "default 5.0" in problems["beta_n"]
+
+
+def test_validate_all():
+    assert validate_all([BETA, N], {"beta_n": "3", "n_trials": 4}) == {"beta_n": 3.0, "n_trials": 4}
+
+
+def test_bad_spec_definitions_are_refused():
+    with pytest.raises(ValueError):
+        ParamSpec("x", "x", 1.0, domain=(0, 1), slider=(0, 2))
+    with pytest.raises(ValueError):
+        ParamSpec("x", "x", 5.0, domain=(0, 1))
+    with pytest.raises(ValueError):
+        ParamSpec("x", "x", "a", kind="choice")
+
+
+def test_flags_are_kebab_case():
+    assert BETA.flag == "--beta-n"
+
+
+@pytest.mark.parametrize("spec", ESCAPE_PARAMS, ids=lambda s: s.name)
+def test_page_specs_defaults_valid_and_sliders_inside_domain(spec):
+    assert spec.validate(spec.default) == spec.default
+    if spec.slider is not None:
+        assert spec.slider[0] <= spec.default <= spec.slider[1]
