@@ -57,15 +57,14 @@ ESCAPE_FAMILIES: Mapping[str, EscapeFamily] = MappingProxyType(
             "Sigmoid",
             "sigmoid",
             "logistic, scale 1/beta_N",
-            r"p = \sigma\!\left(\beta_N (u-\theta)\right) = \frac{1}{1+e^{-\beta_N (u-\theta)}}",
+            r"p = \sigma\!\left(\beta_N (u-\theta)\right)",
         ),
         "erf": EscapeFamily(
             "erf",
             "Error function (Gaussian threshold noise)",
             "gaussian",
             "normal, s.d. 1/beta_N",
-            r"p = \Phi\!\left(\beta_N (u-\theta)\right)"
-            r" = \tfrac12\left[1+\operatorname{erf}\!\left(\tfrac{\beta_N (u-\theta)}{\sqrt2}\right)\right]",
+            r"p = \Phi\!\left(\beta_N (u-\theta)\right)",
         ),
         "exponential": EscapeFamily(
             "exponential",

@@ -28,45 +28,46 @@ COLORS = {
 _LAYOUT = dict(
     template="plotly_white",
     font=dict(size=15),
-    margin=dict(l=60, r=20, t=50, b=55),
-    legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0),
-    height=360,
+    margin=dict(l=60, r=15, t=45, b=55),
+    legend=dict(yanchor="top", y=0.99, xanchor="left", x=0.01, bgcolor="rgba(255,255,255,0.8)",
+                font=dict(size=13)),
+    height=380,
 )
 
 
 def _base(title: str, xlab: str, ylab: str) -> go.Figure:
     fig = go.Figure()
     fig.update_layout(**_LAYOUT)
-    fig.update_layout(title=dict(text=title, y=0.98, yanchor="top", font=dict(size=16)),
+    fig.update_layout(title=dict(text=title, x=0.01, y=0.97, yanchor="top", font=dict(size=17)),
                       xaxis_title=xlab, yaxis_title=ylab)
-    fig.update_layout(legend=dict(y=1.0, yanchor="bottom"), margin=dict(t=80))
     return fig
 
 
 def fig_expected_output(v: EscapeView) -> go.Figure:
     """Firing probability E[y] of the stochastic Perceptron vs the deterministic step (Fig. 1C, D)."""
     c = v.config
-    fig = _base("Expected output", "membrane potential u", "E[y]")
+    fig = _base("Expected output E[y]", "membrane potential u", "E[y]")
     fig.add_trace(go.Scatter(x=v.u, y=v.step, name="deterministic H(u − θ)",
                              line=dict(color=COLORS["det"], width=3, shape="hv")))
     fig.add_trace(go.Scatter(x=v.u, y=v.firing_probability,
-                             name=f"stochastic p(u), {ESCAPE_FAMILIES[c.escape].label.lower()}",
+                             name=f"stochastic p(u) ({c.escape})",
                              line=dict(color=COLORS["stoch"], width=3)))
     rate = v.raster_stoch.mean(axis=0)
     fig.add_trace(go.Scatter(x=v.u_inputs, y=rate, mode="markers", name=f"spike rate over {c.n_trials} trials",
                              marker=dict(color=COLORS["stoch"], size=7, symbol="circle-open", line=dict(width=2))))
     fig.update_yaxes(range=[-0.05, 1.05])
+    fig.update_layout(legend=dict(yanchor="bottom", y=0.03, xanchor="right", x=0.99))
     return fig
 
 
 def fig_derivative(v: EscapeView) -> go.Figure:
     """d/du E[y] (Eq. 8) against the chosen surrogate derivative (Eq. 6)."""
-    fig = _base("Derivative of the expected output vs surrogate derivative",
-                "membrane potential u", "∂/∂u")
+    fig = _base("∂E[y]/∂u vs surrogate derivative", "membrane potential u", "derivative")
     fig.add_trace(go.Scatter(x=v.u, y=v.d_expected_output, name="∂E[y]/∂u (stochastic)",
                              line=dict(color=COLORS["stoch"], width=5)))
     fig.add_trace(go.Scatter(x=v.u, y=v.surrogate_derivative, name="surrogate derivative",
                              line=dict(color=COLORS["sd"], width=2.5, dash="dash")))
+    fig.update_layout(legend=dict(xanchor="right", x=0.99))
     return fig
 
 
@@ -105,8 +106,7 @@ def fig_thresholds(v: EscapeView) -> go.Figure:
 
 def fig_stochad(v: EscapeView) -> go.Figure:
     """Smoothed left/right stochastic derivatives and their affine combination (App. B, Fig. S3)."""
-    fig = _base("stochAD: smoothed stochastic derivatives (one realisation)",
-                "membrane potential u", "∂y/∂u")
+    fig = _base("stochAD: smoothed derivatives, one realisation", "membrane potential u", "∂y/∂u")
     fig.add_trace(go.Scatter(x=v.u, y=v.stochad_right, name="right δ̃_R (if y = 0)",
                              line=dict(color=COLORS["right"], width=2)))
     fig.add_trace(go.Scatter(x=v.u, y=v.stochad_left, name="left δ̃_L (if y = 1)",

@@ -1,0 +1,77 @@
+"""Widgets built from ParamSpecs and bound to the URL; presets; bad-URL notices; errors."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable, Mapping, TypeVar
+
+import streamlit as st
+
+from sgcore.params import ParamSpec, parse_query
+
+T = TypeVar("T")
+
+
+def _label(spec: ParamSpec) -> str:
+    sym = f" ${spec.symbol}$" if spec.symbol else ""
+    return f"{spec.label}{sym}"
+
+
+def widget(spec: ParamSpec, *, format_func: Callable[[str], str] | None = None) -> Any:
+    """One keyed widget for ``spec``, bound to the query string under ``spec.name``."""
+    common = dict(key=spec.name, help=spec.help or None, bind="query-params")
+    if spec.kind == "choice":
+        return st.selectbox(_label(spec), spec.choices, index=spec.choices.index(spec.default),
+                            format_func=format_func or str, **common)
+    if spec.kind == "bool":
+        return st.toggle(_label(spec), value=spec.default, **common)
+    lo, hi = spec.slider if spec.slider else spec.domain
+    if spec.kind == "int":
+        if spec.name == "seed":
+            return st.number_input(_label(spec), min_value=int(lo), max_value=int(hi), value=int(spec.default),
+                                   step=1, **common)
+        return st.slider(_label(spec), min_value=int(lo), max_value=int(hi), value=int(spec.default),
+                         step=int(spec.step or 1), **common)
+    return st.slider(_label(spec), min_value=float(lo), max_value=float(hi), value=float(spec.default),
+                     step=float(spec.step) if spec.step else None, **common)
+
+
+def url_notices(specs: Iterable[ParamSpec]) -> None:
+    """Warn about query-string values that cannot be used (they fall back to defaults).
+
+    Must run before the widgets are created: Streamlit drops invalid bound values silently.
+    """
+    query = {k: st.query_params.get_all(k) for k in st.query_params.keys()}
+    _, problems = parse_query(list(specs), query)
+    for msg in problems.values():
+        st.warning(f"Link parameter ignored: {msg}.", icon=":material/link_off:")
+
+
+def apply_values(specs: Iterable[ParamSpec], values: Mapping[str, Any]) -> None:
+    """Callback: set every widget of ``specs`` to ``values`` (defaults where not given)."""
+    for spec in specs:
+        st.session_state[spec.name] = values.get(spec.name, spec.default)
+
+
+def preset_bar(specs: Iterable[ParamSpec], presets: Mapping[str, Mapping[str, Any]]) -> None:
+    """Buttons for paper-figure presets and a reset-to-defaults button."""
+    specs = list(specs)
+    per_row = 3
+    items = list(presets.items())
+    cols = [c for _ in range((len(items) + per_row) // per_row) for c in st.columns(per_row, gap="small")]
+    for col, (name, values) in zip(cols, items):
+        col.button(name, key=f"preset::{name}", on_click=apply_values, args=(specs, values),
+                   width="stretch", icon=":material/tune:")
+    cols[len(items)].button("Reset to defaults", key="preset::reset", icon=":material/restart_alt:",
+                    on_click=apply_values, args=(specs, {}), width="stretch")
+
+
+def compute_or_keep(key: str, compute: Callable[[], T]) -> T | None:
+    """Run ``compute``; on ``ValueError`` show it and return the last good result instead."""
+    store = f"last_good::{key}"
+    try:
+        result = compute()
+    except ValueError as err:
+        st.error(f"{err}. Showing the last valid view.", icon=":material/error:")
+        return st.session_state.get(store)
+    st.session_state[store] = result
+    return result

@@ -1,0 +1,59 @@
+"""Page chrome: page config, the shared sidebar navigation, styling."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+APP_TITLE = "Surrogate Gradient Explorer"
+
+
+@dataclass(frozen=True)
+class PageInfo:
+    path: str
+    label: str
+    icon: str
+    blurb: str
+
+
+#: Every page of the app, in navigation order (home first).
+PAGES: tuple[PageInfo, ...] = (
+    PageInfo("app.py", "Home", ":material/home:", "The story in a few sentences."),
+    PageInfo(
+        "pages/1_Escape_noise.py",
+        "Escape noise vs SD",
+        ":material/ssid_chart:",
+        "A single stochastic Perceptron: its expected output, the matching principle, trial "
+        "rasters, the noisy-threshold view and stochAD's smoothed derivatives.",
+    ),
+)
+
+_CSS = """
+<style>
+  .block-container {padding-top: 2.2rem; max-width: 1500px;}
+  [data-testid="stSidebar"] [data-testid="stPageLink"] p {font-size: 1.02rem;}
+  [data-testid="stMain"] .katex-display {font-size: 0.92em; overflow-x: auto; overflow-y: hidden;}
+  .sge-banner {padding: 0.6rem 1rem; border-radius: 0.5rem; font-size: 1.1rem; margin-bottom: 0.4rem;}
+  .sge-ok {background: #e6f4ea; border: 1px solid #34a853; color: #124d24;}
+  .sge-warn {background: #fff4e0; border: 1px solid #e0a100; color: #5c4100;}
+</style>
+"""
+
+
+def page_setup(title: str) -> None:
+    """Configure the page and draw the shared sidebar navigation."""
+    st.set_page_config(page_title=f"{title} · {APP_TITLE}", page_icon=":material/bolt:", layout="wide",
+                       initial_sidebar_state="expanded")
+    st.markdown(_CSS, unsafe_allow_html=True)
+    with st.sidebar:
+        st.markdown(f"### {APP_TITLE}")
+        for page in PAGES:
+            st.page_link(page.path, label=page.label, icon=page.icon)
+        st.divider()
+
+
+def banner(text: str, ok: bool) -> None:
+    """A large coloured status line (readable on a projector)."""
+    css = "sge-ok" if ok else "sge-warn"
+    st.markdown(f'<div class="sge-banner {css}">{text}</div>', unsafe_allow_html=True)
