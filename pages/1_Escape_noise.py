@@ -18,7 +18,8 @@ PRESETS = {
 }
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
+# Results and figures are immutable and shared read-only across sessions: no copy per hit.
+@st.cache_resource(max_entries=64, show_spinner=False)
 def compute(cfg: EscapeConfig):
     view = escape_view(cfg)
     return view, escape_figures(view)

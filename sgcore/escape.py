@@ -296,6 +296,8 @@ class EscapeView:
     stochad_right: np.ndarray
     stochad_left: np.ndarray
     realisation: np.ndarray
+    realised_right: np.ndarray
+    realised_left: np.ndarray
     stochad_affine: np.ndarray
     thresholds: np.ndarray
     hist_edges: np.ndarray
@@ -372,6 +374,8 @@ def escape_view(cfg: EscapeConfig) -> EscapeView:
         stochad_right=noise.stochad_right(u),
         stochad_left=noise.stochad_left(u),
         realisation=realisation,
+        realised_right=noise.stochad_right(u_in),
+        realised_left=noise.stochad_left(u_in),
         stochad_affine=noise.stochad_affine(u_in, realisation),
         thresholds=thresholds,
         hist_edges=edges,
