@@ -64,10 +64,10 @@ scale = cfg.resolved_scale
 family = ESCAPE_FAMILIES[cfg.escape]
 
 if view.matched:
-    banner("✅ <b>Matched</b>: the SD equals ∂E[y]/∂u exactly (Eq. 6 = Eq. 8). "
+    banner("<b>Matched</b>: the SD equals ∂E[y]/∂u exactly (Eq. 6 = Eq. 8). "
            f"Relative L2 distance {view.rel_l2_diff:.1e}.", ok=True)
 else:
-    banner(f"⚠️ <b>Not matched</b>: relative L2 distance {view.rel_l2_diff:.1%}, "
+    banner(f"<b>Not matched</b>: relative L2 distance {view.rel_l2_diff:.1%}, "
            f"max |Δ| = {view.max_abs_diff:.3g}. " + "; ".join(view.mismatch) + ".", ok=False)
 
 m1, m2, m3, m4 = st.columns(4)
@@ -103,7 +103,7 @@ c3, c4 = st.columns(2)
 with c3:
     st.plotly_chart(figs["thresholds"], theme=None, key="fig_thresholds")
     st.latex(r"\text{(25)}\quad y = H(u-\Theta),\qquad \Theta = \theta + \xi")
-    st.latex(r"\text{sigmoid: }\ \xi = \tfrac{1}{\beta_N}\log\tfrac{x}{1-x},\quad x\sim\mathcal{U}(0,1)")
+    st.latex(family.noise_latex + r",\qquad x\sim\mathcal{U}(0,1)")
     st.info("**Correction to Eq. 25.** The paper prints ξ = log(1/(1−x)): that is Exp(1) noise "
             "(mean 1, never negative), not zero-mean and not the sigmoid's. The noise that makes "
             "H(u − Θ) fire with probability σ(β_N(u − θ)) is logistic, ξ = (1/β_N) log(x/(1−x)), "

@@ -47,6 +47,7 @@ class EscapeFamily:
     shape: str
     noise: str
     p_latex: str
+    noise_latex: str
     uses_rate: bool = False
 
 
@@ -58,6 +59,7 @@ ESCAPE_FAMILIES: Mapping[str, EscapeFamily] = MappingProxyType(
             "sigmoid",
             "logistic, scale 1/beta_N",
             r"p = \sigma\!\left(\beta_N (u-\theta)\right)",
+            r"\xi = \tfrac{1}{\beta_N}\log\tfrac{x}{1-x}",
         ),
         "erf": EscapeFamily(
             "erf",
@@ -65,6 +67,7 @@ ESCAPE_FAMILIES: Mapping[str, EscapeFamily] = MappingProxyType(
             "gaussian",
             "normal, s.d. 1/beta_N",
             r"p = \Phi\!\left(\beta_N (u-\theta)\right)",
+            r"\xi = \tfrac{1}{\beta_N}\Phi^{-1}(x)",
         ),
         "exponential": EscapeFamily(
             "exponential",
@@ -72,6 +75,7 @@ ESCAPE_FAMILIES: Mapping[str, EscapeFamily] = MappingProxyType(
             "escape_exp",
             "Gumbel-min, scale 1/beta_N",
             r"p = 1 - \exp\!\left(-\Delta t\,\rho_0\, e^{\beta_N (u-\theta)}\right)",
+            r"\xi = \tfrac{1}{\beta_N}\left[\log\!\left(-\log(1-x)\right) - \log(\rho_0\Delta t)\right]",
             uses_rate=True,
         ),
     }

@@ -128,7 +128,7 @@ def fig_thresholds(v: EscapeView) -> go.Figure:
         _line(v.threshold_grid, v.threshold_pdf, "density of Θ", COLORS["stoch"]),
     ]
     layout = _layout(
-        "Noisy-threshold view: Θ = θ + ξ", "threshold Θ", "density", bargap=0,
+        "Noisy-threshold view: Θ = θ + ξ", "threshold Θ", "density", bargap=0, height=440,
         shapes=[dict(type="line", x0=c.theta, x1=c.theta, y0=0, y1=1, yref="paper",
                      line=dict(color=COLORS["grey"], dash="dot"))],
         annotations=[dict(text="θ", x=c.theta, y=1.0, yref="paper", showarrow=False, yanchor="bottom")],
@@ -141,20 +141,22 @@ def fig_stochad(v: EscapeView) -> go.Figure:
     y = v.realisation
     val = np.where(y == 0, v.realised_right, v.realised_left)
     data = [
-        _line(v.u, v.stochad_right, "right δ̃_R (if y = 0)", COLORS["right"], width=2),
-        _line(v.u, v.stochad_left, "left δ̃_L (if y = 1)", COLORS["left"], width=2),
+        _line(v.u, v.stochad_right, "δ̃_R (if y = 0)", COLORS["right"], width=2),
+        _line(v.u, v.stochad_left, "δ̃_L (if y = 1)", COLORS["left"], width=2),
         _line(v.u, v.d_expected_output, "(1−p)δ̃_R + pδ̃_L", COLORS["affine"], width=3),
-        dict(type="scatter", mode="markers", x=v.u_inputs, y=val, name="sample: y = 0 ● / y = 1 ◆",
+        dict(type="scatter", mode="markers", x=v.u_inputs, y=val, name="sample ● y=0 ◆ y=1",
              marker=dict(color=np.where(y == 0, COLORS["right"], COLORS["left"]).tolist(),
                          symbol=np.where(y == 0, "circle", "diamond").tolist(), size=8,
                          line=dict(color="white", width=1))),
-        dict(type="scatter", mode="markers", x=v.u_inputs, y=v.stochad_affine, name="affine comb. at sample",
+        dict(type="scatter", mode="markers", x=v.u_inputs, y=v.stochad_affine, name="affine at sample",
              marker=dict(color=COLORS["affine"], size=7, symbol="x")),
     ]
     finite = np.concatenate([v.d_expected_output, val[np.isfinite(val)]])
     top = float(np.nanmax(finite)) if finite.size else 1.0
     layout = _layout("stochAD: smoothed derivatives, one realisation", "membrane potential u", "∂y/∂u",
-                     yaxis=dict(range=[-0.03 * top, 1.6 * top]))
+                     yaxis=dict(range=[-0.03 * top, 1.25 * top]), height=440,
+                     legend=dict(orientation="h", yanchor="top", y=-0.2, x=0.0, bgcolor="rgba(0,0,0,0)"),
+                     margin=dict(b=110))
     return figure(data, layout)
 
 

@@ -172,3 +172,17 @@ def test_escape_at_keys_and_values():
         assert len(out[key]) == 3
     np.testing.assert_allclose(out["firing_probability"], expit(5 * np.array([-1.0, 0.0, 0.5])))
     np.testing.assert_allclose(out["stochad_affine"], out["surrogate_derivative"], rtol=1e-12)
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_threshold_noise_matches_the_printed_formula(family):
+    """The page prints xi(x) per family; the sampler's inverse transform must be that formula."""
+    beta, theta, rate = 4.0, 0.3, 2.5
+    noise = EscapeNoise(family, beta, theta, rate)
+    x = np.linspace(0.01, 0.99, 99)
+    xi = {
+        "sigmoid": np.log(x / (1 - x)) / beta,
+        "erf": stats.norm.ppf(x) / beta,
+        "exponential": (np.log(-np.log(1 - x)) - np.log(rate)) / beta,
+    }[family]
+    np.testing.assert_allclose(noise.center + noise.shape.ppf(x) / noise.s, theta + xi, rtol=1e-12, atol=1e-12)

@@ -1,0 +1,51 @@
+"""Server-time benchmarks of page reruns and of the computations behind them.
+
+Run: python -m pytest bench --benchmark-only   (not part of the test suite: no timing asserts)
+"""
+
+import itertools
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from sgcore import EscapeConfig, escape_view
+from sgcore.figures import escape_figures
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def escape_app():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.switch_page("pages/1_Escape_noise.py")
+    return at.run()
+
+
+def test_escape_rerun_slider_move(benchmark, escape_app):
+    """One rerun after a slider move (a new configuration: cache miss) at default resolution."""
+    values = itertools.cycle([0.5 + 0.5 * i for i in range(100)])  # more than the cache holds
+
+    def move():
+        escape_app.slider(key="beta_sg").set_value(next(values)).run()
+
+    benchmark.pedantic(move, rounds=60, warmup_rounds=3)
+    assert not escape_app.exception
+
+
+def test_escape_rerun_same_state(benchmark, escape_app):
+    """A rerun that changes nothing (cache hit)."""
+    benchmark.pedantic(escape_app.run, rounds=60, warmup_rounds=3)
+    assert not escape_app.exception
+
+
+def test_escape_compute_and_figures(benchmark):
+    """sgcore alone: escape_view + escape_figures at defaults."""
+    cfg = EscapeConfig()
+    benchmark(lambda: escape_figures(escape_view(cfg)))
+
+
+def test_escape_compute_max_samples(benchmark):
+    """Upper bound of one request: the largest slider values."""
+    cfg = EscapeConfig(n_samples=200_000, n_trials=200, n_inputs=200, n_points=2001)
+    benchmark(lambda: escape_figures(escape_view(cfg)))
