@@ -120,7 +120,7 @@ with c4:
                "combination (red ×) lands on ∂E[y]/∂u in both cases, i.e. on the matched SD.")
 
 st.subheader("Download the numbers")
-for col, name in zip(st.columns(3), ("curves", "rasters", "thresholds")):
+for col, name in zip(st.columns(3), ("curves", "rasters", "thresholds"), strict=True):
     col.download_button(f"{name}.csv", data=lambda name=name: escape_tables(view)[name],
                         file_name=f"escape_{name}.csv", mime="text/csv", icon=":material/download:",
                         on_click="ignore", key=f"dl_{name}")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Mapping, TypeVar
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
 
 import streamlit as st
 
@@ -58,7 +59,7 @@ def preset_bar(specs: Iterable[ParamSpec], presets: Mapping[str, Mapping[str, An
     per_row = 3
     items = list(presets.items())
     cols = [c for _ in range((len(items) + per_row) // per_row) for c in st.columns(per_row, gap="small")]
-    for col, (name, values) in zip(cols, items):
+    for col, (name, values) in zip(cols, items, strict=False):
         col.button(name, key=f"preset::{name}", on_click=apply_values, args=(specs, values),
                    width="stretch", icon=":material/tune:")
     cols[len(items)].button("Reset to defaults", key="preset::reset", icon=":material/restart_alt:",

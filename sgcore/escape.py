@@ -16,14 +16,15 @@ Families (one definition each, used everywhere):
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
 from .params import ParamSpec
-from .shapes import SHAPES, Q_SPEC, SCALINGS, dampening, get_shape, heaviside, surrogate_derivative
+from .shapes import Q_SPEC, SCALINGS, SHAPES, dampening, get_shape, heaviside, surrogate_derivative
 
 __all__ = [
     "EscapeFamily",
@@ -246,7 +247,7 @@ class EscapeConfig:
             object.__setattr__(self, spec.name, spec.validate(getattr(self, spec.name)))
 
     @classmethod
-    def from_mapping(cls, values: Mapping[str, Any]) -> "EscapeConfig":
+    def from_mapping(cls, values: Mapping[str, Any]) -> EscapeConfig:
         return cls(**{k: v for k, v in values.items() if k in _SPEC})
 
     @property

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -21,7 +21,7 @@ def columns_to_csv(columns: Mapping[str, np.ndarray]) -> str:
         raise ValueError("columns must be 1-D arrays of equal length")
     buf = io.StringIO()
     buf.write(",".join(names) + "\n")
-    for row in zip(*arrays):
+    for row in zip(*arrays, strict=True):
         buf.write(",".join("" if (isinstance(x, float) and x != x) else repr(float(x)) if isinstance(x, float)
                            else str(x) for x in (v.item() for v in row)) + "\n")
     return buf.getvalue()

@@ -144,6 +144,7 @@ def fig_stochad(v: EscapeView) -> go.Figure:
         _line(v.u, v.stochad_right, "δ̃_R (if y = 0)", COLORS["right"], width=2),
         _line(v.u, v.stochad_left, "δ̃_L (if y = 1)", COLORS["left"], width=2),
         _line(v.u, v.d_expected_output, "(1−p)δ̃_R + pδ̃_L", COLORS["affine"], width=3),
+        _line(v.u, v.surrogate_derivative, "chosen SD", COLORS["sd"], width=2, dash="dash"),
         dict(type="scatter", mode="markers", x=v.u_inputs, y=val, name="sample ● y=0 ◆ y=1",
              marker=dict(color=np.where(y == 0, COLORS["right"], COLORS["left"]).tolist(),
                          symbol=np.where(y == 0, "circle", "diamond").tolist(), size=8,
@@ -151,7 +152,7 @@ def fig_stochad(v: EscapeView) -> go.Figure:
         dict(type="scatter", mode="markers", x=v.u_inputs, y=v.stochad_affine, name="affine at sample",
              marker=dict(color=COLORS["affine"], size=7, symbol="x")),
     ]
-    finite = np.concatenate([v.d_expected_output, val[np.isfinite(val)]])
+    finite = np.concatenate([v.d_expected_output, v.surrogate_derivative, val[np.isfinite(val)]])
     top = float(np.nanmax(finite)) if finite.size else 1.0
     layout = _layout("stochAD: smoothed derivatives, one realisation", "membrane potential u", "∂y/∂u",
                      yaxis=dict(range=[-0.03 * top, 1.25 * top]), height=440,

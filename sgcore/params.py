@@ -9,8 +9,9 @@ Slider bounds and library checks therefore cannot drift apart.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 __all__ = ["ParamSpec", "validate_all", "parse_query"]
 

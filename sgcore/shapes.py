@@ -25,9 +25,10 @@ code serves NumPy (float64 or float32) and torch (autograd).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import numpy as np
 from scipy import special
