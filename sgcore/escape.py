@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from .params import ParamSpec
+from .params import ParamSpec, lookup
 from .shapes import Q_SPEC, SCALINGS, SHAPES, dampening, get_shape, heaviside, surrogate_derivative
 
 __all__ = [
@@ -85,12 +85,7 @@ ESCAPE_FAMILIES: Mapping[str, EscapeFamily] = MappingProxyType(
 
 def get_family(name: str) -> EscapeFamily:
     """Look up an escape family; unknown names raise ``ValueError`` listing valid ones."""
-    try:
-        return ESCAPE_FAMILIES[name]
-    except (KeyError, TypeError):
-        raise ValueError(
-            f"escape must be one of {', '.join(ESCAPE_FAMILIES)}; got {name!r}"
-        ) from None
+    return lookup(ESCAPE_FAMILIES, name, "escape")
 
 
 # --- declared parameters of the escape-noise page -------------------------------------------

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["ParamSpec", "validate_all", "parse_query"]
+__all__ = ["ParamSpec", "lookup", "validate_all", "parse_query"]
 
 _KINDS = ("float", "int", "choice", "bool")
 
@@ -194,3 +194,11 @@ def parse_query(
         except ValueError as err:
             problems[spec.name] = f"{err} (using the default {spec.default!r})"
     return values, problems
+
+
+def lookup(registry: Mapping[str, Any], name: Any, param: str) -> Any:
+    """``registry[name]``, or ``ValueError`` naming ``param`` and listing the valid keys."""
+    try:
+        return registry[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"{param} must be one of {', '.join(registry)}; got {name!r}") from None

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 from scipy import special
 
-from .params import ParamSpec
+from .params import ParamSpec, lookup
 
 __all__ = [
     "H0",
@@ -542,12 +542,7 @@ SHAPES: Mapping[str, SurrogateShape] = MappingProxyType({s.name: s for s in _SHA
 
 def get_shape(name: str) -> SurrogateShape:
     """Look up a registered shape; an unknown name raises ``ValueError`` listing valid ones."""
-    try:
-        return SHAPES[name]
-    except (KeyError, TypeError):
-        raise ValueError(
-            f"shape must be one of {', '.join(SHAPES)}; got {name!r}"
-        ) from None
+    return lookup(SHAPES, name, "shape")
 
 
 def sharpness(shape: str, beta: float) -> float:
