@@ -43,7 +43,7 @@ _CSS = """
 
 def page_setup(title: str) -> None:
     """Configure the page and draw the shared sidebar navigation."""
-    st.set_page_config(page_title=f"{title} · {APP_TITLE}", page_icon=":material/bolt:", layout="wide",
+    st.set_page_config(page_title=f"{title} · {APP_TITLE}", page_icon="⚡", layout="wide",
                        initial_sidebar_state="expanded")
     st.markdown(_CSS, unsafe_allow_html=True)
     with st.sidebar:

@@ -1,0 +1,187 @@
+"""End-to-end tests of the Streamlit app in headless Chromium.
+
+Test order matters for the first test only: it must be the first request the fresh server of the
+session receives (pytest runs the tests of a file in definition order; do not randomise).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from .conftest import StreamlitServer, wait_for_app
+
+pytestmark = pytest.mark.browser
+
+ESCAPE_PATH = "/Escape_noise"
+N_CHARTS = 5
+CHART_TIMEOUT_MS = 30_000
+
+SIDEBAR_LINKS = '[data-testid="stSidebar"] [data-testid="stPageLink"]'
+EXCEPTION = '[data-testid="stException"]'
+BANNER = ".sge-banner"
+PLOTS = ".js-plotly-plot"
+
+# A compact fingerprint of the plotted data of the derivative chart (∂E[y]/∂u vs SD). Plotly >= 6
+# ships arrays as {dtype, bdata} (base64) objects; older versions as plain or typed arrays.
+_DERIVATIVE_DATA_JS = """
+() => {
+  const plots = [...document.querySelectorAll('.js-plotly-plot')];
+  const title = g => (g.layout && g.layout.title && g.layout.title.text) || '';
+  const g = plots.find(p => /surrogate derivative/i.test(title(p))) || plots[1];
+  if (!g || !g.data) return null;
+  const arr = a => (a == null) ? null
+    : (typeof a === 'object' && 'bdata' in a) ? {dtype: a.dtype, bdata: a.bdata}
+    : Array.from(a);
+  return JSON.stringify(g.data.map(t => [t.name, arr(t.x), arr(t.y)]));
+}
+"""
+
+
+def open_app(page, server: StreamlitServer, path: str) -> None:
+    page.goto(server.url(path), wait_until="domcontentloaded")
+    wait_for_app(page)
+
+
+def wait_for_charts(page, n: int = N_CHARTS) -> None:
+    """Plotly is loaded lazily: charts appear a moment after the script run has finished."""
+    page.locator(PLOTS).nth(n - 1).wait_for(state="attached", timeout=CHART_TIMEOUT_MS)
+    page.wait_for_function(
+        "n => [...document.querySelectorAll('.js-plotly-plot')].slice(0, n)"
+        ".every(g => Array.isArray(g.data) && g.data.length > 0)",
+        arg=n, timeout=CHART_TIMEOUT_MS)
+    assert page.locator(PLOTS).count() >= n
+    assert page.locator('[data-testid="stPlotlyChart"]').count() >= n
+
+
+def assert_no_exception(page) -> None:
+    exc = page.locator(EXCEPTION)
+    assert exc.count() == 0, "uncaught exception shown:\n" + "\n---\n".join(exc.all_inner_texts())
+
+
+def banner_text(page) -> str:
+    banner = page.locator(BANNER)
+    expect(banner).to_have_count(1)
+    return banner.inner_text()
+
+
+def screenshot(page, tmp_path: Path, name: str) -> Path:
+    path = tmp_path / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    assert path.is_file() and path.stat().st_size > 0
+    return path
+
+
+def assert_sidebar_navigation(page) -> None:
+    links = page.locator(SIDEBAR_LINKS)
+    expect(links).to_have_count(2)
+    expect(links.filter(has_text="Home")).to_have_count(1)
+    expect(links.filter(has_text="Escape noise vs SD")).to_have_count(1)
+    hrefs = [a.get_attribute("href") for a in page.locator(SIDEBAR_LINKS + " a").all()]
+    assert "Escape_noise" in hrefs, hrefs
+
+
+# --- must stay the first test of the session -------------------------------------------------
+
+
+def test_deep_link_is_first_request_to_fresh_server(page, streamlit_server, tmp_path):
+    assert streamlit_server.requests_seen == 0, (
+        "this test must be the first to reach the fresh server; tests were reordered or another "
+        "browser test ran first")
+    open_app(page, streamlit_server, f"{ESCAPE_PATH}?beta_sg=10&escape=erf")
+
+    assert_sidebar_navigation(page)
+    assert_no_exception(page)
+    expect(page.locator(BANNER)).to_have_class(re.compile(r"\bsge-warn\b"))
+    assert "Not matched" in banner_text(page)
+    wait_for_charts(page)
+
+    family = page.locator('[data-testid="stSelectbox"]').filter(has_text="Escape-noise family")
+    expect(family.locator("input")).to_have_value("erf")
+    expect(page.locator('[data-testid="stSidebar"]')).to_contain_text("Error function")
+    sg = page.locator('[data-testid="stSlider"]').filter(has_text="SD steepness").get_by_role("slider")
+    expect(sg).to_have_attribute("aria-valuetext", "10.00")
+    assert_no_exception(page)
+    screenshot(page, tmp_path, "escape_deep_link")
+
+
+# --- order-independent tests ------------------------------------------------------------------
+
+
+def test_home_page_links_to_escape_page(page, streamlit_server, tmp_path):
+    open_app(page, streamlit_server, "/")
+    expect(page.locator("h1").first).to_have_text("Surrogate Gradient Explorer")
+    assert_no_exception(page)
+    assert_sidebar_navigation(page)
+    screenshot(page, tmp_path, "home")
+
+    link = page.locator('[data-testid="stMain"] [data-testid="stPageLink"] a').filter(
+        has_text="Escape noise vs SD")
+    expect(link).to_have_count(1)
+    link.click()
+    page.wait_for_url(re.compile(r"/Escape_noise(\?.*)?$"))
+    wait_for_app(page)
+    wait_for_charts(page)
+    expect(page.locator("h1").first).to_have_text("Escape noise vs surrogate derivative")
+    assert_no_exception(page)
+    screenshot(page, tmp_path, "home_to_escape")
+
+
+def test_escape_page_defaults_are_matched(page, streamlit_server, tmp_path):
+    open_app(page, streamlit_server, ESCAPE_PATH)
+    wait_for_charts(page)
+    assert_no_exception(page)
+    expect(page.locator(BANNER)).to_have_class(re.compile(r"\bsge-ok\b"))
+    text = banner_text(page)
+    assert "Matched" in text and "Not matched" not in text
+    assert page.locator(PLOTS).count() == N_CHARTS
+    assert page.locator('[data-testid="stAlertContentWarning"]').count() == 0
+    screenshot(page, tmp_path, "escape_default")
+
+
+def test_moving_sd_slider_changes_chart_and_url(page, streamlit_server, tmp_path):
+    open_app(page, streamlit_server, ESCAPE_PATH)
+    wait_for_charts(page)
+    assert "Not matched" not in banner_text(page)
+    before = page.evaluate(_DERIVATIVE_DATA_JS)
+    assert before
+
+    # Streamlit's slider thumb is a visually hidden <input type="range"> (implicit role=slider).
+    thumb = page.locator('[data-testid="stSlider"]').filter(has_text="SD steepness").get_by_role("slider")
+    expect(thumb).to_have_count(1)
+    expect(thumb).to_have_attribute("aria-valuetext", "5.00")
+    thumb.focus()
+    for _ in range(5):
+        page.keyboard.press("ArrowRight")
+    expect(thumb).to_have_attribute("aria-valuetext", "7.50")
+
+    page.wait_for_function(f"before => ({_DERIVATIVE_DATA_JS})() !== before", arg=before,
+                           timeout=CHART_TIMEOUT_MS)
+    wait_for_app(page)
+    assert page.evaluate(_DERIVATIVE_DATA_JS) != before
+    expect(page.locator(BANNER)).to_contain_text("Not matched")
+    page.wait_for_url(re.compile(r"[?&]beta_sg=7\.5\b"))
+    assert "beta_sg=" in page.url
+    assert_no_exception(page)
+    screenshot(page, tmp_path, "escape_slider_moved")
+
+
+@pytest.mark.parametrize(("query", "detail"), [
+    ("beta_n=abc", "'abc'"),
+    ("beta_n=500", "'500'"),
+], ids=["not-a-number", "out-of-range"])
+def test_bad_link_value_shows_warning(page, streamlit_server, tmp_path, query, detail):
+    open_app(page, streamlit_server, f"{ESCAPE_PATH}?{query}")
+    warnings = page.locator('[data-testid="stAlert"]').filter(
+        has=page.locator('[data-testid="stAlertContentWarning"]'))
+    expect(warnings).to_have_count(1)
+    text = warnings.inner_text()
+    assert "Link parameter ignored" in text and "beta_n" in text and detail in text, text
+    assert_no_exception(page)
+    # The bad value falls back to the default, so the view is still the matched default.
+    expect(page.locator(BANNER)).to_contain_text("Matched")
+    wait_for_charts(page)
+    screenshot(page, tmp_path, f"escape_bad_{query.replace('=', '_')}")
