@@ -53,17 +53,21 @@ def apply_values(specs: Iterable[ParamSpec], values: Mapping[str, Any]) -> None:
         st.session_state[spec.name] = values.get(spec.name, spec.default)
 
 
+RESET = "Reset to defaults"
+
+
+def _apply_preset(specs: list[ParamSpec], presets: Mapping[str, Mapping[str, Any]]) -> None:
+    choice = st.session_state.get("preset")
+    if choice is not None:
+        apply_values(specs, presets.get(choice, {}))
+    st.session_state["preset"] = None  # a preset is an action, not a state to keep
+
+
 def preset_bar(specs: Iterable[ParamSpec], presets: Mapping[str, Mapping[str, Any]]) -> None:
-    """Buttons for paper-figure presets and a reset-to-defaults button."""
+    """One row of preset chips (paper figures) and a reset-to-defaults chip."""
     specs = list(specs)
-    per_row = 3
-    items = list(presets.items())
-    cols = [c for _ in range((len(items) + per_row) // per_row) for c in st.columns(per_row, gap="small")]
-    for col, (name, values) in zip(cols, items, strict=False):
-        col.button(name, key=f"preset::{name}", on_click=apply_values, args=(specs, values),
-                   width="stretch", icon=":material/tune:")
-    cols[len(items)].button("Reset to defaults", key="preset::reset", icon=":material/restart_alt:",
-                    on_click=apply_values, args=(specs, {}), width="stretch")
+    st.pills("Presets", [*presets, RESET], key="preset", on_change=_apply_preset, args=(specs, presets),
+             label_visibility="collapsed", width="stretch")
 
 
 def compute_or_keep(key: str, compute: Callable[[], T]) -> T | None:

@@ -31,7 +31,8 @@ PAGES: tuple[PageInfo, ...] = (
 
 _CSS = """
 <style>
-  .block-container {padding-top: 2.2rem; max-width: 1500px;}
+  .block-container {padding-top: 1.2rem; max-width: 1500px;}
+  h1 {padding-top: 0.5rem;}
   [data-testid="stSidebar"] [data-testid="stPageLink"] p {font-size: 1.02rem;}
   [data-testid="stMain"] .katex-display {font-size: 0.92em; overflow-x: auto; overflow-y: hidden;}
   .sge-banner {padding: 0.6rem 1rem; border-radius: 0.5rem; font-size: 1.1rem; margin-bottom: 0.4rem;}

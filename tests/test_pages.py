@@ -122,13 +122,14 @@ def test_bad_query_values_show_notice_and_defaults(query):
 
 def test_presets_and_reset():
     at = app(ESCAPE)
-    at.button(key="preset::SuperSpike SD on sigmoid noise").click().run()
+    at.pills(key="preset").set_value("SuperSpike SD on sigmoid noise").run()
     assert at.selectbox(key="shape").value == "superspike"
     assert "Not matched" in banner(at)
-    at.button(key="preset::erf escape, matched").click().run()
+    assert at.pills(key="preset").value is None  # a preset is an action, not a kept state
+    at.pills(key="preset").set_value("erf escape, matched").run()
     assert at.selectbox(key="escape").value == "erf" and "Matched" in banner(at)
     at.slider(key="beta_n").set_value(20.0).run()
-    at.button(key="preset::reset").click().run()
+    at.pills(key="preset").set_value("Reset to defaults").run()
     assert at.slider(key="beta_n").value == 5.0 and at.selectbox(key="escape").value == "sigmoid"
     assert not at.exception
 
