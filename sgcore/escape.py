@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from .params import ParamSpec, lookup
-from .shapes import Q_SPEC, SCALINGS, SHAPES, dampening, get_shape, heaviside, surrogate_derivative
+from .shapes import Surrogate, get_shape, heaviside, sd_param_specs
 
 __all__ = [
     "EscapeFamily",
@@ -35,7 +35,6 @@ __all__ = [
     "ESCAPE_PARAMS",
     "escape_view",
     "escape_at",
-    "resolve_scale",
 ]
 
 
@@ -89,7 +88,6 @@ def get_family(name: str) -> EscapeFamily:
 
 
 # --- declared parameters of the escape-noise page -------------------------------------------
-_SHAPE_NAMES = tuple(SHAPES)
 
 ESCAPE_PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec("escape", "Escape-noise family", "sigmoid", kind="choice",
@@ -103,16 +101,7 @@ ESCAPE_PARAMS: tuple[ParamSpec, ...] = (
               open_low=True, slider=(0.05, 10.0), step=0.05,
               help="Exponential escape only: dt * rho0; the escape derivative peaks at "
                    "theta - ln(rho0 dt)/beta_N."),
-    ParamSpec("shape", "SD shape", "sigmoid", kind="choice", choices=_SHAPE_NAMES,
-              help="Surrogate-derivative shape from the registry."),
-    ParamSpec("beta_sg", "SD steepness", 5.0, symbol=r"\beta_{SG}", domain=(0.0, 1e4),
-              open_low=True, slider=(0.5, 50.0), step=0.5, help="Steepness of the surrogate derivative."),
-    ParamSpec("scale", "SD scaling", "auto", kind="choice", choices=("auto", *SCALINGS),
-              help="auto = the shape's paper convention; density = unit area; peak = SD(0) = 1; "
-                   "gamma = your dampening."),
-    ParamSpec("gamma", "Dampening", 1.0, symbol=r"\gamma", domain=(0.0, 1e4), open_low=True,
-              slider=(0.05, 10.0), step=0.05, help="Used when scaling = gamma."),
-    Q_SPEC,
+    *sd_param_specs(),
     ParamSpec("u_span", "Plotted range of u - theta", 2.0, symbol=r"\Delta u", domain=(0.0, 1e3),
               open_low=True, slider=(0.25, 10.0), step=0.25, help="Curves cover theta +/- this."),
     ParamSpec("n_points", "Curve resolution", 401, kind="int", domain=(11, 20001),
@@ -127,11 +116,6 @@ ESCAPE_PARAMS: tuple[ParamSpec, ...] = (
               help="Seed of all random draws on this page."),
 )
 _SPEC = {p.name: p for p in ESCAPE_PARAMS}
-
-
-def resolve_scale(shape: str, scale: str) -> str:
-    """``auto`` -> the shape's paper convention; otherwise the scaling itself."""
-    return get_shape(shape).default_scale if scale == "auto" else scale
 
 
 # --- the escape noise itself ----------------------------------------------------------------
@@ -250,27 +234,16 @@ class EscapeConfig:
         return EscapeNoise(self.escape, self.beta_n, self.theta, self.rho0_dt)
 
     @property
-    def resolved_scale(self) -> str:
-        return resolve_scale(self.shape, self.scale)
+    def surrogate(self) -> Surrogate:
+        return Surrogate(self.shape, self.beta_sg, self.scale, self.gamma, self.q)
 
     @property
-    def shape_params(self) -> dict[str, Any]:
-        return {"q": self.q} if self.shape == "q_pseudospike" else {}
+    def resolved_scale(self) -> str:
+        return self.surrogate.resolved_scale
 
     def sd(self, u: Any) -> np.ndarray:
         """The chosen surrogate derivative at u (centred on theta)."""
-        return surrogate_derivative(
-            np.asarray(u, dtype=np.float64) - self.theta,
-            self.shape,
-            self.beta_sg,
-            scale=self.resolved_scale,
-            gamma=self.gamma,
-            **self.shape_params,
-        )
-
-    def sd_gamma_s(self) -> tuple[float, float]:
-        s = get_shape(self.shape).sharpness(self.beta_sg)
-        return dampening(self.shape, self.beta_sg, self.resolved_scale, self.gamma), s
+        return self.surrogate.sd(np.asarray(u, dtype=np.float64) - self.theta)
 
 
 @dataclass(frozen=True)
@@ -330,7 +303,7 @@ def escape_view(cfg: EscapeConfig) -> EscapeView:
         mismatch.append(f"shape: the {cfg.escape} escape noise matches '{fam_shape}', not '{cfg.shape}'")
     if cfg.beta_sg != cfg.beta_n:
         mismatch.append(f"steepness: beta_SG = {cfg.beta_sg:g} but beta_N = {cfg.beta_n:g}")
-    gamma, s = cfg.sd_gamma_s()
+    gamma, s = cfg.surrogate.dampening, cfg.surrogate.s
     if not math.isclose(gamma, s, rel_tol=1e-12):
         mismatch.append(f"scaling: gamma = {gamma:.4g} but the density needs gamma = s = {s:.4g}")
     if ESCAPE_FAMILIES[cfg.escape].uses_rate and cfg.rho0_dt != 1.0:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
@@ -46,6 +46,8 @@ __all__ = [
     "dampening",
     "surrogate_derivative",
     "NUMPY_OPS",
+    "Surrogate",
+    "sd_param_specs",
 ]
 
 #: Value of the Heaviside step at 0: the limit of sigma_beta(0) as beta -> inf.
@@ -608,3 +610,75 @@ def heaviside(x: Any) -> np.ndarray:
     """Heaviside step with H(0) = 1/2 (:data:`H0`), the step limit of a sigmoid at 0."""
     arr, dtype = _as_float(x)
     return _cast(np.heaviside(arr, H0), dtype)
+
+
+def sd_param_specs(beta_default: float = 5.0, beta_slider: tuple[float, float] = (0.5, 50.0),
+                   shape_default: str = "sigmoid") -> tuple[ParamSpec, ...]:
+    """The declared parameters of a surrogate-derivative choice (shape, beta_sg, scale, gamma, q).
+
+    One definition shared by every page; pages choose only the default and slider range of beta.
+    """
+    return (
+        ParamSpec("shape", "SD shape", shape_default, kind="choice", choices=tuple(SHAPES),
+                  help="Surrogate-derivative shape from the registry."),
+        ParamSpec("beta_sg", "SD steepness", beta_default, symbol=r"\beta_{SG}", domain=(0.0, 1e4),
+                  open_low=True, slider=beta_slider, step=0.5, help="Steepness of the surrogate derivative."),
+        ParamSpec("scale", "SD scaling", "auto", kind="choice", choices=("auto", *SCALINGS),
+                  help="auto = the shape's paper convention; density = unit area; peak = SD(0) = 1; "
+                       "gamma = your dampening."),
+        ParamSpec("gamma", "Dampening", 1.0, symbol=r"\gamma", domain=(0.0, 1e4), open_low=True,
+                  slider=(0.05, 10.0), step=0.05, help="Used when scaling = gamma."),
+        replace(Q_SPEC),
+    )
+
+
+_SD_SPEC = {p.name: p for p in sd_param_specs()}
+
+
+@dataclass(frozen=True)
+class Surrogate:
+    """A validated surrogate-derivative choice: SD(a) = gamma f(s a), s = beta * beta_to_s.
+
+    ``scale="auto"`` resolves to the shape's paper convention. :meth:`primitive` is the SD's
+    antiderivative (gamma / s) F(s a): the activation of the "smoothed" network whose true
+    derivative the SD is (for ``sigmoid`` in density scaling, sigma(beta a)).
+    """
+
+    shape: str = "sigmoid"
+    beta: float = 5.0
+    scale: str = "auto"
+    gamma: float = 1.0
+    q: float = 1.5
+
+    def __post_init__(self) -> None:
+        get_shape(self.shape)
+        for name, spec in (("beta", _SD_SPEC["beta_sg"]), ("scale", _SD_SPEC["scale"]),
+                           ("gamma", _SD_SPEC["gamma"]), ("q", _SD_SPEC["q"])):
+            object.__setattr__(self, name, spec.validate(getattr(self, name)))
+
+    @property
+    def resolved_scale(self) -> str:
+        return get_shape(self.shape).default_scale if self.scale == "auto" else self.scale
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return {"q": self.q} if self.shape == "q_pseudospike" else {}
+
+    @property
+    def s(self) -> float:
+        return get_shape(self.shape).sharpness(self.beta)
+
+    @property
+    def dampening(self) -> float:
+        return dampening(self.shape, self.beta, self.resolved_scale, self.gamma)
+
+    def sd(self, a: Any) -> np.ndarray:
+        """SD(a) = gamma f(s a)."""
+        return surrogate_derivative(a, self.shape, self.beta, scale=self.resolved_scale, gamma=self.gamma,
+                                    **self.params)
+
+    def primitive(self, a: Any) -> np.ndarray:
+        """(gamma / s) F(s a): the antiderivative of :meth:`sd` with limit 0 at -inf."""
+        arr, dtype = _as_float(a)
+        shp = get_shape(self.shape)
+        return _cast(self.dampening / self.s * shp.cdf(self.s * arr, **self.params), dtype)

@@ -228,3 +228,32 @@ def test_heaviside_convention_is_one_half_at_zero():
     np.testing.assert_array_equal(heaviside([-1.0, 0.0, 1.0]), [0.0, 0.5, 1.0])
     # the step limit of a sigmoid at 0
     assert expit(1e6 * 0.0) == H0
+
+
+# --- the Surrogate choice (shared by pages) ---------------------------------------------------
+from sgcore.shapes import Surrogate  # noqa: E402
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("scale", ["density", "peak", "gamma"])
+def test_surrogate_primitive_is_antiderivative_of_sd(name, scale):
+    sur = Surrogate(name, 3.0, scale, 0.4)
+    v = _smooth_points(SHAPES[name]) / sur.s
+    h = 1e-6
+    numeric = (sur.primitive(v + h) - sur.primitive(v - h)) / (2 * h)
+    np.testing.assert_allclose(numeric, sur.sd(v), atol=2e-6 * max(1.0, sur.dampening))
+
+
+def test_surrogate_sigmoid_primitive_is_the_smoother_sigmoid():
+    np.testing.assert_allclose(Surrogate("sigmoid", 15.0).primitive(U), expit(15.0 * U), rtol=1e-12)
+
+
+def test_surrogate_validates_and_resolves_auto_scale():
+    assert Surrogate("superspike").resolved_scale == "peak"
+    assert Surrogate("sigmoid").resolved_scale == "density"
+    with pytest.raises(ValueError, match="beta_sg must be"):
+        Surrogate("sigmoid", -1.0)
+    with pytest.raises(ValueError, match="shape must be one of"):
+        Surrogate("nope")
+    with pytest.raises(ValueError, match="scale must be one of auto, density, peak, gamma"):
+        Surrogate("sigmoid", 1.0, "area")
