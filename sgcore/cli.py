@@ -19,6 +19,7 @@ import numpy as np
 
 from .escape import ESCAPE_PARAMS, EscapeConfig, escape_at, escape_view
 from .params import ParamSpec
+from .signflip import SIGNFLIP_PARAMS, SignflipConfig, signflip_plane, signflip_point, signflip_sweep
 
 __all__ = ["main", "to_jsonable"]
 
@@ -54,6 +55,13 @@ def _add_spec(parser: argparse.ArgumentParser, spec: ParamSpec) -> None:
             raise argparse.ArgumentTypeError(str(err)) from None
 
     extra = f" ({spec.describe_domain()}; default {spec.default!r})"
+    if spec.kind == "bool":
+        parser.add_argument(spec.flag, dest=spec.name, action="store_true", help=(spec.help or spec.label))
+        return
+    if spec.kind == "floats":
+        parser.add_argument(spec.flag, dest=spec.name, nargs="+", type=str, default=spec.default,
+                            metavar="X", help=(spec.help or spec.label) + extra)
+        return
     parser.add_argument(spec.flag, dest=spec.name, type=convert, default=spec.default,
                         metavar=spec.name.upper(), help=(spec.help or spec.label) + extra)
 
@@ -62,9 +70,9 @@ def _finite_float(text: str) -> float:
     try:
         x = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"u must be finite numbers; got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"must be finite numbers; got {text!r}") from None
     if not math.isfinite(x):
-        raise argparse.ArgumentTypeError(f"u must be finite numbers; got {text!r}")
+        raise argparse.ArgumentTypeError(f"must be finite numbers; got {text!r}")
     return x
 
 
@@ -86,9 +94,59 @@ def _run_escape(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
+def _config_from_args(cls, specs: Sequence[ParamSpec], args: argparse.Namespace):
+    values = {}
+    for spec in specs:
+        value = getattr(args, spec.name)
+        if spec.kind == "floats" and isinstance(value, list):
+            value = spec.parse(",".join(value))
+        values[spec.name] = value
+    return cls(**values)
+
+
+def _run_signflip(args: argparse.Namespace) -> dict[str, Any]:
+    cfg = _config_from_args(SignflipConfig, SIGNFLIP_PARAMS, args)
+    pt = signflip_point(cfg)
+    out: dict[str, Any] = {**pt.forward, "grad_true": pt.grad_true, "grad_surrogate": pt.grad_surrogate,
+                           "sign_flip": pt.sign_flip, "sign_flips": pt.flips,
+                           "eq12": {"two_path_true": pt.two_path_true, "two_path_sg": pt.two_path_sg,
+                                    "positive_true": pt.positive_true, "positive_sg": pt.positive_sg},
+                           "forward": "step" if cfg.step else f"sigmoid beta_f={cfg.beta_f:g}"}
+    if args.sweep is not None:
+        sw = signflip_sweep(cfg, n=args.sweep, w_range=_range(args.w_range, "w-range"))
+        out["sweep"] = {"w": sw.w, "output": sw.output, "smoothed_output": sw.smoothed_output,
+                        "integrated_sg": sw.integrated_sg, "grad_true_w": sw.grad_true_w,
+                        "grad_sg_w": sw.grad_sg_w}
+    if args.grid is not None:
+        pl = signflip_plane(cfg, n=args.grid, plane_range=_range(args.grid_range, "grid-range"))
+        out["sign_disagreement"] = {"count": pl.count, "fraction": pl.fraction, "n": args.grid * args.grid,
+                                    "plane": [pl.axis_x, pl.axis_y], "component": pl.component,
+                                    "fractions_by_component": pl.fractions}
+    out["config"] = {f.name: getattr(cfg, f.name) for f in fields(SignflipConfig)}
+    return out
+
+
+def _range(pair: Sequence[float], name: str) -> tuple[float, float]:
+    lo, hi = pair
+    if not lo < hi:
+        raise ValueError(f"{name} must be two finite numbers A < B; got {lo:g} {hi:g}")
+    return lo, hi
+
+
+def _count(text: str, name: str, lo: int, hi: int) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{name} must be an integer in [{lo}, {hi}]; got {text!r}") from None
+    if not lo <= n <= hi:
+        raise argparse.ArgumentTypeError(f"{name} must be an integer in [{lo}, {hi}]; got {text!r}")
+    return n
+
+
 _COMMANDS: dict[str, tuple[str, Sequence[ParamSpec], Callable[[argparse.Namespace], dict]]] = {
     "escape": ("Escape noise vs surrogate derivative (Gygax & Zenke Sec. 3.1, App. B)",
                ESCAPE_PARAMS, _run_escape),
+    "signflip": ("Sign-flip network of Eq. 10-12 (Gygax & Zenke Sec. 4.1, Fig. 4)", SIGNFLIP_PARAMS, _run_signflip),
 }
 
 
@@ -102,6 +160,15 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "escape":
             p.add_argument("--u", nargs="+", type=_finite_float, default=None,
                            help="evaluate at these membrane potentials (default: the page's grid)")
+        if name == "signflip":
+            p.add_argument("--sweep", type=lambda t: _count(t, "sweep", 3, 100_001), default=None, metavar="N",
+                           help="add the sweep along w on N points")
+            p.add_argument("--w-range", nargs=2, type=_finite_float, default=(-0.2, 0.2), metavar=("A", "B"),
+                           help="sweep range of w (default -0.2 0.2)")
+            p.add_argument("--grid", type=lambda t: _count(t, "grid", 2, 2001), default=None, metavar="N",
+                           help="add the sign-disagreement count on an N x N grid of the landscape plane")
+            p.add_argument("--grid-range", nargs=2, type=_finite_float, default=(-2.0, 2.0), metavar=("A", "B"),
+                           help="range of both plane axes (default -2 2)")
     return parser
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 __all__ = ["ParamSpec", "lookup", "validate_all", "parse_query"]
 
-_KINDS = ("float", "int", "choice", "bool")
+_KINDS = ("float", "int", "choice", "bool", "floats")
 
 
 def _fmt(x: float) -> str:
@@ -36,7 +36,9 @@ class ParamSpec:
         Human-readable widget label.
     default : Any
         Default value (must itself be valid).
-    kind : {"float", "int", "choice", "bool"}
+    kind : {"float", "int", "choice", "bool", "floats"}
+        ``floats`` is a tuple of 1 to ``max_items`` numbers, each in ``domain`` (offered from
+        ``options`` by the UI).
     symbol : str
         LaTeX symbol shown next to the widget.
     domain : (float, float)
@@ -65,6 +67,8 @@ class ParamSpec:
     choices: tuple[str, ...] = field(default_factory=tuple)
     unit: str = ""
     help: str = ""
+    options: tuple[float, ...] = field(default_factory=tuple)
+    max_items: int = 4
 
     def __post_init__(self) -> None:
         if self.kind not in _KINDS:
@@ -90,6 +94,10 @@ class ParamSpec:
         if self.kind == "bool":
             return "true or false"
         lo, hi = self.domain
+        if self.kind == "floats":
+            left = "(" if self.open_low or math.isinf(lo) else "["
+            right = ")" if self.open_high or math.isinf(hi) else "]"
+            return f"1 to {self.max_items} finite numbers in {left}{_fmt(lo)}, {_fmt(hi)}{right}"
         left = "(" if self.open_low or math.isinf(lo) else "["
         right = ")" if self.open_high or math.isinf(hi) else "]"
         what = "an integer" if self.kind == "int" else "a finite number"
@@ -117,6 +125,17 @@ class ParamSpec:
             if isinstance(value, bool):
                 return value
             raise bad
+        if self.kind == "floats":
+            items = value.split(",") if isinstance(value, str) else value
+            try:
+                numbers = tuple(float(v) for v in items)
+            except (TypeError, ValueError):
+                raise bad from None
+            if not 1 <= len(numbers) <= self.max_items or any(
+                isinstance(v, bool) or not math.isfinite(v) or not self._in_domain(v) for v in numbers
+            ):
+                raise bad
+            return numbers
         if isinstance(value, bool):
             raise bad
         try:
@@ -147,6 +166,13 @@ class ParamSpec:
             raise ValueError(f"{self.name} must be true or false; got {text!r}")
         if self.kind == "choice":
             return self.validate(text)
+        if self.kind == "floats":
+            value = self.validate(text)
+            if slider_range and self.slider is not None:
+                lo, hi = self.slider
+                if not all(lo <= v <= hi for v in value):
+                    raise ValueError(f"{self.name} must be numbers in [{_fmt(lo)}, {_fmt(hi)}]; got {text!r}")
+            return value
         try:
             value: Any = float(text)
         except ValueError:
@@ -188,7 +214,10 @@ def parse_query(
             continue
         raw = query[spec.name]
         if isinstance(raw, (list, tuple)):
-            raw = raw[-1] if raw else ""
+            if spec.kind == "floats":
+                raw = ",".join(raw)
+            else:
+                raw = raw[-1] if raw else ""
         try:
             values[spec.name] = spec.parse(raw, slider_range=True)
         except ValueError as err:

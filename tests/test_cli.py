@@ -53,8 +53,8 @@ def test_undefined_conditionals_are_null_not_nan():
         (["--beta-sg", "-3"], "beta_sg must be"),
         (["--shape", "box"], "shape must be one of"),
         (["--n-trials", "2.5"], "n_trials must be an integer"),
-        (["--u", "abc"], "u must be finite numbers"),
-        (["--u", "inf"], "u must be finite numbers"),
+        (["--u", "abc"], "argument --u: must be finite numbers"),
+        (["--u", "inf"], "argument --u: must be finite numbers"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(args, needle):

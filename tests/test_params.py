@@ -69,3 +69,19 @@ def test_page_specs_defaults_valid_and_sliders_inside_domain(spec):
     assert spec.validate(spec.default) == spec.default
     if spec.slider is not None:
         assert spec.slider[0] <= spec.default <= spec.slider[1]
+
+
+BETAS = ParamSpec("betas", "betas", (2.0, 4.0), kind="floats", domain=(0.0, 100.0), open_low=True,
+                  slider=(1.0, 50.0), options=(1.0, 2.0, 4.0, 20.0), max_items=3)
+
+
+def test_floats_kind_parses_lists_and_rejects_bad_items():
+    assert BETAS.validate([2, "4"]) == (2.0, 4.0)
+    assert BETAS.parse("2, 20") == (2.0, 20.0)
+    for bad in ([], [1, 2, 3, 4], ["x"], [0.0], [math.nan], "a,b"):
+        with pytest.raises(ValueError, match=r"betas must be 1 to 3 finite numbers in \(0, 100\]"):
+            BETAS.validate(bad)
+    with pytest.raises(ValueError, match=r"betas must be numbers in \[1, 50\]"):
+        BETAS.parse("2,80", slider_range=True)
+    values, problems = parse_query([BETAS], {"betas": ["2", "20"]})
+    assert values == {"betas": (2.0, 20.0)} and not problems
