@@ -49,3 +49,30 @@ def test_escape_compute_max_samples(benchmark):
     """Upper bound of one request: the largest slider values."""
     cfg = EscapeConfig(n_samples=200_000, n_trials=200, n_inputs=200, n_points=2001)
     benchmark(lambda: escape_figures(escape_view(cfg)))
+
+
+@pytest.fixture
+def signflip_app():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.switch_page("pages/2_Sign_flip.py")
+    return at.run()
+
+
+def test_signflip_rerun_slider_move(benchmark, signflip_app):
+    """One rerun of the sign-flip page after a slider move (cache miss): 401-point sweep, 81x81 plane,
+    three landscape panels."""
+    values = itertools.cycle([0.5 + 0.5 * i for i in range(150)])
+
+    def move():
+        signflip_app.slider(key="beta_sg").set_value(next(values)).run()
+
+    benchmark.pedantic(move, rounds=40, warmup_rounds=3)
+    assert not signflip_app.exception
+
+
+def test_signflip_compute_and_figures(benchmark):
+    from sgcore.figures import signflip_figures
+    from sgcore.signflip import SignflipConfig, signflip_view
+
+    cfg = SignflipConfig()
+    benchmark(lambda: signflip_figures(signflip_view(cfg)))

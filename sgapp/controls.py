@@ -25,6 +25,10 @@ def widget(spec: ParamSpec, *, format_func: Callable[[str], str] | None = None) 
                             format_func=format_func or str, **common)
     if spec.kind == "bool":
         return st.toggle(_label(spec), value=spec.default, **common)
+    if spec.kind == "floats":
+        picked = st.multiselect(_label(spec), list(spec.options), default=list(spec.default),
+                                max_selections=spec.max_items, format_func=lambda v: f"{v:g}", **common)
+        return tuple(picked)
     lo, hi = spec.slider if spec.slider else spec.domain
     if spec.kind == "int":
         if spec.name == "seed":
@@ -50,7 +54,8 @@ def url_notices(specs: Iterable[ParamSpec]) -> None:
 def apply_values(specs: Iterable[ParamSpec], values: Mapping[str, Any]) -> None:
     """Callback: set every widget of ``specs`` to ``values`` (defaults where not given)."""
     for spec in specs:
-        st.session_state[spec.name] = values.get(spec.name, spec.default)
+        value = values.get(spec.name, spec.default)
+        st.session_state[spec.name] = list(value) if spec.kind == "floats" else value
 
 
 RESET = "Reset to defaults"
@@ -67,7 +72,7 @@ def preset_bar(specs: Iterable[ParamSpec], presets: Mapping[str, Mapping[str, An
     """One row of preset chips (paper figures) and a reset-to-defaults chip."""
     specs = list(specs)
     st.pills("Presets", [*presets, RESET], key="preset", on_change=_apply_preset, args=(specs, presets),
-             label_visibility="collapsed", width="stretch")
+             label_visibility="collapsed")
 
 
 def compute_or_keep(key: str, compute: Callable[[], T]) -> T | None:

@@ -27,6 +27,13 @@ PAGES: tuple[PageInfo, ...] = (
         "A single stochastic Perceptron: its expected output, the matching principle, trial "
         "rasters, the noisy-threshold view and stochAD's smoothed derivatives.",
     ),
+    PageInfo(
+        "pages/2_Sign_flip.py",
+        "Sign-flip landscape",
+        ":material/swap_vert:",
+        "The network of Eq. 10: where the surrogate gradient points against the true gradient, along w "
+        "and over a plane of parameters, with the two-path factor of Eq. 12 that decides the sign.",
+    ),
 )
 
 _CSS = """
@@ -35,6 +42,7 @@ _CSS = """
   h1 {padding-top: 0.5rem;}
   [data-testid="stSidebar"] [data-testid="stPageLink"] p {font-size: 1.02rem;}
   [data-testid="stMain"] .katex-display {font-size: 0.92em; overflow-x: auto; overflow-y: hidden;}
+  [data-testid="stMetricValue"] {font-size: 1.9rem;}
   .sge-banner {padding: 0.6rem 1rem; border-radius: 0.5rem; font-size: 1.1rem; margin-bottom: 0.4rem;}
   .sge-ok {background: #e6f4ea; border: 1px solid #34a853; border-left: 8px solid #34a853; color: #124d24;}
   .sge-warn {background: #fff4e0; border: 1px solid #e0a100; border-left: 8px solid #e0a100; color: #5c4100;}

@@ -8,8 +8,9 @@ from collections.abc import Mapping
 import numpy as np
 
 from .escape import EscapeView
+from .signflip import SignflipView
 
-__all__ = ["columns_to_csv", "escape_tables"]
+__all__ = ["columns_to_csv", "escape_tables", "signflip_tables"]
 
 
 def columns_to_csv(columns: Mapping[str, np.ndarray]) -> str:
@@ -47,3 +48,21 @@ def escape_tables(v: EscapeView) -> dict[str, str]:
     })
     thresholds = columns_to_csv({"threshold": v.thresholds})
     return {"curves": curves, "rasters": rasters, "thresholds": thresholds}
+
+
+def signflip_tables(v: SignflipView) -> dict[str, str]:
+    """CSV tables of the sign-flip page: the sweep along w and the (long-format) landscape plane."""
+    sw, pl = v.sweep, v.plane
+    sweep = columns_to_csv({
+        "w": sw.w, "output": sw.output, "smoothed_output": sw.smoothed_output, "integrated_sg": sw.integrated_sg,
+        "grad_true_w": sw.grad_true_w, "grad_sg_w": sw.grad_sg_w, "grad_smoothed_w": sw.grad_smoothed_w,
+        "sign_flip": sw.flip.astype(np.int64),
+    })
+    aa, bb = np.meshgrid(pl.a, pl.b)
+    cols = {pl.axis_x: aa.ravel(), pl.axis_y: bb.ravel(), "output": pl.output.ravel(),
+            f"grad_true_{pl.axis_x}": pl.grad_true[0].ravel(), f"grad_true_{pl.axis_y}": pl.grad_true[1].ravel()}
+    for beta, (gx, gy) in pl.grad_sg.items():
+        cols[f"grad_sg{beta:g}_{pl.axis_x}"] = gx.ravel()
+        cols[f"grad_sg{beta:g}_{pl.axis_y}"] = gy.ravel()
+    cols[f"sign_flip_{pl.component}"] = pl.disagree.ravel().astype(np.int64)
+    return {"sweep": sweep, "plane": columns_to_csv(cols)}

@@ -40,7 +40,7 @@ def test_home_runs_and_links_every_page():
     assert at.title[0].value == "Surrogate Gradient Explorer"
     links = [pl.proto.page for pl in at.get("page_link")]
     # sidebar: Home + every page; main area: every content page again
-    assert links.count("") == 1 and links.count("Escape_noise") == 2
+    assert links.count("") == 1 and links.count("Escape_noise") == 2 and links.count("Sign_flip") == 2
 
 
 def test_escape_default_is_matched_with_five_charts():

@@ -77,9 +77,10 @@ def screenshot(page, tmp_path: Path, name: str) -> Path:
 
 def assert_sidebar_navigation(page) -> None:
     links = page.locator(SIDEBAR_LINKS)
-    expect(links).to_have_count(2)
+    expect(links).to_have_count(3)
     expect(links.filter(has_text="Home")).to_have_count(1)
     expect(links.filter(has_text="Escape noise vs SD")).to_have_count(1)
+    expect(links.filter(has_text="Sign-flip landscape")).to_have_count(1)
     hrefs = [a.get_attribute("href") for a in page.locator(SIDEBAR_LINKS + " a").all()]
     assert "Escape_noise" in hrefs, hrefs
 
@@ -185,3 +186,52 @@ def test_bad_link_value_shows_warning(page, streamlit_server, tmp_path, query, d
     expect(page.locator(BANNER)).to_contain_text("Matched")
     wait_for_charts(page)
     screenshot(page, tmp_path, f"escape_bad_{query.replace('=', '_')}")
+
+
+# --- sign-flip page ---------------------------------------------------------------------------
+SIGNFLIP_PATH = "/Sign_flip"
+SIGNFLIP_CHARTS = 4
+
+
+def test_signflip_page_shows_table1_flip(page, streamlit_server, tmp_path):
+    open_app(page, streamlit_server, SIGNFLIP_PATH)
+    wait_for_charts(page, SIGNFLIP_CHARTS)
+    assert_no_exception(page)
+    assert_sidebar_navigation(page)
+    expect(page.locator(BANNER)).to_have_class(re.compile(r"\bsge-warn\b"))
+    assert "Sign flip" in banner_text(page)
+    assert page.locator(PLOTS).count() == SIGNFLIP_CHARTS
+    screenshot(page, tmp_path, "signflip_default")
+
+
+def test_signflip_steepness_slider_and_step_switch(page, streamlit_server, tmp_path):
+    open_app(page, streamlit_server, SIGNFLIP_PATH)
+    wait_for_charts(page, SIGNFLIP_CHARTS)
+    thumb = page.locator('[data-testid="stSlider"]').filter(has_text="SD steepness").get_by_role("slider")
+    thumb.focus()
+    page.keyboard.press("End")  # beta_SG = 100 = beta_f: the SG is the true gradient
+    expect(thumb).to_have_attribute("aria-valuetext", "100.00")
+    expect(page.locator(BANNER)).to_contain_text("SG agrees with the gradient", timeout=CHART_TIMEOUT_MS)
+    page.wait_for_url(re.compile(r"[?&]beta_sg=100"))
+
+    toggle = page.locator(".st-key-step input")
+    expect(toggle).to_have_count(1)
+    toggle.focus()
+    page.keyboard.press("Space")
+    expect(page.locator(BANNER)).to_contain_text("Step forward", timeout=CHART_TIMEOUT_MS)
+    page.wait_for_url(re.compile(r"[?&]step=true"))
+    wait_for_app(page)
+    wait_for_charts(page, SIGNFLIP_CHARTS)
+    assert_no_exception(page)
+    screenshot(page, tmp_path, "signflip_step")
+
+
+def test_signflip_bad_link_value(page, streamlit_server, tmp_path):
+    open_app(page, streamlit_server, f"{SIGNFLIP_PATH}?beta_sg=abc&component=z")
+    warnings = page.locator('[data-testid="stAlert"]').filter(
+        has=page.locator('[data-testid="stAlertContentWarning"]'))
+    expect(warnings).to_have_count(2)
+    text = " ".join(warnings.all_inner_texts())
+    assert "beta_sg" in text and "component" in text
+    assert_no_exception(page)
+    expect(page.locator(BANNER)).to_contain_text("Sign flip")

@@ -1,80 +1,26 @@
-"""Plotly figure builders (no Streamlit): the same figures work in a notebook.
-
-Figures are written as plain plotly specs and wrapped without plotly's per-property
-validation (which costs ~100 ms per page); the test suite validates every figure with
-plotly's validating constructor instead. NumPy arrays are kept as arrays, so plotly
-serialises them as compact typed arrays. Colours follow Gygax & Zenke Fig. 1:
-deterministic in blue, stochastic in amber.
-"""
+"""Figures of the escape-noise page (Gygax & Zenke Fig. 1, Fig. S3)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
-import plotly.graph_objects as go
+import plotly.graph_objects as go  # noqa: F401  (return type)
 
-from .escape import EscapeView
+from ..escape import EscapeView
+from ._style import AXIS, COLORS, base_layout, figure, line_trace
 
-__all__ = ["COLORS", "escape_figures", "figure"]
-
-COLORS = {
-    "det": "#1f5fa8",
-    "stoch": "#e0a100",
-    "sd": "#1f5fa8",
-    "grey": "#7a7a7a",
-    "right": "#0f8b8d",
-    "left": "#7fb8e6",
-    "affine": "#c0392b",
-    "hist": "rgba(224,161,0,0.45)",
-}
-
-_AXIS = dict(gridcolor="#e5e9f0", zerolinecolor="#c9d1dc", linecolor="#c9d1dc", ticks="", automargin=True,
-             title=dict(standoff=8))
-
-
-def _layout(title: str = "", xlab: str = "", ylab: str = "", **extra: Any) -> dict:
-    layout = dict(
-        font=dict(size=15, color="#1f2d3d", family="Source Sans Pro, Arial, sans-serif"),
-        paper_bgcolor="white",
-        plot_bgcolor="white",
-        margin=dict(l=60, r=15, t=45, b=55),
-        height=380,
-        hovermode="x unified",
-        legend=dict(yanchor="top", y=0.99, xanchor="left", x=0.01, bgcolor="rgba(255,255,255,0.8)",
-                    font=dict(size=13)),
-        title=dict(text=title, x=0.01, y=0.97, yanchor="top", font=dict(size=17)),
-        xaxis=dict(_AXIS, title=dict(_AXIS["title"], text=xlab)),
-        yaxis=dict(_AXIS, title=dict(_AXIS["title"], text=ylab)),
-    )
-    for key, value in extra.items():
-        if isinstance(value, dict) and isinstance(layout.get(key), dict):
-            layout[key] = {**layout[key], **value}
-        else:
-            layout[key] = value
-    return layout
-
-
-def figure(data: list[dict], layout: dict) -> go.Figure:
-    """Wrap a plotly spec without per-property validation (tests validate instead)."""
-    return go.Figure({"data": data, "layout": layout}, _validate=False)
-
-
-def _line(x, y, name: str, color: str, width: float = 3, **kw: Any) -> dict:
-    return dict(type="scatter", mode="lines", x=x, y=y, name=name, line=dict(color=color, width=width, **kw))
-
+__all__ = ["escape_figures"]
 
 def fig_expected_output(v: EscapeView) -> go.Figure:
     """Firing probability E[y] of the stochastic Perceptron vs the deterministic step (Fig. 1C, D)."""
     c = v.config
     data = [
-        _line(v.u, v.step, "deterministic H(u − θ)", COLORS["det"], shape="hv"),
-        _line(v.u, v.firing_probability, f"stochastic p(u) ({c.escape})", COLORS["stoch"]),
+        line_trace(v.u, v.step, "deterministic H(u − θ)", COLORS["det"], shape="hv"),
+        line_trace(v.u, v.firing_probability, f"stochastic p(u) ({c.escape})", COLORS["stoch"]),
         dict(type="scatter", mode="markers", x=v.u_inputs, y=v.raster_stoch.mean(axis=0),
              name=f"spike rate over {c.n_trials} trials",
              marker=dict(color=COLORS["stoch"], size=7, symbol="circle-open", line=dict(width=2))),
     ]
-    layout = _layout("Expected output E[y]", "membrane potential u", "E[y]",
+    layout = base_layout("Expected output E[y]", "membrane potential u", "E[y]",
                      yaxis=dict(range=[-0.05, 1.05]),
                      legend=dict(yanchor="bottom", y=0.03, xanchor="right", x=0.99))
     return figure(data, layout)
@@ -83,10 +29,10 @@ def fig_expected_output(v: EscapeView) -> go.Figure:
 def fig_derivative(v: EscapeView) -> go.Figure:
     """d/du E[y] (Eq. 8) against the chosen surrogate derivative (Eq. 6)."""
     data = [
-        _line(v.u, v.d_expected_output, "∂E[y]/∂u (stochastic)", COLORS["stoch"], width=5),
-        _line(v.u, v.surrogate_derivative, "surrogate derivative", COLORS["sd"], width=2.5, dash="dash"),
+        line_trace(v.u, v.d_expected_output, "∂E[y]/∂u (stochastic)", COLORS["stoch"], width=5),
+        line_trace(v.u, v.surrogate_derivative, "surrogate derivative", COLORS["sd"], width=2.5, dash="dash"),
     ]
-    layout = _layout("∂E[y]/∂u vs surrogate derivative", "membrane potential u", "derivative",
+    layout = base_layout("∂E[y]/∂u vs surrogate derivative", "membrane potential u", "derivative",
                      legend=dict(xanchor="right", x=0.99))
     return figure(data, layout)
 
@@ -103,12 +49,12 @@ def fig_rasters(v: EscapeView) -> go.Figure:
             xaxis=f"x{axis}", yaxis=f"y{axis}",
             hovertemplate="u=%{x:.3f}<br>trial %{y}<br>y=%{z}<extra></extra>"))
     gap = 0.04
-    layout = _layout(
+    layout = base_layout(
         "", "input potential u", "trial", margin=dict(t=40), hovermode="closest",
         xaxis=dict(domain=[0, 0.5 - gap / 2]),
         yaxis=dict(autorange="reversed"),
-        xaxis2=dict(_AXIS, domain=[0.5 + gap / 2, 1], anchor="y2", title=dict(text="input potential u")),
-        yaxis2=dict(_AXIS, anchor="x2", matches="y", showticklabels=False, autorange="reversed"),
+        xaxis2=dict(AXIS, domain=[0.5 + gap / 2, 1], anchor="y2", title=dict(text="input potential u")),
+        yaxis2=dict(AXIS, anchor="x2", matches="y", showticklabels=False, autorange="reversed"),
         annotations=[
             dict(text=title, x=x, y=1.0, xref="paper", yref="paper", xanchor="center", yanchor="bottom",
                  showarrow=False, font=dict(size=16))
@@ -125,9 +71,9 @@ def fig_thresholds(v: EscapeView) -> go.Figure:
     data = [
         dict(type="bar", x=centers, y=v.hist_density, width=np.diff(v.hist_edges),
              name=f"{c.n_samples} sampled thresholds", marker=dict(color=COLORS["hist"])),
-        _line(v.threshold_grid, v.threshold_pdf, "density of Θ", COLORS["stoch"]),
+        line_trace(v.threshold_grid, v.threshold_pdf, "density of Θ", COLORS["stoch"]),
     ]
-    layout = _layout(
+    layout = base_layout(
         "Noisy-threshold view: Θ = θ + ξ", "threshold Θ", "density", bargap=0, height=440,
         shapes=[dict(type="line", x0=c.theta, x1=c.theta, y0=0, y1=1, yref="paper",
                      line=dict(color=COLORS["grey"], dash="dot"))],
@@ -141,10 +87,10 @@ def fig_stochad(v: EscapeView) -> go.Figure:
     y = v.realisation
     val = np.where(y == 0, v.realised_right, v.realised_left)
     data = [
-        _line(v.u, v.stochad_right, "δ̃_R (if y = 0)", COLORS["right"], width=2),
-        _line(v.u, v.stochad_left, "δ̃_L (if y = 1)", COLORS["left"], width=2),
-        _line(v.u, v.d_expected_output, "(1−p)δ̃_R + pδ̃_L", COLORS["affine"], width=3),
-        _line(v.u, v.surrogate_derivative, "chosen SD", COLORS["sd"], width=2, dash="dash"),
+        line_trace(v.u, v.stochad_right, "δ̃_R (if y = 0)", COLORS["right"], width=2),
+        line_trace(v.u, v.stochad_left, "δ̃_L (if y = 1)", COLORS["left"], width=2),
+        line_trace(v.u, v.d_expected_output, "(1−p)δ̃_R + pδ̃_L", COLORS["affine"], width=3),
+        line_trace(v.u, v.surrogate_derivative, "chosen SD", COLORS["sd"], width=2, dash="dash"),
         dict(type="scatter", mode="markers", x=v.u_inputs, y=val, name="sample ● y=0 ◆ y=1",
              marker=dict(color=np.where(y == 0, COLORS["right"], COLORS["left"]).tolist(),
                          symbol=np.where(y == 0, "circle", "diamond").tolist(), size=8,
@@ -154,7 +100,7 @@ def fig_stochad(v: EscapeView) -> go.Figure:
     ]
     finite = np.concatenate([v.d_expected_output, v.surrogate_derivative, val[np.isfinite(val)]])
     top = float(np.nanmax(finite)) if finite.size else 1.0
-    layout = _layout("stochAD: smoothed derivatives, one realisation", "membrane potential u", "∂y/∂u",
+    layout = base_layout("stochAD: smoothed derivatives, one realisation", "membrane potential u", "∂y/∂u",
                      yaxis=dict(range=[-0.03 * top, 1.25 * top]), height=440,
                      legend=dict(orientation="h", yanchor="top", y=-0.2, x=0.0, bgcolor="rgba(0,0,0,0)"),
                      margin=dict(b=110))

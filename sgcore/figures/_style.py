@@ -1,0 +1,61 @@
+"""Shared plotly styling and the unvalidated figure wrapper.
+
+Figures are written as plain plotly specs and wrapped without plotly's per-property
+validation (which costs ~100 ms per page); the test suite validates every figure with
+plotly's validating constructor instead. NumPy arrays are kept as arrays, so plotly
+serialises them as compact typed arrays. Colours follow Gygax & Zenke Fig. 1:
+deterministic / true in blue, stochastic / surrogate in amber.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import plotly.graph_objects as go
+
+COLORS = {
+    "det": "#1f5fa8",
+    "stoch": "#e0a100",
+    "sd": "#1f5fa8",
+    "grey": "#7a7a7a",
+    "right": "#0f8b8d",
+    "left": "#7fb8e6",
+    "affine": "#c0392b",
+    "hist": "rgba(224,161,0,0.45)",
+}
+
+AXIS = dict(gridcolor="#e5e9f0", zerolinecolor="#c9d1dc", linecolor="#c9d1dc", ticks="", automargin=True,
+             title=dict(standoff=8))
+
+
+def base_layout(title: str = "", xlab: str = "", ylab: str = "", **extra: Any) -> dict:
+    layout = dict(
+        font=dict(size=15, color="#1f2d3d", family="Source Sans Pro, Arial, sans-serif"),
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+        margin=dict(l=60, r=15, t=45, b=55),
+        height=380,
+        hovermode="x unified",
+        legend=dict(yanchor="top", y=0.99, xanchor="left", x=0.01, bgcolor="rgba(255,255,255,0.8)",
+                    font=dict(size=13)),
+        title=dict(text=title, x=0.01, y=0.97, yanchor="top", font=dict(size=17)),
+        xaxis=dict(AXIS, title=dict(AXIS["title"], text=xlab)),
+        yaxis=dict(AXIS, title=dict(AXIS["title"], text=ylab)),
+    )
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(layout.get(key), dict):
+            layout[key] = {**layout[key], **value}
+        else:
+            layout[key] = value
+    return layout
+
+
+def figure(data: list[dict], layout: dict) -> go.Figure:
+    """Wrap a plotly spec without per-property validation (tests validate instead)."""
+    return go.Figure({"data": data, "layout": layout}, _validate=False)
+
+
+def line_trace(x, y, name: str, color: str, width: float = 3, **kw: Any) -> dict:
+    return dict(type="scatter", mode="lines", x=x, y=y, name=name, line=dict(color=color, width=width, **kw))
+
+

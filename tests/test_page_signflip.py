@@ -1,0 +1,127 @@
+"""AppTest tests of the sign-flip page: presets, sliders, the step switch, bad input."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from sgcore.signflip import SignflipConfig, signflip_point
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGE = "pages/2_Sign_flip.py"
+pytestmark = pytest.mark.apptest
+
+
+def app(**query: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.switch_page(PAGE)
+    for k, v in query.items():
+        at.query_params[k] = v
+    return at.run()
+
+
+def banner(at: AppTest) -> str:
+    found = [m.value for m in at.markdown if 'class="sge-banner' in m.value]
+    assert len(found) == 1
+    return found[0]
+
+
+def charts(at: AppTest) -> list[str]:
+    return [c.proto.spec for c in at.get("plotly_chart")]
+
+
+def metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_default_is_table1_with_a_sign_flip():
+    at = app()
+    assert not at.exception and not at.error and not at.warning
+    assert "Sign flip" in banner(at)
+    assert len(charts(at)) == 4
+    pt = signflip_point(SignflipConfig())
+    assert metric(at, "dy/dw, true") == f"{pt.grad_true['w']:+.3g}"
+    assert float(metric(at, "two-path factor (decides the sign), true")) > 0
+    latex = " ".join(x.value for x in at.latex)
+    assert "(10)" in latex and "(11)" in latex and "(12)" in latex
+
+
+@pytest.mark.parametrize("preset,expect", [
+    ("Fig. 4B, β_SG = 15", {"beta_sg": 15.0, "beta_f": 100.0}),
+    ("Fig. 4B, β_SG = 30 (authors' notebook)", {"beta_sg": 30.0}),
+    ("Fig. 4C", {"beta_f": 20.0, "w": 1.0, "beta_sg": 4.0}),
+])
+def test_presets(preset, expect):
+    at = app()
+    at.slider(key="v1").set_value(1.0).run()
+    at.pills(key="preset").set_value(preset).run()
+    assert not at.exception
+    for key, value in expect.items():
+        assert at.slider(key=key).value == value
+    assert at.slider(key="v1").value == 0.05  # presets set every parameter
+    assert at.multiselect(key="betas_landscape").value == [2.0, 4.0, 20.0]
+
+
+@pytest.mark.parametrize("key,value", [("w", 0.1), ("v2", 0.5), ("u2", -0.5), ("x", 0.5), ("beta_f", 50.0),
+                                       ("beta_sg", 100.0)])
+def test_each_slider_changes_the_view(key, value):
+    at = app()
+    before = charts(at)
+    at.slider(key=key).set_value(value).run()
+    assert not at.exception and charts(at) != before
+
+
+def test_matched_steepness_removes_the_flip():
+    at = app()
+    at.slider(key="beta_sg").set_value(100.0).run()
+    assert "SG agrees with the gradient" in banner(at)
+
+
+def test_step_switch():
+    at = app()
+    at.toggle(key="step").set_value(True).run()
+    assert not at.exception
+    assert "Step forward" in banner(at)
+    assert "beta_f" not in [s.key for s in at.slider]  # beta_f has no meaning with the step
+    assert metric(at, "dy/dw, true") == "+0"
+
+
+def test_component_selector_and_plane_axes():
+    at = app()
+    at.selectbox(key="component").set_value("v1").run()
+    assert not at.exception
+    at.selectbox(key="plane_x").set_value("u1").run()
+    assert not at.exception and "(u1, v2)" in at.subheader[0].value
+
+
+def test_same_plane_axes_show_error_and_keep_last_view():
+    at = app()
+    good = charts(at)
+    at.selectbox(key="plane_x").set_value("v2").run()
+    assert not at.exception
+    assert "plane_x and plane_y must be different" in at.error[0].value
+    assert charts(at) == good
+
+
+def test_empty_landscape_betas_show_error_and_keep_last_view():
+    at = app()
+    at.multiselect(key="betas_landscape").set_value([]).run()
+    assert not at.exception
+    assert "betas_landscape must be 1 to 4 finite numbers" in at.error[0].value
+    assert len(charts(at)) == 4
+
+
+@pytest.mark.parametrize("query", [{"beta_sg": "x"}, {"w": "5"}, {"component": "z"}, {"step": "maybe"},
+                                   {"betas_landscape": "0"}])
+def test_bad_query_values_show_notice(query):
+    at = app(**query)
+    assert not at.exception
+    (name,) = query
+    assert any("Link parameter ignored" in w.value and name in w.value for w in at.warning)
+    assert "Sign flip" in banner(at)
+
+
+def test_query_params_seed_the_view():
+    at = app(beta_sg="100", w="0.1", step="true")
+    assert at.slider(key="beta_sg").value == 100.0 and at.slider(key="w").value == 0.1
+    assert at.toggle(key="step").value is True
