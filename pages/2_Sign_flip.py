@@ -72,12 +72,14 @@ else:
            f"SG dy/dw = {pt.grad_surrogate['w']:+.3g} (β_SG = {cfg.beta_sg:g}, {fwd}).", ok=True)
 
 m = st.columns(3)
-for col, label, true, sg in ((m[0], "two-path factor (decides the sign)", pt.two_path_true, pt.two_path_sg),
-                             (m[1], "positive factor", pt.positive_true, pt.positive_sg),
+for col, label, true, sg in ((m[0], "two-path", pt.two_path_true, pt.two_path_sg),
+                             (m[1], "positive", pt.positive_true, pt.positive_sg),
                              (m[2], "dy/dw", pt.grad_true["w"], pt.grad_surrogate["w"])):
     a, b = col.columns(2)
     a.metric(f"{label}, true", f"{true:+.3g}")
-    b.metric("SG", f"{sg:+.3g}")
+    b.metric(f"{label}, SG", f"{sg:+.3g}")
+st.caption("Eq. 12 at the current point: dy/dw = two-path factor × positive factor, with the forward's own "
+           "derivative s′ (true) or with the SD (SG).")
 if not cfg.w_min <= cfg.w <= cfg.w_max:
     st.caption(f"The current w = {cfg.w:g} lies outside the sweep [{cfg.w_min:g}, {cfg.w_max:g}] "
                "(change it under 'Sweep and landscape').")

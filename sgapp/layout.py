@@ -43,6 +43,7 @@ _CSS = """
   [data-testid="stSidebar"] [data-testid="stPageLink"] p {font-size: 1.02rem;}
   [data-testid="stMain"] .katex-display {font-size: 0.92em; overflow-x: auto; overflow-y: hidden;}
   [data-testid="stMetricValue"] {font-size: 1.9rem;}
+  [data-testid="stMetricLabel"] p {font-size: 0.95rem;}
   .sge-banner {padding: 0.6rem 1rem; border-radius: 0.5rem; font-size: 1.1rem; margin-bottom: 0.4rem;}
   .sge-ok {background: #e6f4ea; border: 1px solid #34a853; border-left: 8px solid #34a853; color: #124d24;}
   .sge-warn {background: #fff4e0; border: 1px solid #e0a100; border-left: 8px solid #e0a100; color: #5c4100;}

@@ -41,7 +41,7 @@ def test_default_is_table1_with_a_sign_flip():
     assert len(charts(at)) == 4
     pt = signflip_point(SignflipConfig())
     assert metric(at, "dy/dw, true") == f"{pt.grad_true['w']:+.3g}"
-    assert float(metric(at, "two-path factor (decides the sign), true")) > 0
+    assert float(metric(at, "two-path, true")) > 0
     latex = " ".join(x.value for x in at.latex)
     assert "(10)" in latex and "(11)" in latex and "(12)" in latex
 
