@@ -235,3 +235,16 @@ def test_signflip_bad_link_value(page, streamlit_server, tmp_path):
     assert "beta_sg" in text and "component" in text
     assert_no_exception(page)
     expect(page.locator(BANNER)).to_contain_text("Sign flip")
+
+
+def test_signflip_preset_chip(page, streamlit_server, tmp_path):
+    open_app(page, streamlit_server, SIGNFLIP_PATH)
+    wait_for_charts(page, SIGNFLIP_CHARTS)
+    page.locator(".st-key-preset").get_by_role("radio", name="Fig. 4C", exact=True).click()
+    page.wait_for_url(re.compile(r"[?&]beta_f=20"))
+    expect(page.locator(BANNER)).to_contain_text("β_f = 20", timeout=CHART_TIMEOUT_MS)
+    wait_for_app(page)
+    wait_for_charts(page, SIGNFLIP_CHARTS)
+    assert "w=1" in page.url and "beta_sg=4" in page.url
+    assert_no_exception(page)
+    screenshot(page, tmp_path, "signflip_fig4c")
