@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from sgapp.controls import compute_or_keep, preset_bar, url_notices, widget
+from sgapp.controls import compute_or_keep, preset_bar, surrogate_widgets, url_notices, widget
 from sgapp.layout import banner, page_setup
 from sgcore import ESCAPE_FAMILIES, ESCAPE_PARAMS, SCALINGS, SHAPES, EscapeConfig, escape_view
 from sgcore.export import escape_tables
@@ -41,15 +41,7 @@ with st.sidebar:
     values = {"escape": escape, "beta_n": widget(P["beta_n"]), "theta": widget(P["theta"])}
     if escape == "exponential":
         values["rho0_dt"] = widget(P["rho0_dt"])
-    st.markdown("**Surrogate derivative**")
-    values["shape"] = widget(P["shape"])
-    st.caption(SHAPES[values["shape"]].label)
-    values["beta_sg"] = widget(P["beta_sg"])
-    values["scale"] = widget(P["scale"])
-    if values["scale"] == "gamma":
-        values["gamma"] = widget(P["gamma"])
-    if values["shape"] == "q_pseudospike":
-        values["q"] = widget(P["q"])
+    values |= surrogate_widgets(P)
     with st.expander("Sampling and resolution"):
         for name in ("u_span", "n_inputs", "n_trials", "n_samples", "n_points", "seed"):
             values[name] = widget(P[name])

@@ -2,9 +2,8 @@
 
 import streamlit as st
 
-from sgapp.controls import compute_or_keep, preset_bar, url_notices, widget
+from sgapp.controls import compute_or_keep, preset_bar, surrogate_widgets, url_notices, widget
 from sgapp.layout import banner, page_setup
-from sgcore import SHAPES
 from sgcore.export import signflip_tables
 from sgcore.figures import signflip_figures
 from sgcore.signflip import SIGNFLIP_PARAMS, SignflipConfig, signflip_view
@@ -40,15 +39,7 @@ with st.sidebar:
     values["step"] = widget(P["step"])
     if not values["step"]:
         values["beta_f"] = widget(P["beta_f"])
-    st.markdown("**Surrogate derivative (Eq. 11)**")
-    values["shape"] = widget(P["shape"])
-    st.caption(SHAPES[values["shape"]].label)
-    values["beta_sg"] = widget(P["beta_sg"])
-    values["scale"] = widget(P["scale"])
-    if values["scale"] == "gamma":
-        values["gamma"] = widget(P["gamma"])
-    if values["shape"] == "q_pseudospike":
-        values["q"] = widget(P["q"])
+    values |= surrogate_widgets(P, "Surrogate derivative (Eq. 11)")
     with st.expander("Sweep and landscape"):
         for name in ("w_min", "w_max", "n_sweep", "plane_x", "plane_y", "plane_min", "plane_max", "n_grid",
                      "betas_landscape", "component"):

@@ -40,6 +40,22 @@ def widget(spec: ParamSpec, *, format_func: Callable[[str], str] | None = None) 
                      step=float(spec.step) if spec.step else None, **common)
 
 
+def surrogate_widgets(specs: Mapping[str, ParamSpec], title: str = "Surrogate derivative") -> dict[str, Any]:
+    """The SD choice (shape, beta_SG, scaling, and gamma / q when they apply), the same on every page."""
+    from sgcore import SHAPES
+
+    st.markdown(f"**{title}**")
+    values = {"shape": widget(specs["shape"])}
+    st.caption(SHAPES[values["shape"]].label)
+    values["beta_sg"] = widget(specs["beta_sg"])
+    values["scale"] = widget(specs["scale"])
+    if values["scale"] == "gamma":
+        values["gamma"] = widget(specs["gamma"])
+    if values["shape"] == "q_pseudospike":
+        values["q"] = widget(specs["q"])
+    return values
+
+
 def url_notices(specs: Iterable[ParamSpec]) -> None:
     """Warn about query-string values that cannot be used (they fall back to defaults).
 

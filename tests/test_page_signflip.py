@@ -1,33 +1,18 @@
 """AppTest tests of the sign-flip page: presets, sliders, the step switch, bad input."""
 
-from pathlib import Path
-
+import apphelpers
 import pytest
+from apphelpers import banner, charts
 from streamlit.testing.v1 import AppTest
 
 from sgcore.signflip import SignflipConfig, signflip_point
 
-ROOT = Path(__file__).resolve().parents[1]
 PAGE = "pages/2_Sign_flip.py"
 pytestmark = pytest.mark.apptest
 
 
 def app(**query: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.switch_page(PAGE)
-    for k, v in query.items():
-        at.query_params[k] = v
-    return at.run()
-
-
-def banner(at: AppTest) -> str:
-    found = [m.value for m in at.markdown if 'class="sge-banner' in m.value]
-    assert len(found) == 1
-    return found[0]
-
-
-def charts(at: AppTest) -> list[str]:
-    return [c.proto.spec for c in at.get("plotly_chart")]
+    return apphelpers.app(PAGE, **query)
 
 
 def metric(at: AppTest, label: str) -> str:

@@ -1,37 +1,17 @@
 """Streamlit AppTest tests: every page runs, each input changes what is shown, bad links are handled."""
 
-from pathlib import Path
 
 import plotly.graph_objects as go
 import pytest
+from apphelpers import ROOT, app, banner, charts
 from streamlit.testing.v1 import AppTest
 
 from sgcore import EscapeConfig, escape_view
 from sgcore.export import escape_tables
 from sgcore.figures import escape_figures
 
-ROOT = Path(__file__).resolve().parents[1]
 ESCAPE = "pages/1_Escape_noise.py"
 pytestmark = pytest.mark.apptest
-
-
-def app(page: str | None = None, **query: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    if page:
-        at.switch_page(page)
-    for k, v in query.items():
-        at.query_params[k] = v
-    return at.run()
-
-
-def banner(at: AppTest) -> str:
-    found = [m.value for m in at.markdown if 'class="sge-banner' in m.value]
-    assert len(found) == 1
-    return found[0]
-
-
-def charts(at: AppTest) -> list[str]:
-    return [c.proto.spec for c in at.get("plotly_chart")]
 
 
 def test_home_runs_and_links_every_page():
