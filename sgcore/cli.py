@@ -18,8 +18,18 @@ from typing import Any
 import numpy as np
 
 from .escape import ESCAPE_PARAMS, EscapeConfig, escape_at, escape_view
+from .loop import (
+    LOOP_PARAMS,
+    LoopConfig,
+    curl_map,
+    gradient_field,
+    loop_integral,
+    midpoint_loop_integral,
+    preactivations,
+    stokes_disc_integral,
+)
 from .params import ParamSpec
-from .signflip import SIGNFLIP_PARAMS, SignflipConfig, signflip_plane, signflip_point, signflip_sweep
+from .signflip import SIGNFLIP_PARAMS, WEIGHT_NAMES, SignflipConfig, signflip_plane, signflip_point, signflip_sweep
 
 __all__ = ["main", "to_jsonable"]
 
@@ -126,11 +136,63 @@ def _run_signflip(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
+def _run_loop(args: argparse.Namespace) -> dict[str, Any]:
+    if args.beta_sg is not None:
+        args.betas_sg = [str(args.beta_sg)]
+    if args.axes is not None:
+        args.axis_a, args.axis_b = args.axes
+    cfg = _config_from_args(LoopConfig, LOOP_PARAMS, args)
+    c, d, r, x = cfg.centre, cfg.basis, cfg.radius, cfg.x
+    fwd = cfg.forward_beta
+    sg = {b: gradient_field(x, fwd, cfg.surrogate(b).sd) for b in cfg.betas_sg}
+    exact = {b: gradient_field(x, b, None) for b in cfg.betas_sg}
+    _, cum_sg, breaks = loop_integral(sg, preactivations(x, fwd), c, d, r)
+    _, cum_exact, _ = loop_integral(exact, None, c, d, r)
+    single = len(cfg.betas_sg) == 1
+
+    def pick(values: dict) -> Any:
+        return next(iter(values.values())) if single else {f"{k:g}": v for k, v in values.items()}
+
+    out: dict[str, Any] = {
+        "loop_integral_sg": pick({b: float(v[-1]) for b, v in cum_sg.items()}),
+        "loop_integral_exact": pick({b: float(v[-1]) for b, v in cum_exact.items()}),
+        "steps": args.steps,
+        "loop_integral_sg_midpoint": pick({b: midpoint_loop_integral(f, c, d, r, args.steps) for b, f in sg.items()}),
+        "loop_integral_exact_midpoint": pick({b: midpoint_loop_integral(f, c, d, r, args.steps)
+                                              for b, f in exact.items()}),
+        "quadrature": "Gauss-Legendre on the pieces between the forward's breaks, graded toward each break",
+        "breaks": breaks,
+        "plane_vectors": {"d1": d[0], "d2": d[1]},
+        "forward": "step" if fwd is None else f"sigmoid beta_f={fwd:g}",
+    }
+    if args.curl_grid is not None:
+        beta_curl = fwd if fwd is not None else cfg.curl_beta_f
+        beta_sg = cfg.curl_beta_sg
+        field = gradient_field(x, beta_curl, cfg.surrogate(beta_sg).sd)
+        axis, curl = curl_map(field, c, d, r, args.curl_grid)
+        aa, bb = np.meshgrid(axis, axis)
+        cell = (axis[1] - axis[0]) ** 2
+        _, cum, _ = loop_integral({0: field}, preactivations(x, beta_curl), c, d, r)
+        out["stokes"] = {"beta_f": beta_curl, "beta_sg": beta_sg, "loop_integral": float(cum[0][-1]),
+                         "minus_curl_integral_polar": stokes_disc_integral(field, c, d, r),
+                         "grid": args.curl_grid, "orientation": "clockwise in (d1, d2): I = -iint curl"}
+        out["stokes_curl_integral"] = -float(np.sum(curl[aa**2 + bb**2 <= r * r]) * cell)
+    out["config"] = {f.name: getattr(cfg, f.name) for f in fields(LoopConfig)}
+    return out
+
+
 def _range(pair: Sequence[float], name: str) -> tuple[float, float]:
     lo, hi = pair
     if not lo < hi:
         raise ValueError(f"{name} must be two finite numbers A < B; got {lo:g} {hi:g}")
     return lo, hi
+
+
+def _positive(text: str) -> float:
+    x = _finite_float(text)
+    if x <= 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0; got {text!r}")
+    return x
 
 
 def _count(text: str, name: str, lo: int, hi: int) -> int:
@@ -147,6 +209,8 @@ _COMMANDS: dict[str, tuple[str, Sequence[ParamSpec], Callable[[argparse.Namespac
     "escape": ("Escape noise vs surrogate derivative (Gygax & Zenke Sec. 3.1, App. B)",
                ESCAPE_PARAMS, _run_escape),
     "signflip": ("Sign-flip network of Eq. 10-12 (Gygax & Zenke Sec. 4.1, Fig. 4)", SIGNFLIP_PARAMS, _run_signflip),
+    "loop": ("Closed-loop integrals of the SG (Gygax & Zenke Sec. 4.2, Fig. 5); defaults = Fig. 5",
+             LOOP_PARAMS, _run_loop),
 }
 
 
@@ -169,6 +233,14 @@ def build_parser() -> argparse.ArgumentParser:
                            help="add the sign-disagreement count on an N x N grid of the landscape plane")
             p.add_argument("--grid-range", nargs=2, type=_finite_float, default=(-2.0, 2.0), metavar=("A", "B"),
                            help="range of both plane axes (default -2 2)")
+        if name == "loop":
+            p.add_argument("--beta-sg", type=_positive, default=None, help="one beta_SG (instead of --betas-sg)")
+            p.add_argument("--steps", type=lambda t: _count(t, "steps", 1, 100_000_000), default=100_000,
+                           metavar="N", help="midpoint-rule steps for the *_midpoint values (default 100000)")
+            p.add_argument("--axes", nargs=2, choices=WEIGHT_NAMES, default=None, metavar=("A", "B"),
+                           help="plane 'axes': the two parameters spanning it")
+            p.add_argument("--curl-grid", type=lambda t: _count(t, "curl-grid", 3, 2001), default=None,
+                           metavar="N", help="add Stokes' check with the curl on an N x N grid over the disc")
     return parser
 
 

@@ -1,0 +1,442 @@
+"""Closed-loop integrals of surrogate gradients (Gygax & Zenke Sec. 4.2, Fig. 5, Methods 8.3).
+
+A vector field is a gradient iff its integral around every closed path vanishes. We integrate the
+SG field of the Eq. 10 network around the circle
+
+    theta(alpha) = c + r (d1 sin alpha + d2 cos alpha),   alpha in [0, 2 pi],
+
+(alpha = 0 at c + r d2, increasing toward +d1), i.e. I = int F(theta(alpha)) . theta'(alpha) d alpha
+with theta'(alpha) = r (d1 cos alpha - d2 sin alpha) (the tangent *with* the step length).
+
+Quadrature: the forward state of a step network is piecewise constant along the circle, so its SG
+field jumps where a pre-activation changes sign. We locate those points (dense sign scan +
+bisection), split the circle there, and use Gauss-Legendre on every smooth piece, graded
+geometrically toward each break (which also resolves the steep but smooth transitions of a sigmoid
+forward with beta_f = 10000). A plain midpoint rule with N steps is kept to show convergence (Fig. 5C).
+
+In plane coordinates (a along d1, b along d2) the path runs *clockwise*, so Stokes' theorem reads
+I = - iint_disc curl F dA with curl F = dF_b/da - dF_a/db, F_a = F . d1, F_b = F . d2.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+import numpy as np
+
+from .params import ParamSpec
+from .shapes import Surrogate, sd_param_specs
+from .signflip import WEIGHT_NAMES, SignflipWeights, _backward, _forward, sigmoid_activation, step_activation
+
+__all__ = [
+    "FIG5_D1",
+    "FIG5_D2",
+    "LOOP_PARAMS",
+    "LoopConfig",
+    "LoopView",
+    "loop_curl",
+    "loop_heatmaps",
+    "loop_integrals",
+    "part_key",
+    "curl_map",
+    "gradient_field",
+    "loop_integral",
+    "loop_view",
+    "midpoint_loop_integral",
+    "plane_vectors",
+    "stokes_disc_integral",
+]
+
+#: Plane of Fig. 5 from the authors' notebook (float32 as printed; re-orthonormalised in float64).
+FIG5_D1 = (0.09305991, 0.5905991, -0.30914232, 0.4299941, -0.60172135)
+FIG5_D2 = (-0.14934348, 0.25011492, 0.26179737, -0.78792286, -0.47516188)
+
+Field = Callable[[np.ndarray], np.ndarray]  # (n, 5) points -> (n, 5) vectors
+PreActs = Callable[[np.ndarray], np.ndarray]  # (n, 5) points -> (n, k) pre-activations
+
+
+# --- the field ----------------------------------------------------------------------------------
+def _weights(points: np.ndarray) -> SignflipWeights:
+    return SignflipWeights(*(points[:, i] for i in range(5)))
+
+
+def gradient_field(x: float, beta_f: float | None, sd: Callable[[np.ndarray], np.ndarray] | None) -> Field:
+    """The Eq. 10 network's gradient field over parameter space.
+
+    ``beta_f=None`` is the step forward. ``sd=None`` gives the true gradient of that forward;
+    otherwise every node derivative is replaced by ``sd`` (the SG, Eq. 11).
+    """
+    act, dact = step_activation() if beta_f is None else sigmoid_activation(beta_f)
+    d = dact if sd is None else sd
+
+    def field(points: np.ndarray) -> np.ndarray:
+        wts = _weights(points)
+        grad = _backward(wts, x, _forward(wts, x, act), d)["grad"]
+        return np.stack([grad[k] for k in WEIGHT_NAMES], axis=-1)
+
+    return field
+
+
+def output_fn(x: float, beta_f: float | None) -> Callable[[np.ndarray], np.ndarray]:
+    act = step_activation()[0] if beta_f is None else sigmoid_activation(beta_f)[0]
+    return lambda points: _forward(_weights(points), x, act)["y"]
+
+
+def preactivations(x: float, beta_f: float | None) -> PreActs:
+    """Pre-activations (w x, v1 g, v2 g, z) whose sign changes are the forward's breaks."""
+    act = step_activation()[0] if beta_f is None else sigmoid_activation(beta_f)[0]
+
+    def pre(points: np.ndarray) -> np.ndarray:
+        fw = _forward(_weights(points), x, act)
+        return np.stack([fw["a_g"], fw["a_1"], fw["a_2"], fw["z"]], axis=-1)
+
+    return pre
+
+
+# --- the path -----------------------------------------------------------------------------------
+def plane_vectors(kind: str = "fig5", seed: int = 0, axes: tuple[str, str] = ("v1", "v2")) -> np.ndarray:
+    """Orthonormal (2, 5) plane basis: ``fig5`` (the paper's), ``random`` (from ``seed``) or ``axes``."""
+    if kind == "fig5":
+        raw = np.array([FIG5_D1, FIG5_D2], dtype=np.float64)
+    elif kind == "random":
+        raw = np.random.default_rng(seed).standard_normal((2, 5))
+    elif kind == "axes":
+        a, b = axes
+        if a not in WEIGHT_NAMES or b not in WEIGHT_NAMES or a == b:
+            raise ValueError(f"axes must be two different parameters of {', '.join(WEIGHT_NAMES)}; got {axes}")
+        raw = np.zeros((2, 5))
+        raw[0, WEIGHT_NAMES.index(a)] = raw[1, WEIGHT_NAMES.index(b)] = 1.0
+    else:
+        raise ValueError(f"plane must be one of fig5, random, axes; got {kind!r}")
+    q, _ = np.linalg.qr(raw.T)  # Gram-Schmidt in float64, keeping each vector's direction
+    basis = q.T * np.sign(np.sum(q.T * raw, axis=1, keepdims=True))
+    return basis
+
+
+def _path(c: np.ndarray, d: np.ndarray, r: float, alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    s, co = np.sin(alpha)[:, None], np.cos(alpha)[:, None]
+    points = c + r * (d[0] * s + d[1] * co)
+    tangent = r * (d[0] * co - d[1] * s)
+    return points, tangent
+
+
+def find_breaks(pre: PreActs, c: np.ndarray, d: np.ndarray, r: float, scan: int = 4096,
+                iters: int = 52) -> np.ndarray:
+    """Angles in (0, 2 pi) where the sign pattern of the pre-activations changes (bisection-refined)."""
+    alpha = np.linspace(0.0, 2 * np.pi, scan + 1)
+    sign = np.sign(pre(_path(c, d, r, alpha)[0]))
+    change = np.flatnonzero(np.any(sign[1:] != sign[:-1], axis=1))
+    if change.size == 0:
+        return np.empty(0)
+    lo, hi = alpha[change], alpha[change + 1]
+    ref = sign[change]
+    for _ in range(iters):
+        mid = 0.5 * (lo + hi)
+        same = np.all(np.sign(pre(_path(c, d, r, mid)[0])) == ref, axis=1)
+        lo, hi = np.where(same, mid, lo), np.where(same, hi, mid)
+    return 0.5 * (lo + hi)
+
+
+_GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(16)
+
+
+def _graded_nodes(edges: np.ndarray, graded: np.ndarray, levels: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Gauss-Legendre nodes/weights on every [edges[i], edges[i+1]], each split geometrically toward a
+    graded endpoint. Returns (nodes, weights, interval index of each node)."""
+    ratios = 0.5 ** np.arange(1, levels + 1)
+    left, right = graded[:-1], graded[1:]
+    starts, ends, owner = [], [], []
+    for code_left in (False, True):
+        for code_right in (False, True):
+            idx = np.flatnonzero((left == code_left) & (right == code_right))
+            if idx.size == 0:
+                continue
+            cuts = [0.0, 1.0]
+            if code_left:
+                cuts += list(ratios)
+            if code_right:
+                cuts += list(1 - ratios)
+            cuts = np.unique(cuts)
+            a, width = edges[idx][:, None], (edges[idx + 1] - edges[idx])[:, None]
+            starts.append((a + width * cuts[None, :-1]).ravel())
+            ends.append((a + width * cuts[None, 1:]).ravel())
+            owner.append(np.repeat(idx, len(cuts) - 1))
+    s, e, o = np.concatenate(starts), np.concatenate(ends), np.concatenate(owner)
+    half = 0.5 * (e - s)
+    nodes = (0.5 * (s + e))[:, None] + half[:, None] * _GL_NODES[None, :]
+    weights = half[:, None] * _GL_WEIGHTS[None, :]
+    return nodes.ravel(), weights.ravel(), np.repeat(o, len(_GL_NODES))
+
+
+def loop_integral(fields: Mapping[Any, Field], pre: PreActs | None, c: np.ndarray, d: np.ndarray, r: float,
+                  display: int = 361, levels: int = 14) -> tuple[np.ndarray, dict[Any, np.ndarray], np.ndarray]:
+    """Accurate closed-loop integrals of several fields along the same circle.
+
+    Returns ``(alpha, cumulative, breaks)``: ``alpha`` are ``display`` angles from 0 to 2 pi and
+    ``cumulative[key][i]`` the integral from 0 to ``alpha[i]``; the loop integral is ``[-1]``.
+    Breaks are the angles where ``pre`` changes sign (graded quadrature around them).
+    """
+    alpha_disp = np.linspace(0.0, 2 * np.pi, display)
+    breaks = find_breaks(pre, c, d, r) if pre is not None else np.empty(0)
+    edges = np.unique(np.concatenate([alpha_disp, breaks]))
+    graded = np.isin(edges, breaks)
+    nodes, weights, owner = _graded_nodes(edges, graded, levels)
+    points, tangent = _path(c, d, r, nodes)
+    out = {}
+    disp_index = np.searchsorted(edges, alpha_disp)
+    for key, field in fields.items():
+        integrand = np.sum(field(points) * tangent, axis=1) * weights
+        per_interval = np.bincount(owner, weights=integrand, minlength=len(edges) - 1)
+        cum = np.concatenate([[0.0], np.cumsum(per_interval)])
+        out[key] = cum[disp_index]
+    return alpha_disp, out, breaks
+
+
+def midpoint_loop_integral(field: Field, c: np.ndarray, d: np.ndarray, r: float, steps: int,
+                           chunk: int = 200_000) -> float:
+    """The plain midpoint rule with ``steps`` equal steps (for the convergence panel)."""
+    total = 0.0
+    h = 2 * np.pi / steps
+    for start in range(0, steps, chunk):
+        alpha = (np.arange(start, min(start + chunk, steps)) + 0.5) * h
+        points, tangent = _path(c, d, r, alpha)
+        total += float(np.sum(field(points) * tangent)) * h
+    return total
+
+
+# --- curl and Stokes ----------------------------------------------------------------------------
+def curl_at(field: Field, c: np.ndarray, d: np.ndarray, a: np.ndarray, b: np.ndarray,
+            h: float = 1e-5) -> np.ndarray:
+    """curl F = dF_b/da - dF_a/db at plane coordinates (a, b), by central differences of F."""
+    a, b = np.broadcast_arrays(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))
+    shape = a.shape
+    p = c + a.reshape(-1, 1) * d[0] + b.reshape(-1, 1) * d[1]
+    fb = (field(p + h * d[0]) - field(p - h * d[0])) @ d[1] / (2 * h)
+    fa = (field(p + h * d[1]) - field(p - h * d[1])) @ d[0] / (2 * h)
+    return (fb - fa).reshape(shape)
+
+
+def curl_map(field: Field, c: np.ndarray, d: np.ndarray, extent: float, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Curl on an n x n grid of [-extent, extent]^2 (rows: b, columns: a)."""
+    axis = np.linspace(-extent, extent, n)
+    aa, bb = np.meshgrid(axis, axis)
+    return axis, curl_at(field, c, d, aa, bb)
+
+
+def stokes_disc_integral(field: Field, c: np.ndarray, d: np.ndarray, r: float, n_rho: int = 48,
+                         n_phi: int = 192) -> float:
+    """- iint_disc curl F dA in polar coordinates (Gauss-Legendre in rho, periodic rule in phi).
+
+    Equals the clockwise loop integral of :func:`loop_integral` when F is smooth on the disc.
+    """
+    x, w = np.polynomial.legendre.leggauss(n_rho)
+    rho, w_rho = 0.5 * r * (x + 1), 0.5 * r * w
+    phi = np.arange(n_phi) * (2 * np.pi / n_phi)
+    rr, pp = np.meshgrid(rho, phi, indexing="ij")
+    curl = curl_at(field, c, d, rr * np.cos(pp), rr * np.sin(pp))
+    return -float(np.sum(curl * rr * w_rho[:, None]) * (2 * np.pi / n_phi))
+
+
+# --- declared parameters and the page computation ----------------------------------------------
+def _centre_spec(name: str) -> ParamSpec:
+    return ParamSpec(f"c_{name}", f"Centre {name}", 0.0, symbol=f"c_{{{name}}}", domain=(-1e3, 1e3),
+                     slider=(-2.0, 2.0), step=0.05, help=f"Centre of the circle: parameter {name}.")
+
+
+_SD = {p.name: p for p in sd_param_specs()}
+LOOP_PARAMS: tuple[ParamSpec, ...] = (
+    ParamSpec("plane", "Plane", "fig5", kind="choice", choices=("fig5", "random", "axes"),
+              help="fig5: the paper's plane; random: orthonormal directions from the seed; axes: two parameters."),
+    ParamSpec("seed", "Seed of the random plane", 0, kind="int", domain=(0, 2**32 - 1), slider=(0, 9999), step=1),
+    ParamSpec("axis_a", "First axis", "v1", kind="choice", choices=WEIGHT_NAMES, help="Plane 'axes': d1."),
+    ParamSpec("axis_b", "Second axis", "v2", kind="choice", choices=WEIGHT_NAMES, help="Plane 'axes': d2."),
+    *(_centre_spec(n) for n in WEIGHT_NAMES),
+    ParamSpec("radius", "Radius", 1.8, symbol="r", domain=(0.0, 100.0), open_low=True, slider=(0.05, 4.0),
+              step=0.05, help="Radius of the circle."),
+    ParamSpec("x", "Input", 1.0, symbol="x", domain=(-1e3, 1e3), slider=(-2.0, 2.0), step=0.05),
+    ParamSpec("forward", "Forward", "step", kind="choice", choices=("step", "sigmoid"),
+              help="step: Heaviside with H(0) = 1/2; sigmoid: steepness beta_f (the notebook used 10000)."),
+    ParamSpec("beta_f", "Forward steepness", 10000.0, symbol=r"\beta_f", domain=(0.0, 1e6), open_low=True,
+              slider=(1.0, 20000.0), step=1.0, help="Sigmoid forward only."),
+    ParamSpec("betas_sg", "beta_SG values", (1.0, 5.0, 20.0), kind="floats", domain=(0.0, 1e4), open_low=True,
+              slider=(0.5, 100.0), options=(0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0), max_items=4,
+              help="One SG curve per value (Fig. 5: 1, 5, 20)."),
+    _SD["shape"], _SD["scale"], _SD["gamma"], _SD["q"],
+    ParamSpec("max_steps", "Convergence: up to N steps", 10000, kind="int", domain=(10, 10_000_000),
+              slider=(100, 1_000_000), step=100, help="Largest N of the midpoint-rule ladder (Fig. 5C)."),
+    ParamSpec("curl_beta_f", "Curl map: forward steepness", 20.0, symbol=r"\beta_f^{curl}", domain=(0.0, 1e3),
+              open_low=True, slider=(1.0, 100.0), step=1.0,
+              help="The curl needs a smooth forward: the map and the Stokes check use a sigmoid of this steepness."),
+    ParamSpec("curl_beta_sg", "Curl map: beta_SG", 5.0, symbol=r"\beta_{SG}^{curl}", domain=(0.0, 1e4),
+              open_low=True, slider=(0.5, 100.0), step=0.5, help="SD steepness of the curl map."),
+    ParamSpec("n_grid", "Heatmap resolution", 101, kind="int", domain=(11, 801), slider=(31, 301), step=10),
+)
+_SPEC = {p.name: p for p in LOOP_PARAMS}
+
+
+@dataclass(frozen=True)
+class LoopConfig:
+    """Everything the loop page (and ``python -m sgcore loop``) computes from; defaults = Fig. 5."""
+
+    plane: str = "fig5"
+    seed: int = 0
+    axis_a: str = "v1"
+    axis_b: str = "v2"
+    c_w: float = 0.0
+    c_v1: float = 0.0
+    c_v2: float = 0.0
+    c_u1: float = 0.0
+    c_u2: float = 0.0
+    radius: float = 1.8
+    x: float = 1.0
+    forward: str = "step"
+    beta_f: float = 10000.0
+    betas_sg: tuple[float, ...] = (1.0, 5.0, 20.0)
+    shape: str = "sigmoid"
+    scale: str = "auto"
+    gamma: float = 1.0
+    q: float = 1.5
+    max_steps: int = 10000
+    curl_beta_f: float = 20.0
+    curl_beta_sg: float = 5.0
+    n_grid: int = 101
+
+    def __post_init__(self) -> None:
+        for spec in LOOP_PARAMS:
+            object.__setattr__(self, spec.name, spec.validate(getattr(self, spec.name)))
+        if self.plane == "axes" and self.axis_a == self.axis_b:
+            raise ValueError(f"axis_a and axis_b must be different parameters; both are {self.axis_a!r}")
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> LoopConfig:
+        return cls(**{k: v for k, v in values.items() if k in _SPEC})
+
+    @property
+    def centre(self) -> np.ndarray:
+        return np.array([getattr(self, f"c_{n}") for n in WEIGHT_NAMES])
+
+    @property
+    def basis(self) -> np.ndarray:
+        return plane_vectors(self.plane, self.seed, (self.axis_a, self.axis_b))
+
+    @property
+    def forward_beta(self) -> float | None:
+        return None if self.forward == "step" else self.beta_f
+
+    def surrogate(self, beta: float) -> Surrogate:
+        return Surrogate(self.shape, beta, self.scale, self.gamma, self.q)
+
+
+_GEOMETRY = ("plane", "seed", "axis_a", "axis_b", "c_w", "c_v1", "c_v2", "c_u1", "c_u2", "radius", "x")
+_SD_FIELDS = ("shape", "scale", "gamma", "q")
+#: Which fields each part of the page depends on (cache keys: the rest is reset to defaults).
+PART_FIELDS = {
+    "heatmaps": (*_GEOMETRY, "beta_f", "n_grid"),
+    "integrals": (*_GEOMETRY, "forward", "beta_f", "betas_sg", *_SD_FIELDS, "max_steps"),
+    "curl": (*_GEOMETRY, "curl_beta_f", "curl_beta_sg", *_SD_FIELDS, "n_grid"),
+}
+
+
+def part_key(cfg: LoopConfig, part: str) -> LoopConfig:
+    """``cfg`` with every field the ``part`` does not depend on reset to its default."""
+    keep = PART_FIELDS[part]
+    return LoopConfig(**{f.name: getattr(cfg, f.name) for f in fields(LoopConfig) if f.name in keep})
+
+
+@dataclass(frozen=True)
+class LoopHeatmaps:
+    basis: np.ndarray
+    extent: float
+    grid: np.ndarray
+    output_step: np.ndarray
+    output_sigmoid: np.ndarray
+
+
+@dataclass(frozen=True)
+class LoopIntegrals:
+    alpha: np.ndarray
+    breaks: np.ndarray
+    output_along: np.ndarray  # forward as configured
+    output_along_sigmoid: np.ndarray  # sigmoid forward of steepness beta_f (Fig. 5B dashed)
+    cumulative_sg: dict[float, np.ndarray]  # starts at the output's value at alpha = 0
+    cumulative_exact: dict[float, np.ndarray]  # exact gradient of the beta_SG-sigmoid network, from its output
+    loop_sg: dict[float, float]
+    loop_exact: dict[float, float]
+    ladder: np.ndarray
+    ladder_sg: dict[float, np.ndarray]
+    ladder_exact: dict[float, np.ndarray]
+
+
+@dataclass(frozen=True)
+class LoopCurl:
+    axis: np.ndarray
+    curl: np.ndarray
+    stokes_loop: float
+    stokes_curl: float
+
+
+@dataclass(frozen=True)
+class LoopView:
+    config: LoopConfig
+    heatmaps: LoopHeatmaps
+    integrals: LoopIntegrals
+    curl: LoopCurl
+
+
+def _ladder(max_steps: int) -> np.ndarray:
+    values = [n for n in (10, 30, 100, 300, 1000, 3000, 10_000, 30_000, 100_000, 300_000, 1_000_000,
+                          3_000_000, 10_000_000) if n < max_steps]
+    return np.array([*values, max_steps])
+
+
+def loop_heatmaps(cfg: LoopConfig) -> LoopHeatmaps:
+    """Fig. 5A: the output over the plane for the step and the sigmoid (beta_f) network."""
+    c, d, x = cfg.centre, cfg.basis, cfg.x
+    extent = 1.25 * cfg.radius
+    grid = np.linspace(-extent, extent, cfg.n_grid)
+    aa, bb = np.meshgrid(grid, grid)
+    points = c + aa.reshape(-1, 1) * d[0] + bb.reshape(-1, 1) * d[1]
+    return LoopHeatmaps(d, extent, grid, output_fn(x, None)(points).reshape(aa.shape),
+                        output_fn(x, cfg.beta_f)(points).reshape(aa.shape))
+
+
+def loop_integrals(cfg: LoopConfig) -> LoopIntegrals:
+    """Fig. 5B, 5C: accumulated SG and exact-gradient integrals along the circle, and convergence in N."""
+    c, d, r, x = cfg.centre, cfg.basis, cfg.radius, cfg.x
+    fwd = cfg.forward_beta
+    sg_fields = {b: gradient_field(x, fwd, cfg.surrogate(b).sd) for b in cfg.betas_sg}
+    exact_fields = {b: gradient_field(x, b, None) for b in cfg.betas_sg}
+    alpha, cum_sg, breaks = loop_integral(sg_fields, preactivations(x, fwd), c, d, r)
+    _, cum_exact, _ = loop_integral(exact_fields, None, c, d, r)
+    path_points = _path(c, d, r, alpha)[0]
+    y_along = output_fn(x, fwd)(path_points)
+    ladder = _ladder(cfg.max_steps)
+    return LoopIntegrals(
+        alpha=alpha, breaks=breaks, output_along=y_along,
+        output_along_sigmoid=output_fn(x, cfg.beta_f)(path_points),
+        cumulative_sg={b: y_along[0] + v for b, v in cum_sg.items()},
+        cumulative_exact={b: output_fn(x, b)(path_points[:1])[0] + v for b, v in cum_exact.items()},
+        loop_sg={b: float(v[-1]) for b, v in cum_sg.items()},
+        loop_exact={b: float(v[-1]) for b, v in cum_exact.items()},
+        ladder=ladder,
+        ladder_sg={b: np.array([midpoint_loop_integral(f, c, d, r, int(n)) for n in ladder])
+                   for b, f in sg_fields.items()},
+        ladder_exact={b: np.array([midpoint_loop_integral(f, c, d, r, int(n)) for n in ladder])
+                      for b, f in exact_fields.items()},
+    )
+
+
+def loop_curl(cfg: LoopConfig) -> LoopCurl:
+    """Curl of the SG field (smooth forward curl_beta_f) on the plane, and Stokes' theorem checked."""
+    c, d, r, x = cfg.centre, cfg.basis, cfg.radius, cfg.x
+    field = gradient_field(x, cfg.curl_beta_f, cfg.surrogate(cfg.curl_beta_sg).sd)
+    axis, curl = curl_map(field, c, d, 1.25 * r, cfg.n_grid)
+    _, cum, _ = loop_integral({0: field}, preactivations(x, cfg.curl_beta_f), c, d, r)
+    return LoopCurl(axis, curl, float(cum[0][-1]), stokes_disc_integral(field, c, d, r))
+
+
+def loop_view(cfg: LoopConfig) -> LoopView:
+    """Everything the loop-integral page shows."""
+    return LoopView(cfg, loop_heatmaps(cfg), loop_integrals(cfg), loop_curl(cfg))

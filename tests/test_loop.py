@@ -1,0 +1,195 @@
+"""Loop integrals: exact gradients integrate to zero around loops, SGs do not; curl and Stokes."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from sgcore.loop import (
+    FIG5_D1,
+    FIG5_D2,
+    LoopConfig,
+    curl_at,
+    curl_map,
+    find_breaks,
+    gradient_field,
+    loop_integral,
+    loop_integrals,
+    midpoint_loop_integral,
+    output_fn,
+    plane_vectors,
+    preactivations,
+    stokes_disc_integral,
+)
+from sgcore.shapes import Surrogate
+
+C0 = np.zeros(5)
+PLANES = {"fig5": plane_vectors("fig5"), "random3": plane_vectors("random", 3),
+          "axes": plane_vectors("axes", axes=("w", "u2"))}
+
+
+@pytest.mark.parametrize("name", list(PLANES))
+def test_plane_vectors_are_orthonormal(name):
+    d = PLANES[name]
+    np.testing.assert_allclose(d @ d.T, np.eye(2), atol=1e-14)
+
+
+def test_fig5_plane_is_the_printed_one():
+    d = PLANES["fig5"]
+    np.testing.assert_allclose(d[0], FIG5_D1, atol=2e-7)
+    np.testing.assert_allclose(d[1], FIG5_D2, atol=2e-7)
+
+
+@pytest.mark.parametrize("name", list(PLANES))
+@pytest.mark.parametrize("beta", [1.0, 5.0, 20.0, 200.0])
+def test_exact_gradient_loop_integral_is_zero(name, beta):
+    field = gradient_field(1.0, beta, None)
+    _, cum, _ = loop_integral({0: field}, preactivations(1.0, beta), C0 + 0.1, PLANES[name], 1.8)
+    assert abs(cum[0][-1]) < 1e-8
+    assert abs(midpoint_loop_integral(field, C0 + 0.1, PLANES[name], 1.8, 20000)) < 1e-8
+
+
+def test_matched_sg_is_the_exact_gradient_and_integrates_to_zero():
+    field = gradient_field(1.0, 7.0, Surrogate("sigmoid", 7.0, "density").sd)
+    _, cum, _ = loop_integral({0: field}, None, C0, PLANES["fig5"], 1.8)
+    assert abs(cum[0][-1]) < 1e-10
+
+
+def test_fig5_sg_loop_integrals_are_not_zero():
+    li = loop_integrals(LoopConfig())
+    assert all(abs(v) > 0.01 for v in li.loop_sg.values())
+    assert all(abs(v) < 1e-10 for v in li.loop_exact.values())
+    # the SG accumulation does not return to the start, the output does
+    for b, cum in li.cumulative_sg.items():
+        assert cum[0] == li.output_along[0]
+        assert abs(cum[-1] - li.output_along[-1]) == pytest.approx(abs(li.loop_sg[b]))
+
+
+@pytest.mark.parametrize("beta", [1.0, 20.0])
+def test_integrated_exact_gradient_tracks_the_smooth_output(beta):
+    cfg = LoopConfig(betas_sg=(beta,), max_steps=100)
+    li = loop_integrals(cfg)
+    d = cfg.basis
+    points = C0 + 1.8 * (np.sin(li.alpha)[:, None] * d[0] + np.cos(li.alpha)[:, None] * d[1])
+    np.testing.assert_allclose(li.cumulative_exact[beta], output_fn(1.0, beta)(points), atol=1e-9)
+
+
+def test_step_forward_quadrature_agrees_with_a_very_fine_midpoint_rule():
+    field = gradient_field(1.0, None, Surrogate("sigmoid", 20.0).sd)
+    d = PLANES["fig5"]
+    _, cum, breaks = loop_integral({0: field}, preactivations(1.0, None), C0, d, 1.8)
+    fine = midpoint_loop_integral(field, C0, d, 1.8, 3_000_000)
+    assert breaks.size >= 2
+    assert cum[0][-1] == pytest.approx(fine, abs=1e-4)  # midpoint error O(jump * h), h = 2e-6
+
+
+@pytest.mark.parametrize("forward", [None, 10000.0])
+def test_quadrature_is_converged(forward):
+    field = gradient_field(1.0, forward, Surrogate("sigmoid", 5.0).sd)
+    pre = preactivations(1.0, forward)
+    d = PLANES["random3"]
+    coarse = loop_integral({0: field}, pre, C0, d, 1.5, display=181, levels=10)[1][0][-1]
+    fine = loop_integral({0: field}, pre, C0, d, 1.5, display=1441, levels=24)[1][0][-1]
+    assert coarse == pytest.approx(fine, abs=1e-7)
+
+
+def test_breaks_are_sign_changes_of_the_preactivations():
+    pre = preactivations(1.0, None)
+    d = PLANES["fig5"]
+    breaks = find_breaks(pre, C0, d, 1.8)
+    for a in breaks:
+        pts = C0 + 1.8 * (np.sin([a - 1e-9, a + 1e-9])[:, None] * d[0] + np.cos([a - 1e-9, a + 1e-9])[:, None] * d[1])
+        s = np.sign(pre(pts))
+        assert np.any(s[0] != s[1])
+
+
+def test_curl_of_gradient_fields_is_zero():
+    d = PLANES["random3"]
+    field = gradient_field(1.0, 5.0, None)  # the true gradient of a smooth network
+    _, curl = curl_map(field, C0, d, 2.0, 41)
+    assert np.max(np.abs(curl)) < 1e-5
+
+    def grad_of_polynomial(p):  # grad of f = t0^2 t1 + sin(t2) t3 - t4^3
+        t0, t1, t2, t3, t4 = p.T
+        return np.stack([2 * t0 * t1, t0**2, np.cos(t2) * t3, np.sin(t2), -3 * t4**2], axis=1)
+
+    _, curl = curl_map(grad_of_polynomial, C0 + 0.3, d, 2.0, 41)
+    assert np.max(np.abs(curl)) < 1e-6
+
+
+def test_stokes_on_a_known_non_conservative_field():
+    rng = np.random.default_rng(7)
+    A = rng.standard_normal((5, 5))
+    c = rng.standard_normal(5)
+    d = PLANES["random3"]
+    r = 1.3
+
+    def field(p):
+        return p @ A.T
+
+    curl = d[1] @ A @ d[0] - d[0] @ A @ d[1]
+    np.testing.assert_allclose(curl_at(field, c, d, np.array([0.1, -0.7]), np.array([0.4, 1.0])), curl, rtol=1e-6)
+    expected = -np.pi * r**2 * curl  # the path is clockwise in (d1, d2)
+    _, cum, _ = loop_integral({0: field}, None, c, d, r)
+    assert cum[0][-1] == pytest.approx(expected, rel=1e-12)
+    assert stokes_disc_integral(field, c, d, r) == pytest.approx(expected, rel=1e-6)
+
+
+@pytest.mark.parametrize("name", list(PLANES))
+def test_stokes_on_the_sg_field_with_a_smooth_forward(name):
+    field = gradient_field(1.0, 20.0, Surrogate("sigmoid", 5.0).sd)
+    d = PLANES[name]
+    c = C0 + np.array([0.2, -0.1, 0.3, 0.5, -0.4])
+    _, cum, _ = loop_integral({0: field}, preactivations(1.0, 20.0), c, d, 1.8)
+    assert abs(cum[0][-1]) > 1e-3
+    assert stokes_disc_integral(field, c, d, 1.8) == pytest.approx(cum[0][-1], rel=1e-3)
+
+
+@pytest.mark.parametrize("kwargs,msg", [
+    (dict(plane="axes", axis_a="v1", axis_b="v1"), "axis_a and axis_b must be different"),
+    (dict(radius=0.0), "radius must be"),
+    (dict(plane="sphere"), "plane must be one of fig5, random, axes"),
+    (dict(betas_sg=()), "betas_sg must be 1 to 4"),
+    (dict(forward="relu"), "forward must be one of step, sigmoid"),
+])
+def test_config_rejects_bad_input(kwargs, msg):
+    with pytest.raises(ValueError, match=msg):
+        LoopConfig(**kwargs)
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "sgcore", "loop", *args], capture_output=True, text=True, timeout=300)
+
+
+def test_cli_example_from_the_issue():
+    r = _cli("--plane", "fig5", "--radius", "1.8", "--beta-sg", "20", "--forward", "step", "--steps", "100000",
+             "--curl-grid", "101")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    ref = loop_integrals(LoopConfig(betas_sg=(20.0,), max_steps=100))
+    assert out["loop_integral_sg"] == pytest.approx(ref.loop_sg[20.0], rel=1e-12)
+    assert abs(out["loop_integral_exact"]) < 1e-10 and out["steps"] == 100000
+    assert out["loop_integral_sg_midpoint"] == pytest.approx(out["loop_integral_sg"], abs=5e-3)
+    st = out["stokes"]
+    assert st["minus_curl_integral_polar"] == pytest.approx(st["loop_integral"], rel=1e-3)
+    assert out["stokes_curl_integral"] == pytest.approx(st["loop_integral"], rel=0.05)  # grid: O(h) at the rim
+
+
+@pytest.mark.parametrize("args", [["--plane", "random", "--seed", "5"], ["--plane", "axes", "--axes", "v1", "v2"],
+                                  ["--forward", "sigmoid", "--beta-f", "10000"]])
+def test_cli_planes_and_forwards(args):
+    r = _cli(*args, "--steps", "1000")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert set(out["loop_integral_sg"]) == {"1", "5", "20"}
+    assert all(abs(v) < 1e-10 for v in out["loop_integral_exact"].values())
+
+
+@pytest.mark.parametrize("args,needle", [(["--radius", "-1"], "radius must be"), (["--steps", "0"], "steps must be"),
+                                         (["--axes", "v1", "q"], "invalid choice"),
+                                         (["--plane", "axes", "--axes", "v1", "v1"], "axis_a and axis_b")])
+def test_cli_bad_input(args, needle):
+    r = _cli(*args)
+    assert r.returncode == 2 and needle in r.stderr and len(r.stderr.strip().splitlines()) == 1
