@@ -76,3 +76,33 @@ def test_signflip_compute_and_figures(benchmark):
 
     cfg = SignflipConfig()
     benchmark(lambda: signflip_figures(signflip_view(cfg)))
+
+
+
+@pytest.fixture
+def loop_app():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.switch_page("pages/3_Loop_integrals.py")
+    return at.run()
+
+
+def test_loop_rerun_radius_move(benchmark, loop_app):
+    """A radius move recomputes every part of the loop page (heatmaps, integrals and ladder, curl, Stokes)."""
+    values = itertools.cycle([round(0.5 + 0.05 * i, 2) for i in range(60)])  # more than the caches hold
+
+    def move():
+        loop_app.slider(key="radius").set_value(next(values)).run()
+
+    benchmark.pedantic(move, rounds=30, warmup_rounds=2)
+    assert not loop_app.exception
+
+
+def test_loop_rerun_curl_beta_move(benchmark, loop_app):
+    """A curl-map slider recomputes only the curl part."""
+    values = itertools.cycle([0.5 + 0.5 * i for i in range(60)])
+
+    def move():
+        loop_app.slider(key="curl_beta_sg").set_value(next(values)).run()
+
+    benchmark.pedantic(move, rounds=30, warmup_rounds=2)
+    assert not loop_app.exception

@@ -40,14 +40,19 @@ def widget(spec: ParamSpec, *, format_func: Callable[[str], str] | None = None) 
                      step=float(spec.step) if spec.step else None, **common)
 
 
-def surrogate_widgets(specs: Mapping[str, ParamSpec], title: str = "Surrogate derivative") -> dict[str, Any]:
-    """The SD choice (shape, beta_SG, scaling, and gamma / q when they apply), the same on every page."""
+def surrogate_widgets(specs: Mapping[str, ParamSpec], title: str = "Surrogate derivative",
+                      beta: str | None = "beta_sg") -> dict[str, Any]:
+    """The SD choice (shape, steepness, scaling, and gamma / q when they apply), the same on every page.
+
+    ``beta`` names the steepness parameter of the page (a single ``beta_sg`` or a list), or None.
+    """
     from sgcore import SHAPES
 
     st.markdown(f"**{title}**")
     values = {"shape": widget(specs["shape"])}
     st.caption(SHAPES[values["shape"]].label)
-    values["beta_sg"] = widget(specs["beta_sg"])
+    if beta is not None:
+        values[beta] = widget(specs[beta])
     values["scale"] = widget(specs["scale"])
     if values["scale"] == "gamma":
         values["gamma"] = widget(specs["gamma"])

@@ -34,6 +34,13 @@ PAGES: tuple[PageInfo, ...] = (
         "The network of Eq. 10: where the surrogate gradient points against the true gradient, along w "
         "and over a plane of parameters, with the two-path factor of Eq. 12 that decides the sign.",
     ),
+    PageInfo(
+        "pages/3_Loop_integrals.py",
+        "Loop integrals",
+        ":material/all_inclusive:",
+        "The SG integrated around closed circles in parameter space: non-zero for SGs, zero for true "
+        "gradients, with convergence in the number of steps, the curl map and Stokes' theorem.",
+    ),
 )
 
 _CSS = """

@@ -2,6 +2,8 @@
 
 from ._style import COLORS, figure
 from .escape import escape_figures
+from .loop import fig_accumulated, fig_convergence, fig_curl, fig_heatmaps
 from .signflip import signflip_figures
 
-__all__ = ["COLORS", "escape_figures", "figure", "signflip_figures"]
+__all__ = ["COLORS", "escape_figures", "fig_accumulated", "fig_convergence", "fig_curl", "fig_heatmaps", "figure",
+           "signflip_figures"]

@@ -77,10 +77,11 @@ def screenshot(page, tmp_path: Path, name: str) -> Path:
 
 def assert_sidebar_navigation(page) -> None:
     links = page.locator(SIDEBAR_LINKS)
-    expect(links).to_have_count(3)
+    expect(links).to_have_count(4)
     expect(links.filter(has_text="Home")).to_have_count(1)
     expect(links.filter(has_text="Escape noise vs SD")).to_have_count(1)
     expect(links.filter(has_text="Sign-flip landscape")).to_have_count(1)
+    expect(links.filter(has_text="Loop integrals")).to_have_count(1)
     hrefs = [a.get_attribute("href") for a in page.locator(SIDEBAR_LINKS + " a").all()]
     assert "Escape_noise" in hrefs, hrefs
 
@@ -248,3 +249,34 @@ def test_signflip_preset_chip(page, streamlit_server, tmp_path):
     assert "w=1" in page.url and "beta_sg=4" in page.url
     assert_no_exception(page)
     screenshot(page, tmp_path, "signflip_fig4c")
+
+
+# --- loop-integral page -----------------------------------------------------------------------
+LOOP_PATH = "/Loop_integrals"
+
+
+def test_loop_page_deep_link_radius_slider_and_bad_value(page, streamlit_server, tmp_path):
+    open_app(page, streamlit_server, f"{LOOP_PATH}?forward=sigmoid&radius=abc")
+    wait_for_charts(page, 4)
+    assert_no_exception(page)
+    warnings = page.locator('[data-testid="stAlert"]').filter(
+        has=page.locator('[data-testid="stAlertContentWarning"]'))
+    expect(warnings).to_have_count(1)
+    assert "radius" in warnings.inner_text()
+    expect(page.locator(BANNER)).to_contain_text("Not conservative")
+    forward = page.locator('[data-testid="stSelectbox"]').filter(has_text="Forward").locator("input")
+    expect(forward).to_have_value("sigmoid")
+    before = page.locator(BANNER).inner_text()
+
+    thumb = page.locator('[data-testid="stSlider"]').filter(has_text="Radius").get_by_role("slider")
+    thumb.focus()
+    for _ in range(4):
+        page.keyboard.press("ArrowLeft")
+    expect(thumb).to_have_attribute("aria-valuetext", "1.60")
+    page.wait_for_url(re.compile(r"[?&]radius=1\.6"))
+    page.wait_for_function("b => document.querySelector('.sge-banner').innerText !== b", arg=before,
+                           timeout=CHART_TIMEOUT_MS)
+    wait_for_app(page)
+    wait_for_charts(page, 4)
+    assert_no_exception(page)
+    screenshot(page, tmp_path, "loop_radius")
