@@ -193,3 +193,14 @@ def test_cli_planes_and_forwards(args):
 def test_cli_bad_input(args, needle):
     r = _cli(*args)
     assert r.returncode == 2 and needle in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_nested_midpoint_ladder_equals_independent_sums():
+    from sgcore.loop import midpoint_ladder
+
+    field = gradient_field(1.0, None, Surrogate("sigmoid", 5.0).sd)
+    d = PLANES["fig5"]
+    ladder, values = midpoint_ladder(field, C0, d, 1.8, 3000)
+    assert list(ladder) == [10, 30, 90, 270, 810, 2430]
+    for n, v in zip(ladder, values, strict=True):
+        assert v == pytest.approx(midpoint_loop_integral(field, C0, d, 1.8, int(n)), rel=1e-12, abs=1e-15)
