@@ -105,7 +105,8 @@ st.caption(f"Fig. 5B: the SG accumulations start at the output's value and end a
            f"published no code for it): the plain midpoint rule converges to the accurate values (dashed lines: "
            f"Gauss–Legendre on the {li.breaks.size} pieces between the forward's breaks, graded toward each "
            "break), which are not zero for the SG and zero for exact gradients. With a step forward the midpoint "
-           "rule's error falls only like 1/N (it cannot place the jumps); the piecewise rule is exact to ~1e-7.")
+           "rule's error falls only like 1/N (it cannot place the jumps); the piecewise rule is exact to ~1e-7. "
+           "The exact gradients' ladder stops at N = 810: it is at round-off (~1e-16) from N ≈ 300.")
 
 rows = {"β_SG": [f"{b:g}" for b in li.loop_sg],
         "∮ SG (accurate)": [f"{v:+.6f}" for v in li.loop_sg.values()],
@@ -140,5 +141,6 @@ e1.download_button("accumulated.csv", data=lambda: columns_to_csv({
     file_name="loop_accumulated.csv", mime="text/csv", icon=":material/download:", on_click="ignore", key="dl_acc")
 e2.download_button("convergence.csv", data=lambda: columns_to_csv({
     "steps": li.ladder.astype(np.int64), **{f"sg_beta{b:g}": v for b, v in li.ladder_sg.items()},
-    **{f"exact_beta{b:g}": v for b, v in li.ladder_exact.items()}}),
+    **{f"exact_beta{b:g}": np.pad(v, (0, li.ladder.size - v.size), constant_values=np.nan)
+       for b, v in li.ladder_exact.items()}}),
     file_name="loop_convergence.csv", mime="text/csv", icon=":material/download:", on_click="ignore", key="dl_conv")

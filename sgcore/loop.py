@@ -294,7 +294,7 @@ LOOP_PARAMS: tuple[ParamSpec, ...] = (
               help="The curl needs a smooth forward: the map and the Stokes check use a sigmoid of this steepness."),
     ParamSpec("curl_beta_sg", "Curl map: beta_SG", 5.0, symbol=r"\beta_{SG}^{curl}", domain=(0.0, 1e4),
               open_low=True, slider=(0.5, 100.0), step=0.5, help="SD steepness of the curl map."),
-    ParamSpec("n_grid", "Heatmap resolution", 101, kind="int", domain=(11, 801), slider=(31, 301), step=10),
+    ParamSpec("n_grid", "Heatmap resolution", 81, kind="int", domain=(11, 801), slider=(31, 301), step=10),
 )
 _SPEC = {p.name: p for p in LOOP_PARAMS}
 
@@ -324,7 +324,7 @@ class LoopConfig:
     max_steps: int = 10000
     curl_beta_f: float = 20.0
     curl_beta_sg: float = 5.0
-    n_grid: int = 101
+    n_grid: int = 81
 
     def __post_init__(self) -> None:
         for spec in LOOP_PARAMS:
@@ -351,6 +351,9 @@ class LoopConfig:
     def surrogate(self, beta: float) -> Surrogate:
         return Surrogate(self.shape, beta, self.scale, self.gamma, self.q)
 
+
+#: Largest N of the exact gradients' midpoint ladder (they are at round-off well before).
+EXACT_LADDER_MAX = 1000
 
 _GEOMETRY = ("plane", "seed", "axis_a", "axis_b", "c_w", "c_v1", "c_v2", "c_u1", "c_u2", "radius", "x")
 _SD_FIELDS = ("shape", "scale", "gamma", "q")
@@ -389,7 +392,7 @@ class LoopIntegrals:
     loop_exact: dict[float, float]
     ladder: np.ndarray
     ladder_sg: dict[float, np.ndarray]
-    ladder_exact: dict[float, np.ndarray]
+    ladder_exact: dict[float, np.ndarray]  # on ladder[:len(values)] (capped at EXACT_LADDER_MAX)
 
 
 @dataclass(frozen=True)
@@ -430,7 +433,9 @@ def loop_integrals(cfg: LoopConfig) -> LoopIntegrals:
     path_points = _path(c, d, r, alpha)[0]
     y_along = output_fn(x, fwd)(path_points)
     ladders = {("sg", b): midpoint_ladder(f, c, d, r, cfg.max_steps) for b, f in sg_fields.items()}
-    ladders |= {("exact", b): midpoint_ladder(f, c, d, r, cfg.max_steps) for b, f in exact_fields.items()}
+    # exact gradients are smooth and periodic: the midpoint rule reaches round-off by N ~ 300
+    ladders |= {("exact", b): midpoint_ladder(f, c, d, r, min(cfg.max_steps, EXACT_LADDER_MAX))
+                for b, f in exact_fields.items()}
     ladder = next(iter(ladders.values()))[0]
     return LoopIntegrals(
         alpha=alpha, breaks=breaks, output_along=y_along,

@@ -48,7 +48,8 @@ def fig_heatmaps(h: LoopHeatmaps, cfg: LoopConfig) -> go.Figure:
     for i, z in enumerate((h.output_step, h.output_sigmoid)):
         axis = "" if i == 0 else "2"
         lo = 0.0 if i == 0 else 0.53
-        data.append(dict(type="heatmap", x=h.grid, y=h.grid, z=z, zmin=0, zmax=1, colorscale=_OUTPUT_SCALE,
+        data.append(dict(type="heatmap", x=h.grid, y=h.grid, z=z.astype(np.float32), zmin=0, zmax=1,
+                         colorscale=_OUTPUT_SCALE,
                          showscale=i == 1, colorbar=dict(title=dict(text="y"), thickness=12),
                          xaxis=f"x{axis}", yaxis=f"y{axis}",
                          hovertemplate="a=%{x:.2f}<br>b=%{y:.2f}<br>y=%{z:.3f}<extra></extra>"))
@@ -96,8 +97,9 @@ def fig_convergence(li: LoopIntegrals) -> go.Figure:
                          y=[abs(li.loop_sg[b])] * 2, showlegend=False, hoverinfo="skip",
                          line=dict(color=color, width=1.5, dash="dash")))
     for i, (b, vals) in enumerate(li.ladder_exact.items()):
-        data.append(dict(type="scatter", mode="lines+markers", x=li.ladder, y=np.maximum(np.abs(vals), floor),
-                         name="|∮ exact ∇y|" if i == 0 else f"|∮ exact ∇y|, β = {b:g}", legendgroup="exact",
+        data.append(dict(type="scatter", mode="lines+markers", x=li.ladder[: len(vals)],
+                         y=np.maximum(np.abs(vals), floor), legendgroup="exact",
+                         name="|∮ exact ∇y|" if i == 0 else f"|∮ exact ∇y|, β = {b:g}",
                          showlegend=i == 0, line=dict(color="#7a7a7a", width=1.5, dash="dot"),
                          marker=dict(size=5, color="#7a7a7a")))
     layout = base_layout("Closed-loop value vs number of steps", "midpoint-rule steps N", "|closed-loop integral|",
@@ -109,7 +111,8 @@ def fig_convergence(li: LoopIntegrals) -> go.Figure:
 def fig_curl(cu: LoopCurl, cfg: LoopConfig) -> go.Figure:
     """Curl of the SG field in the plane (smooth forward), with the path."""
     lim = float(np.max(np.abs(cu.curl))) or 1.0
-    data = [dict(type="heatmap", x=cu.axis, y=cu.axis, z=cu.curl, zmin=-lim, zmax=lim, colorscale="RdBu",
+    data = [dict(type="heatmap", x=cu.axis, y=cu.axis, z=cu.curl.astype(np.float32), zmin=-lim, zmax=lim,
+                 colorscale="RdBu",
                  reversescale=True, colorbar=dict(title=dict(text="curl"), thickness=12),
                  hovertemplate="a=%{x:.2f}<br>b=%{y:.2f}<br>curl=%{z:.3g}<extra></extra>")]
     data += _circle(cfg.radius)

@@ -128,7 +128,8 @@ def fig_landscape(v: SignflipView, n_arrows: int = 11) -> go.Figure:
     for i, beta in enumerate(betas):
         axis = "" if i == 0 else str(i + 1)
         lo = i * (width + gap)
-        data.append(dict(type="heatmap", x=pl.a, y=pl.b, z=pl.output, xaxis=f"x{axis}", yaxis=f"y{axis}",
+        data.append(dict(type="heatmap", x=pl.a, y=pl.b, z=pl.output.astype(np.float32),
+                         xaxis=f"x{axis}", yaxis=f"y{axis}",
                          colorscale=_OUTPUT_SCALE, zmin=0, zmax=1, showscale=i == k - 1,
                          colorbar=dict(title=dict(text="y"), thickness=12, len=0.9),
                          hovertemplate=f"{c.plane_x}=%{{x:.2f}}<br>{c.plane_y}=%{{y:.2f}}<br>y=%{{z:.3f}}"
