@@ -15,11 +15,15 @@ from sgcore.figures import escape_figures
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _page(path: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.switch_page(path)
+    return at.run()
+
+
 @pytest.fixture
 def escape_app():
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.switch_page("pages/1_Escape_noise.py")
-    return at.run()
+    return _page("pages/1_Escape_noise.py")
 
 
 def test_escape_rerun_slider_move(benchmark, escape_app):
@@ -53,9 +57,7 @@ def test_escape_compute_max_samples(benchmark):
 
 @pytest.fixture
 def signflip_app():
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.switch_page("pages/2_Sign_flip.py")
-    return at.run()
+    return _page("pages/2_Sign_flip.py")
 
 
 def test_signflip_rerun_slider_move(benchmark, signflip_app):
@@ -81,9 +83,7 @@ def test_signflip_compute_and_figures(benchmark):
 
 @pytest.fixture
 def loop_app():
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.switch_page("pages/3_Loop_integrals.py")
-    return at.run()
+    return _page("pages/3_Loop_integrals.py")
 
 
 def test_loop_rerun_radius_move(benchmark, loop_app):

@@ -22,7 +22,8 @@ PRESETS = {
 # Each part depends on a subset of the parameters: a slider recomputes only the parts it affects.
 @st.cache_resource(max_entries=32, show_spinner=False)
 def heatmaps(key: LoopConfig):
-    return loop_heatmaps(key), fig_heatmaps(loop_heatmaps(key), key)
+    hm = loop_heatmaps(key)
+    return hm, fig_heatmaps(hm, key)
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)

@@ -31,7 +31,7 @@ def widget(spec: ParamSpec, *, format_func: Callable[[str], str] | None = None) 
         return tuple(picked)
     lo, hi = spec.slider if spec.slider else spec.domain
     if spec.kind == "int":
-        if spec.name == "seed":
+        if spec.widget == "number":
             return st.number_input(_label(spec), min_value=int(lo), max_value=int(hi), value=int(spec.default),
                                    step=1, **common)
         return st.slider(_label(spec), min_value=int(lo), max_value=int(hi), value=int(spec.default),

@@ -12,7 +12,6 @@ import json
 import math
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import fields
 from typing import Any
 
 import numpy as np
@@ -24,6 +23,7 @@ from .loop import (
     curl_map,
     gradient_field,
     loop_integral,
+    loop_integrals,
     midpoint_loop_integral,
     preactivations,
     stokes_disc_integral,
@@ -87,7 +87,7 @@ def _finite_float(text: str) -> float:
 
 
 def _run_escape(args: argparse.Namespace) -> dict[str, Any]:
-    cfg = EscapeConfig(**{f.name: getattr(args, f.name) for f in fields(EscapeConfig)})
+    cfg = _config_from_args(EscapeConfig, args)
     if args.u is not None:
         out: dict[str, Any] = escape_at(cfg, args.u)
     else:
@@ -99,14 +99,14 @@ def _run_escape(args: argparse.Namespace) -> dict[str, Any]:
             max_abs_diff=view.max_abs_diff,
             threshold_mean=view.threshold_mean,
         )
-    out["config"] = {f.name: getattr(cfg, f.name) for f in fields(EscapeConfig)}
+    out["config"] = cfg.as_dict()
     out["resolved_scale"] = cfg.resolved_scale
     return out
 
 
-def _config_from_args(cls, specs: Sequence[ParamSpec], args: argparse.Namespace):
+def _config_from_args(cls, args: argparse.Namespace):
     values = {}
-    for spec in specs:
+    for spec in cls.PARAMS:
         value = getattr(args, spec.name)
         if spec.kind == "floats" and isinstance(value, list):
             value = spec.parse(",".join(value))
@@ -115,7 +115,7 @@ def _config_from_args(cls, specs: Sequence[ParamSpec], args: argparse.Namespace)
 
 
 def _run_signflip(args: argparse.Namespace) -> dict[str, Any]:
-    cfg = _config_from_args(SignflipConfig, SIGNFLIP_PARAMS, args)
+    cfg = _config_from_args(SignflipConfig, args)
     pt = signflip_point(cfg)
     out: dict[str, Any] = {**pt.forward, "grad_true": pt.grad_true, "grad_surrogate": pt.grad_surrogate,
                            "sign_flip": pt.sign_flip, "sign_flips": pt.flips,
@@ -132,7 +132,7 @@ def _run_signflip(args: argparse.Namespace) -> dict[str, Any]:
         out["sign_disagreement"] = {"count": pl.count, "fraction": pl.fraction, "n": args.grid * args.grid,
                                     "plane": [pl.axis_x, pl.axis_y], "component": pl.component,
                                     "fractions_by_component": pl.fractions}
-    out["config"] = {f.name: getattr(cfg, f.name) for f in fields(SignflipConfig)}
+    out["config"] = cfg.as_dict()
     return out
 
 
@@ -141,27 +141,25 @@ def _run_loop(args: argparse.Namespace) -> dict[str, Any]:
         args.betas_sg = [str(args.beta_sg)]
     if args.axes is not None:
         args.axis_a, args.axis_b = args.axes
-    cfg = _config_from_args(LoopConfig, LOOP_PARAMS, args)
+    cfg = _config_from_args(LoopConfig, args)
     c, d, r, x = cfg.centre, cfg.basis, cfg.radius, cfg.x
     fwd = cfg.forward_beta
-    sg = {b: gradient_field(x, fwd, cfg.surrogate(b).sd) for b in cfg.betas_sg}
-    exact = {b: gradient_field(x, b, None) for b in cfg.betas_sg}
-    _, cum_sg, breaks = loop_integral(sg, preactivations(x, fwd), c, d, r)
-    _, cum_exact, _ = loop_integral(exact, None, c, d, r)
+    li = loop_integrals(cfg)
     single = len(cfg.betas_sg) == 1
 
     def pick(values: dict) -> Any:
         return next(iter(values.values())) if single else {f"{k:g}": v for k, v in values.items()}
 
     out: dict[str, Any] = {
-        "loop_integral_sg": pick({b: float(v[-1]) for b, v in cum_sg.items()}),
-        "loop_integral_exact": pick({b: float(v[-1]) for b, v in cum_exact.items()}),
+        "loop_integral_sg": pick(li.loop_sg),
+        "loop_integral_exact": pick(li.loop_exact),
         "steps": args.steps,
-        "loop_integral_sg_midpoint": pick({b: midpoint_loop_integral(f, c, d, r, args.steps) for b, f in sg.items()}),
-        "loop_integral_exact_midpoint": pick({b: midpoint_loop_integral(f, c, d, r, args.steps)
-                                              for b, f in exact.items()}),
+        "loop_integral_sg_midpoint": pick({b: midpoint_loop_integral(gradient_field(x, fwd, cfg.surrogate(b).sd),
+                                                                     c, d, r, args.steps) for b in cfg.betas_sg}),
+        "loop_integral_exact_midpoint": pick({b: midpoint_loop_integral(gradient_field(x, b, None), c, d, r,
+                                                                        args.steps) for b in cfg.betas_sg}),
         "quadrature": "Gauss-Legendre on the pieces between the forward's breaks, graded toward each break",
-        "breaks": breaks,
+        "breaks": li.breaks,
         "plane_vectors": {"d1": d[0], "d2": d[1]},
         "forward": "step" if fwd is None else f"sigmoid beta_f={fwd:g}",
     }
@@ -177,7 +175,7 @@ def _run_loop(args: argparse.Namespace) -> dict[str, Any]:
                          "minus_curl_integral_polar": stokes_disc_integral(field, c, d, r),
                          "grid": args.curl_grid, "orientation": "clockwise in (d1, d2): I = -iint curl"}
         out["stokes_curl_integral"] = -float(np.sum(curl[aa**2 + bb**2 <= r * r]) * cell)
-    out["config"] = {f.name: getattr(cfg, f.name) for f in fields(LoopConfig)}
+    out["config"] = cfg.as_dict()
     return out
 
 

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 
-from .params import ParamSpec, lookup
+from .params import DeclaredConfig, ParamSpec, lookup
 from .shapes import Surrogate, get_shape, heaviside, sd_param_specs
 
 __all__ = [
@@ -112,7 +112,7 @@ ESCAPE_PARAMS: tuple[ParamSpec, ...] = (
               help="Rows of the trial rasters."),
     ParamSpec("n_samples", "Threshold samples", 5000, kind="int", domain=(10, 2_000_000),
               slider=(100, 200_000), step=100, help="Samples of the noisy threshold."),
-    ParamSpec("seed", "Seed", 0, kind="int", domain=(0, 2**32 - 1), slider=(0, 9999), step=1,
+    ParamSpec("seed", "Seed", 0, kind="int", domain=(0, 2**32 - 1), slider=(0, 9999), step=1, widget="number",
               help="Seed of all random draws on this page."),
 )
 _SPEC = {p.name: p for p in ESCAPE_PARAMS}
@@ -202,8 +202,10 @@ class EscapeNoise:
 
 # --- the page computation -------------------------------------------------------------------
 @dataclass(frozen=True)
-class EscapeConfig:
+class EscapeConfig(DeclaredConfig):
     """Everything the escape-noise page (and ``python -m sgcore escape``) computes from."""
+
+    PARAMS = ESCAPE_PARAMS
 
     escape: str = "sigmoid"
     beta_n: float = 5.0
@@ -220,14 +222,6 @@ class EscapeConfig:
     n_trials: int = 25
     n_samples: int = 5000
     seed: int = 0
-
-    def __post_init__(self) -> None:
-        for spec in ESCAPE_PARAMS:
-            object.__setattr__(self, spec.name, spec.validate(getattr(self, spec.name)))
-
-    @classmethod
-    def from_mapping(cls, values: Mapping[str, Any]) -> EscapeConfig:
-        return cls(**{k: v for k, v in values.items() if k in _SPEC})
 
     @property
     def noise(self) -> EscapeNoise:
@@ -279,7 +273,6 @@ class EscapeView:
     threshold_pdf: np.ndarray
     threshold_mc_p: np.ndarray
     threshold_mean: float
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
 
 #: Relative L2 distance below which the SD and d/du E[y] count as matched.

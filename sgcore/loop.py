@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from .params import ParamSpec
+from .params import DeclaredConfig, ParamSpec
 from .shapes import Surrogate, sd_param_specs
 from .signflip import WEIGHT_NAMES, SignflipWeights, _backward, _forward, sigmoid_activation, step_activation
 
@@ -195,8 +195,11 @@ def loop_integral(fields: Mapping[Any, Field], pre: PreActs | None, c: np.ndarra
     return alpha_disp, out, breaks
 
 
+_CHUNK = 200_000
+
+
 def midpoint_loop_integral(field: Field, c: np.ndarray, d: np.ndarray, r: float, steps: int,
-                           chunk: int = 200_000) -> float:
+                           chunk: int = _CHUNK) -> float:
     """The plain midpoint rule with ``steps`` equal steps (for the convergence panel)."""
     total = 0.0
     h = 2 * np.pi / steps
@@ -217,9 +220,11 @@ def midpoint_ladder(field: Field, c: np.ndarray, d: np.ndarray, r: float, max_st
     levels = max(0, int(np.floor(np.log(max(max_steps, base) / base) / np.log(3) + 1e-12)))
     finest = base * 3**levels
     h = 2 * np.pi / finest
-    alpha = (np.arange(finest) + 0.5) * h
-    points, tangent = _path(c, d, r, alpha)
-    g = np.sum(field(points) * tangent, axis=1)
+    g = np.empty(finest)
+    for start in range(0, finest, _CHUNK):  # bounded memory at large N
+        alpha = (np.arange(start, min(start + _CHUNK, finest)) + 0.5) * h
+        points, tangent = _path(c, d, r, alpha)
+        g[start:start + alpha.size] = np.sum(field(points) * tangent, axis=1)
     ladder, values = [], []
     for j in range(levels, -1, -1):
         stride = 3**j
@@ -271,7 +276,8 @@ _SD = {p.name: p for p in sd_param_specs()}
 LOOP_PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec("plane", "Plane", "fig5", kind="choice", choices=("fig5", "random", "axes"),
               help="fig5: the paper's plane; random: orthonormal directions from the seed; axes: two parameters."),
-    ParamSpec("seed", "Seed of the random plane", 0, kind="int", domain=(0, 2**32 - 1), slider=(0, 9999), step=1),
+    ParamSpec("seed", "Seed of the random plane", 0, kind="int", domain=(0, 2**32 - 1), slider=(0, 9999), step=1,
+              widget="number"),
     ParamSpec("axis_a", "First axis", "v1", kind="choice", choices=WEIGHT_NAMES, help="Plane 'axes': d1."),
     ParamSpec("axis_b", "Second axis", "v2", kind="choice", choices=WEIGHT_NAMES, help="Plane 'axes': d2."),
     *(_centre_spec(n) for n in WEIGHT_NAMES),
@@ -300,8 +306,10 @@ _SPEC = {p.name: p for p in LOOP_PARAMS}
 
 
 @dataclass(frozen=True)
-class LoopConfig:
+class LoopConfig(DeclaredConfig):
     """Everything the loop page (and ``python -m sgcore loop``) computes from; defaults = Fig. 5."""
+
+    PARAMS = LOOP_PARAMS
 
     plane: str = "fig5"
     seed: int = 0
@@ -327,14 +335,9 @@ class LoopConfig:
     n_grid: int = 81
 
     def __post_init__(self) -> None:
-        for spec in LOOP_PARAMS:
-            object.__setattr__(self, spec.name, spec.validate(getattr(self, spec.name)))
+        super().__post_init__()
         if self.plane == "axes" and self.axis_a == self.axis_b:
             raise ValueError(f"axis_a and axis_b must be different parameters; both are {self.axis_a!r}")
-
-    @classmethod
-    def from_mapping(cls, values: Mapping[str, Any]) -> LoopConfig:
-        return cls(**{k: v for k, v in values.items() if k in _SPEC})
 
     @property
     def centre(self) -> np.ndarray:

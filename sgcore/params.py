@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import asdict, dataclass, field
+from typing import Any, ClassVar
 
-__all__ = ["ParamSpec", "lookup", "validate_all", "parse_query"]
+__all__ = ["DeclaredConfig", "ParamSpec", "lookup", "validate_all", "parse_query"]
 
 _KINDS = ("float", "int", "choice", "bool", "floats")
 
@@ -47,6 +47,8 @@ class ParamSpec:
         Whether the domain bounds are excluded.
     slider : (float, float)
         Range offered by the UI and accepted from a URL; must lie inside ``domain``.
+    widget : {"slider", "number"}
+        How a page offers a numeric parameter (a number box suits seeds).
     step : float
         Slider step.
     choices : tuple of str
@@ -65,6 +67,7 @@ class ParamSpec:
     slider: tuple[float, float] | None = None
     step: float | None = None
     choices: tuple[str, ...] = field(default_factory=tuple)
+    widget: str = "slider"
     unit: str = ""
     help: str = ""
     options: tuple[float, ...] = field(default_factory=tuple)
@@ -73,6 +76,8 @@ class ParamSpec:
     def __post_init__(self) -> None:
         if self.kind not in _KINDS:
             raise ValueError(f"ParamSpec {self.name}: kind must be one of {_KINDS}")
+        if self.widget not in ("slider", "number"):
+            raise ValueError(f"ParamSpec {self.name}: widget must be 'slider' or 'number'")
         if self.kind == "choice" and not self.choices:
             raise ValueError(f"ParamSpec {self.name}: a choice parameter needs choices")
         if self.slider is not None:
@@ -231,3 +236,25 @@ def lookup(registry: Mapping[str, Any], name: Any, param: str) -> Any:
         return registry[name]
     except (KeyError, TypeError):
         raise ValueError(f"{param} must be one of {', '.join(registry)}; got {name!r}") from None
+
+
+class DeclaredConfig:
+    """Mixin for frozen dataclass configurations whose fields are declared by ``PARAMS``.
+
+    Validates (and coerces) every field on construction, builds from a mapping that may hold
+    other keys, and exports itself as a plain dict.
+    """
+
+    PARAMS: ClassVar[tuple[ParamSpec, ...]] = ()
+
+    def __post_init__(self) -> None:
+        for spec in self.PARAMS:
+            object.__setattr__(self, spec.name, spec.validate(getattr(self, spec.name)))
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]):
+        names = {spec.name for spec in cls.PARAMS}
+        return cls(**{k: v for k, v in values.items() if k in names})
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)  # type: ignore[call-overload]

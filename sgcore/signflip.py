@@ -14,14 +14,14 @@ every weight may be an array, so the same code evaluates a point, a sweep along 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from scipy.integrate import cumulative_trapezoid
 from scipy.special import expit
 
-from .params import ParamSpec
+from .params import DeclaredConfig, ParamSpec
 from .shapes import Surrogate, heaviside, sd_param_specs
 
 __all__ = [
@@ -167,8 +167,10 @@ _SPEC = {p.name: p for p in SIGNFLIP_PARAMS}
 
 
 @dataclass(frozen=True)
-class SignflipConfig:
+class SignflipConfig(DeclaredConfig):
     """Everything the sign-flip page (and ``python -m sgcore signflip``) computes from."""
+
+    PARAMS = SIGNFLIP_PARAMS
 
     w: float = 0.0
     v1: float = 0.05
@@ -195,18 +197,13 @@ class SignflipConfig:
     component: str = "w"
 
     def __post_init__(self) -> None:
-        for spec in SIGNFLIP_PARAMS:
-            object.__setattr__(self, spec.name, spec.validate(getattr(self, spec.name)))
+        super().__post_init__()
         if not self.w_min < self.w_max:
             raise ValueError(f"w_min must be below w_max; got [{self.w_min:g}, {self.w_max:g}]")
         if not self.plane_min < self.plane_max:
             raise ValueError(f"plane_min must be below plane_max; got [{self.plane_min:g}, {self.plane_max:g}]")
         if self.plane_x == self.plane_y:
             raise ValueError(f"plane_x and plane_y must be different parameters; both are {self.plane_x!r}")
-
-    @classmethod
-    def from_mapping(cls, values: Mapping[str, Any]) -> SignflipConfig:
-        return cls(**{k: v for k, v in values.items() if k in _SPEC})
 
     @property
     def weights(self) -> SignflipWeights:
@@ -348,7 +345,3 @@ class SignflipView:
 def signflip_view(cfg: SignflipConfig) -> SignflipView:
     """Everything the sign-flip page shows."""
     return SignflipView(cfg, signflip_point(cfg), signflip_sweep(cfg), signflip_plane(cfg))
-
-
-def config_fields() -> tuple[str, ...]:
-    return tuple(f.name for f in fields(SignflipConfig))

@@ -85,3 +85,16 @@ def test_floats_kind_parses_lists_and_rejects_bad_items():
         BETAS.parse("2,80", slider_range=True)
     values, problems = parse_query([BETAS], {"betas": ["2", "20"]})
     assert values == {"betas": (2.0, 20.0)} and not problems
+
+
+def test_declared_configs_validate_build_from_mappings_and_round_trip():
+    from sgcore.escape import EscapeConfig
+    from sgcore.loop import LoopConfig
+    from sgcore.signflip import SignflipConfig
+
+    for cls in (EscapeConfig, SignflipConfig, LoopConfig):
+        cfg = cls.from_mapping({"not_a_param": 1, "x": 0.5} if cls is not EscapeConfig else {"theta": "0.5"})
+        assert cls(**cfg.as_dict()) == cfg
+    assert EscapeConfig.from_mapping({"theta": "0.5"}).theta == 0.5  # coerced by the declared spec
+    with pytest.raises(ValueError, match="widget must be"):
+        ParamSpec("x", "x", 1.0, widget="knob")
