@@ -257,6 +257,42 @@ def _gumbel_rhazard(v, **_):
     return np.where(t > 0, _E * safe * np.exp(-safe) / -np.expm1(-safe), _E)
 
 
+# --- derivatives f'(v) of the standard forms (NumPy; used by LocalZO's Theorem 3) -------------
+def _sig_df(v, **_):
+    a, b = special.expit(4.0 * v), special.expit(-4.0 * v)
+    return 16.0 * a * b * (b - a)
+
+
+def _pseudo_df(v, q=2.0, **_):
+    b = 2.0 / (q - 1.0)
+    return -q * b * np.sign(v) * (1.0 + b * np.abs(v)) ** (-q - 1.0)
+
+
+def _tri_df(v, **_):
+    return np.where(np.abs(v) < 1.0, -np.sign(v), 0.0)
+
+
+def _exp_df(v, **_):
+    return -2.0 * np.sign(v) * np.exp(-2.0 * np.abs(v))
+
+
+def _gauss_df(v, **_):
+    return -2.0 * math.pi * v * np.exp(-math.pi * v * v)
+
+
+def _rect_df(v, **_):
+    return np.zeros_like(v)  # almost everywhere; f jumps at |v| = 1/2
+
+
+def _atan_df(v, **_):
+    return -2.0 * math.pi**2 * v / (1.0 + (math.pi * v) ** 2) ** 2
+
+
+def _gumbel_df(v, **_):
+    ev = np.clip(_E * v, None, _EXP_CAP)
+    return _E * _E * np.exp(ev - np.exp(ev)) * (1.0 - np.exp(ev))
+
+
 Q_SPEC = ParamSpec(
     name="q",
     label="tail fatness q",
@@ -293,6 +329,7 @@ class SurrogateShape:
     _sf: Callable[..., Any] | None = field(default=None, repr=False)
     _hazard: Callable[..., Any] | None = field(default=None, repr=False)
     _rhazard: Callable[..., Any] | None = field(default=None, repr=False)
+    _df: Callable[..., Any] | None = field(default=None, repr=False)
     params: tuple[ParamSpec, ...] = ()
 
     # -- parameters -------------------------------------------------------------------------
@@ -317,6 +354,11 @@ class SurrogateShape:
         """F(v) = int_{-inf}^v f: the escape-noise function that f matches."""
         v, dtype = _as_float(v)
         return _cast(self._F(v, NUMPY_OPS, **self.shape_params(**params)), dtype)
+
+    def df(self, v: Any, **params: Any) -> np.ndarray:
+        """Derivative f'(v) of the standard form (almost everywhere; 0 at a cusp's tip)."""
+        v, dtype = _as_float(v)
+        return _cast(self._df(v, **self.shape_params(**params)), dtype)
 
     def sf(self, v: Any, **params: Any) -> np.ndarray:
         """Survival function 1 - F(v), computed without cancellation."""
@@ -414,6 +456,7 @@ _SHAPE_LIST = [
         _f=_sig_f,
         _F=_sig_F,
         _ppf=_sig_ppf,
+        _df=_sig_df,
         _hazard=_sig_hazard,
     ),
     SurrogateShape(
@@ -429,6 +472,7 @@ _SHAPE_LIST = [
         _f=lambda v, xp, **_: _pseudo_f(v, xp, q=2.0),
         _F=lambda v, xp, **_: _pseudo_F(v, xp, q=2.0),
         _ppf=lambda p, **_: _pseudo_ppf(p, q=2.0),
+        _df=lambda v, **_: _pseudo_df(v, q=2.0),
         _hazard=lambda v, **_: _pseudo_hazard(v, q=2.0),
     ),
     SurrogateShape(
@@ -444,6 +488,7 @@ _SHAPE_LIST = [
         _f=_tri_f,
         _F=_tri_F,
         _ppf=_tri_ppf,
+        _df=_tri_df,
     ),
     SurrogateShape(
         name="exponential",
@@ -458,6 +503,7 @@ _SHAPE_LIST = [
         _f=_exp_f,
         _F=_exp_F,
         _ppf=_exp_ppf,
+        _df=_exp_df,
         _hazard=_exp_hazard,
     ),
     SurrogateShape(
@@ -473,6 +519,7 @@ _SHAPE_LIST = [
         _f=_gauss_f,
         _F=_gauss_F,
         _ppf=_gauss_ppf,
+        _df=_gauss_df,
         _hazard=_gauss_hazard,
     ),
     SurrogateShape(
@@ -488,6 +535,7 @@ _SHAPE_LIST = [
         _f=_rect_f,
         _F=_rect_F,
         _ppf=_rect_ppf,
+        _df=_rect_df,
     ),
     SurrogateShape(
         name="q_pseudospike",
@@ -502,6 +550,7 @@ _SHAPE_LIST = [
         _f=_pseudo_f,
         _F=_pseudo_F,
         _ppf=_pseudo_ppf,
+        _df=_pseudo_df,
         _hazard=_pseudo_hazard,
         params=(Q_SPEC,),
     ),
@@ -518,6 +567,7 @@ _SHAPE_LIST = [
         _f=_atan_f,
         _F=_atan_F,
         _ppf=_atan_ppf,
+        _df=_atan_df,
     ),
     SurrogateShape(
         name="escape_exp",
@@ -532,6 +582,7 @@ _SHAPE_LIST = [
         _f=_gumbel_f,
         _F=_gumbel_F,
         _ppf=_gumbel_ppf,
+        _df=_gumbel_df,
         _sf=_gumbel_sf,
         _hazard=_gumbel_hazard,
         _rhazard=_gumbel_rhazard,

@@ -257,3 +257,17 @@ def test_surrogate_validates_and_resolves_auto_scale():
         Surrogate("nope")
     with pytest.raises(ValueError, match="scale must be one of auto, density, peak, gamma"):
         Surrogate("sigmoid", 1.0, "area")
+
+
+def test_analytic_derivative_is_autograd_of_f(shape):
+    v = torch.tensor(_smooth_points(shape), dtype=torch.float64, requires_grad=True)
+    (grad,) = torch.autograd.grad(shape.f_torch(v).sum(), v)
+    np.testing.assert_allclose(shape.df(v.detach().numpy()), grad.numpy(), atol=1e-12, rtol=1e-12)
+
+
+@pytest.mark.parametrize("q", [1.05, 1.5, 3.0])
+def test_q_pseudospike_derivative_for_several_tails(q):
+    shape = SHAPES["q_pseudospike"]
+    v = torch.tensor(_smooth_points(shape), dtype=torch.float64, requires_grad=True)
+    (grad,) = torch.autograd.grad(shape.f_torch(v, q=q).sum(), v)
+    np.testing.assert_allclose(shape.df(v.detach().numpy(), q=q), grad.numpy(), atol=1e-12, rtol=1e-12)
