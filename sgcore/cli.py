@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from .escape import ESCAPE_PARAMS, EscapeConfig, escape_at, escape_view
+from .localzo import LOCALZO_PARAMS, TARGETS, LocalZOConfig, localzo_at
 from .loop import (
     LOOP_PARAMS,
     LoopConfig,
@@ -179,6 +180,28 @@ def _run_loop(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
+_TARGET_ALIASES = {"fast_sigmoid": "superspike"}
+
+
+def _target(text: str) -> str:
+    name = _TARGET_ALIASES.get(text, text)
+    if name not in TARGETS:
+        raise argparse.ArgumentTypeError(f"target must be one of {', '.join(TARGETS)} or fast_sigmoid; got {text!r}")
+    return name
+
+
+def _run_localzo(args: argparse.Namespace) -> dict[str, Any]:
+    args.source = "surrogate" if args.target is not None else "distribution"
+    args.target = args.target or "sigmoid"
+    if args.u_range is not None:
+        args.u_lo, args.u_hi = _range(args.u_range, "u-range")
+    cfg = _config_from_args(LocalZOConfig, args)
+    u = args.u if args.u is not None else [0.0]
+    out = localzo_at(cfg, u, samples=args.samples, seed=cfg.seed)
+    out["config"] = cfg.as_dict()
+    return out
+
+
 def _range(pair: Sequence[float], name: str) -> tuple[float, float]:
     lo, hi = pair
     if not lo < hi:
@@ -207,6 +230,8 @@ _COMMANDS: dict[str, tuple[str, Sequence[ParamSpec], Callable[[argparse.Namespac
     "escape": ("Escape noise vs surrogate derivative (Gygax & Zenke Sec. 3.1, App. B)",
                ESCAPE_PARAMS, _run_escape),
     "signflip": ("Sign-flip network of Eq. 10-12 (Gygax & Zenke Sec. 4.1, Fig. 4)", SIGNFLIP_PARAMS, _run_signflip),
+    "localzo": ("LocalZO: zeroth-order surrogates, Theorem 3 sampling, sparse backward (Mukhoty et al. 2023)",
+                tuple(p for p in LOCALZO_PARAMS if p.name not in ("source", "target")), _run_localzo),
     "loop": ("Closed-loop integrals of the SG (Gygax & Zenke Sec. 4.2, Fig. 5); defaults = Fig. 5",
              LOOP_PARAMS, _run_loop),
 }
@@ -231,6 +256,16 @@ def build_parser() -> argparse.ArgumentParser:
                            help="add the sign-disagreement count on an N x N grid of the landscape plane")
             p.add_argument("--grid-range", nargs=2, type=_finite_float, default=(-2.0, 2.0), metavar=("A", "B"),
                            help="range of both plane axes (default -2 2)")
+        if name == "localzo":
+            p.add_argument("--u", nargs="+", type=_finite_float, default=None,
+                           help="membrane potentials u - theta at which to evaluate (default 0)")
+            p.add_argument("--target", type=_target, default=None, metavar="SHAPE",
+                           help="sample z from Theorem 3's density for this registry surrogate (or fast_sigmoid) "
+                                "instead of --dist")
+            p.add_argument("--samples", type=lambda t: _count(t, "samples", 1, 10_000_000), default=None,
+                           metavar="N", help="add Monte Carlo mean/stderr at --u and the active fraction (N draws)")
+            p.add_argument("--u-range", nargs=2, type=_finite_float, default=None, metavar=("A", "B"),
+                           help="uniform membrane potentials on [A, B] for active_fraction (= --u-lo A --u-hi B)")
         if name == "loop":
             p.add_argument("--beta-sg", type=_positive, default=None, help="one beta_SG (instead of --betas-sg)")
             p.add_argument("--steps", type=lambda t: _count(t, "steps", 1, 100_000_000), default=100_000,

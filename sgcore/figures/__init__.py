@@ -2,8 +2,9 @@
 
 from ._style import COLORS, figure
 from .escape import escape_figures
+from .localzo import localzo_figures
 from .loop import fig_accumulated, fig_convergence, fig_curl, fig_heatmaps
 from .signflip import signflip_figures
 
 __all__ = ["COLORS", "escape_figures", "fig_accumulated", "fig_convergence", "fig_curl", "fig_heatmaps", "figure",
-           "signflip_figures"]
+           "localzo_figures", "signflip_figures"]
