@@ -6,11 +6,13 @@ Run: python -m pytest bench --benchmark-only   (not part of the test suite: no t
 import itertools
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from sgcore import EscapeConfig, escape_view
-from sgcore.figures import escape_figures
+from sgcore.figures import escape_figures, localzo_figures
+from sgcore.localzo import LocalZOConfig, localzo_view
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -106,3 +108,34 @@ def test_loop_rerun_curl_beta_move(benchmark, loop_app):
 
     benchmark.pedantic(move, rounds=30, warmup_rounds=2)
     assert not loop_app.exception
+
+
+@pytest.fixture
+def localzo_app():
+    return _page("pages/4_LocalZO.py")
+
+
+def test_localzo_rerun_delta_move(benchmark, localzo_app):
+    """LocalZO page (Normal, closed form): a delta move recomputes curves, Monte Carlo and fractions."""
+    values = itertools.cycle(np.round(np.linspace(0.1, 1.9, 97), 2))
+
+    def move():
+        localzo_app.slider(key="delta").set_value(next(values)).run()
+
+    benchmark.pedantic(move, rounds=25, iterations=1, warmup_rounds=2)
+    assert not localzo_app.exception
+
+
+@pytest.mark.parametrize("source,target,dist", [("distribution", "sigmoid", "logistic"),
+                                                ("surrogate", "sigmoid", "normal"),
+                                                ("surrogate", "gaussian", "normal")])
+def test_localzo_compute_and_figures(benchmark, source, target, dist):
+    """sgcore alone for a delta move: quadrature distribution, tabulated and analytic Theorem 3 samplers."""
+    alpha = "-1" if target == "gaussian" else "1"
+    deltas = itertools.cycle(np.round(np.linspace(0.1, 1.9, 97), 2))
+
+    def run():
+        cfg = LocalZOConfig(source=source, target=target, dist=dist, alpha=alpha, delta=float(next(deltas)))
+        localzo_figures(localzo_view(cfg))
+
+    benchmark.pedantic(run, rounds=15, iterations=1, warmup_rounds=2)

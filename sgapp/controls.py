@@ -17,9 +17,13 @@ def _label(spec: ParamSpec) -> str:
     return f"{spec.label}{sym}"
 
 
-def widget(spec: ParamSpec, *, format_func: Callable[[str], str] | None = None) -> Any:
-    """One keyed widget for ``spec``, bound to the query string under ``spec.name``."""
-    common = dict(key=spec.name, help=spec.help or None, bind="query-params")
+def widget(spec: ParamSpec, *, format_func: Callable[[str], str] | None = None, disabled: bool = False) -> Any:
+    """One keyed widget for ``spec``, bound to the query string under ``spec.name``.
+
+    A control that does not apply in the current state is shown ``disabled`` rather than hidden, so
+    that a preset which sets it still reaches the URL (a widget created later is not written there).
+    """
+    common = dict(key=spec.name, help=spec.help or None, bind="query-params", disabled=disabled)
     if spec.kind == "choice":
         return st.selectbox(_label(spec), spec.choices, index=spec.choices.index(spec.default),
                             format_func=format_func or str, **common)

@@ -41,6 +41,13 @@ PAGES: tuple[PageInfo, ...] = (
         "The SG integrated around closed circles in parameter space: non-zero for SGs, zero for true "
         "gradients, with convergence in the number of steps, the curl map and Stokes' theorem.",
     ),
+    PageInfo(
+        "pages/4_LocalZO.py",
+        "LocalZO",
+        ":material/casino:",
+        "Zeroth-order estimates of the Heaviside's derivative: the surrogate they average to, the density that "
+        "reproduces any surrogate (Theorem 3), their variance, and how few neurons are active in the backward pass.",
+    ),
 )
 
 _CSS = """

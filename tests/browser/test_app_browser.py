@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from sgapp.layout import PAGES
+
 from .conftest import StreamlitServer, wait_for_app
 
 pytestmark = pytest.mark.browser
@@ -77,11 +79,12 @@ def screenshot(page, tmp_path: Path, name: str) -> Path:
 
 def assert_sidebar_navigation(page) -> None:
     links = page.locator(SIDEBAR_LINKS)
-    expect(links).to_have_count(4)
+    expect(links).to_have_count(len(PAGES))
     expect(links.filter(has_text="Home")).to_have_count(1)
     expect(links.filter(has_text="Escape noise vs SD")).to_have_count(1)
     expect(links.filter(has_text="Sign-flip landscape")).to_have_count(1)
     expect(links.filter(has_text="Loop integrals")).to_have_count(1)
+    expect(links.filter(has_text="LocalZO")).to_have_count(1)
     hrefs = [a.get_attribute("href") for a in page.locator(SIDEBAR_LINKS + " a").all()]
     assert "Escape_noise" in hrefs, hrefs
 
@@ -280,3 +283,52 @@ def test_loop_page_deep_link_radius_slider_and_bad_value(page, streamlit_server,
     wait_for_charts(page, 4)
     assert_no_exception(page)
     screenshot(page, tmp_path, "loop_radius")
+
+
+# --- LocalZO page -----------------------------------------------------------------------------
+LOCALZO_PATH = "/LocalZO"
+LOCALZO_CHARTS = 5
+
+
+def _metric(page, label: str):
+    return page.locator('[data-testid="stMetric"]').filter(has_text=label).locator('[data-testid="stMetricValue"]')
+
+
+def test_localzo_deep_link_delta_slider_and_bad_value(page, streamlit_server, tmp_path):
+    open_app(page, streamlit_server, f"{LOCALZO_PATH}?dist=laplace&m=5&alpha=abc")
+    wait_for_charts(page, LOCALZO_CHARTS)
+    assert_no_exception(page)
+    warnings = page.locator('[data-testid="stAlert"]').filter(
+        has=page.locator('[data-testid="stAlertContentWarning"]'))
+    expect(warnings).to_have_count(1)
+    assert "alpha" in warnings.inner_text()
+    expect(page.locator(BANNER)).to_contain_text("Laplace(0, 1/√2)")
+    expect(_metric(page, "B_th / δ")).to_have_text("1.6146")  # Table 1, Laplace, m = 5: 1.615
+    before = _metric(page, "Expected threshold").inner_text()
+
+    thumb = page.locator('[data-testid="stSlider"]').filter(has_text="LocalZO step").get_by_role("slider")
+    thumb.focus()
+    for _ in range(10):
+        page.keyboard.press("ArrowLeft")
+    expect(thumb).to_have_attribute("aria-valuetext", "0.40")
+    page.wait_for_url(re.compile(r"[?&]delta=0\.4\b"))
+    expect(_metric(page, "Expected threshold")).not_to_have_text(before, timeout=CHART_TIMEOUT_MS)
+    expect(_metric(page, "Expected threshold")).to_have_text("0.6458")  # 0.4 * 1.6146
+    wait_for_app(page)
+    wait_for_charts(page, LOCALZO_CHARTS)
+    assert_no_exception(page)
+    screenshot(page, tmp_path, "localzo_delta")
+
+
+def test_localzo_fast_sigmoid_preset_shows_infinite_threshold(page, streamlit_server, tmp_path):
+    open_app(page, streamlit_server, LOCALZO_PATH)
+    wait_for_charts(page, LOCALZO_CHARTS)
+    page.locator(".st-key-preset").get_by_role("radio", name="Sec. 5.2: fast sigmoid, k = 100", exact=True).click()
+    page.wait_for_url(re.compile(r"[?&]target=superspike"))
+    expect(page.locator(BANNER)).to_contain_text("Theorem 3", timeout=CHART_TIMEOUT_MS)
+    expect(_metric(page, "B_th / δ")).to_have_text("∞")
+    wait_for_app(page)
+    wait_for_charts(page, LOCALZO_CHARTS)
+    assert "alpha=-1" in page.url and "k=100" in page.url
+    assert_no_exception(page)
+    screenshot(page, tmp_path, "localzo_fast_sigmoid")
