@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from .escape import ESCAPE_PARAMS, EscapeConfig, escape_at, escape_view
+from .estimators import ESTIMATOR_PARAMS, EstimatorConfig, estimators_at
 from .localzo import LOCALZO_PARAMS, TARGETS, LocalZOConfig, localzo_at
 from .loop import (
     LOOP_PARAMS,
@@ -202,6 +203,21 @@ def _run_localzo(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
+_HIDDEN_KEYS = ("hidden1", "hidden2", "hidden3")
+
+
+def _run_estimators(args: argparse.Namespace) -> dict[str, Any]:
+    hidden = args.hidden if args.hidden is not None else [3, 3]
+    if len(hidden) > len(_HIDDEN_KEYS):
+        raise ValueError(f"hidden must list at most {len(_HIDDEN_KEYS)} layer sizes; got {len(hidden)}")
+    for key, n in zip(_HIDDEN_KEYS, [*hidden, 0, 0, 0], strict=False):
+        setattr(args, key, n)
+    cfg = _config_from_args(EstimatorConfig, args)
+    out = estimators_at(cfg)
+    out["config"] = cfg.as_dict()
+    return out
+
+
 def _range(pair: Sequence[float], name: str) -> tuple[float, float]:
     lo, hi = pair
     if not lo < hi:
@@ -232,6 +248,8 @@ _COMMANDS: dict[str, tuple[str, Sequence[ParamSpec], Callable[[argparse.Namespac
     "signflip": ("Sign-flip network of Eq. 10-12 (Gygax & Zenke Sec. 4.1, Fig. 4)", SIGNFLIP_PARAMS, _run_signflip),
     "localzo": ("LocalZO: zeroth-order surrogates, Theorem 3 sampling, sparse backward (Mukhoty et al. 2023)",
                 tuple(p for p in LOCALZO_PARAMS if p.name not in ("source", "target")), _run_localzo),
+    "estimators": ("Exact gradient of a tiny stochastic network vs SG, finite differences, REINFORCE (Gygax & Zenke "
+                   "Sec. 3.2, 7)", tuple(p for p in ESTIMATOR_PARAMS if p.name not in _HIDDEN_KEYS), _run_estimators),
     "loop": ("Closed-loop integrals of the SG (Gygax & Zenke Sec. 4.2, Fig. 5); defaults = Fig. 5",
              LOOP_PARAMS, _run_loop),
 }
@@ -266,6 +284,10 @@ def build_parser() -> argparse.ArgumentParser:
                            metavar="N", help="add Monte Carlo mean/stderr at --u and the active fraction (N draws)")
             p.add_argument("--u-range", nargs=2, type=_finite_float, default=None, metavar=("A", "B"),
                            help="uniform membrane potentials on [A, B] for active_fraction (= --u-lo A --u-hi B)")
+        if name == "estimators":
+            p.add_argument("--hidden", nargs="*", type=lambda t: _count(t, "hidden", 0, 6), default=None,
+                           metavar="N", help="units per hidden layer, up to 3 layers of 0..6 units, at most 12 in "
+                                             "total (default 3 3; no values = no hidden layer)")
         if name == "loop":
             p.add_argument("--beta-sg", type=_positive, default=None, help="one beta_SG (instead of --betas-sg)")
             p.add_argument("--steps", type=lambda t: _count(t, "steps", 1, 100_000_000), default=100_000,

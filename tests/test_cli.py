@@ -131,3 +131,56 @@ def test_localzo_bad_input_exits_2(args, needle):
     r = run("localzo", *args)
     assert r.returncode == 2
     assert needle in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_estimators_example_from_the_issue():
+    from sgcore.estimators import BinaryNet, exact_gradient
+
+    r = run("estimators", "--hidden", "3", "3", "--n-in", "4", "--beta-n", "5", "--beta-sg", "5", "--theta", "0",
+            "--seed", "0", "--samples", "2000")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    for key in ("input", "weights", "biases", "beta_n", "theta", "exact_expected_output", "exact_gradient",
+                "estimators"):
+        assert key in out
+    assert [np.shape(w) for w in out["weights"]] == [(3, 4), (3, 3), (1, 3)]
+    # anyone can recompute the network from the printed numbers
+    net = BinaryNet.from_lists(out["input"], out["weights"], out["biases"], beta_n=out["beta_n"], theta=out["theta"])
+    ex = exact_gradient(net)
+    assert out["exact_expected_output"] == pytest.approx(ex.expected_output, rel=1e-14)
+    for got, ref in zip(out["exact_gradient"], ex.weights, strict=True):
+        np.testing.assert_allclose(got, ref, rtol=1e-12)
+    assert set(out["estimators"]) == {"stochastic_sg", "deterministic_sg", "finite_difference",
+                                      "finite_difference_crn", "reinforce"}
+    for est in out["estimators"].values():
+        assert [np.shape(w) for w in est["mean"]] == [(3, 4), (3, 3), (1, 3)]
+        for key in ("bias_norm", "bias_norm_stderr", "variance", "cosine"):
+            assert isinstance(est[key], float)
+    assert out["estimators"]["deterministic_sg"]["variance"] == 0.0
+
+
+def test_estimators_without_hidden_layer_sg_is_exact():
+    r = run("estimators", "--hidden", "--samples", "100", "--beta-n", "3", "--beta-sg", "3")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["hidden"] == [] and len(out["weights"]) == 1
+    sg = out["estimators"]["stochastic_sg"]
+    np.testing.assert_allclose(sg["mean"][0], out["exact_gradient"][0], rtol=1e-10)
+    assert sg["bias_norm"] < 1e-12 and sg["variance"] < 1e-20
+
+
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (["--hidden", "6", "6", "1"], "hidden1 + hidden2 + hidden3 must be at most 12"),
+        (["--hidden", "7"], "hidden must be an integer in [0, 6]"),
+        (["--hidden", "1", "1", "1", "1"], "hidden must list at most 3 layer sizes"),
+        (["--beta-n", "nan"], "beta_n must be a finite number in (0"),
+        (["--samples", "5"], "samples must be"),
+        (["--fd-target", "loss"], "fd_target must be one of"),
+    ],
+)
+def test_estimators_bad_input_exits_2(args, needle):
+    r = run("estimators", *args)
+    assert r.returncode == 2
+    assert needle in r.stderr and len(r.stderr.strip().splitlines()) == 1

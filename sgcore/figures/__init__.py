@@ -2,9 +2,10 @@
 
 from ._style import COLORS, figure
 from .escape import escape_figures
+from .estimators import estimator_figures
 from .localzo import localzo_figures
 from .loop import fig_accumulated, fig_convergence, fig_curl, fig_heatmaps
 from .signflip import signflip_figures
 
-__all__ = ["COLORS", "escape_figures", "fig_accumulated", "fig_convergence", "fig_curl", "fig_heatmaps", "figure",
-           "localzo_figures", "signflip_figures"]
+__all__ = ["COLORS", "escape_figures", "estimator_figures", "fig_accumulated", "fig_convergence", "fig_curl",
+           "fig_heatmaps", "figure", "localzo_figures", "signflip_figures"]

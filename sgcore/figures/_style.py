@@ -9,8 +9,10 @@ deterministic / true in blue, stochastic / surrogate in amber.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
+import numpy as np
 import plotly.graph_objects as go
 
 COLORS = {
@@ -59,3 +61,16 @@ def line_trace(x, y, name: str, color: str, width: float = 3, **kw: Any) -> dict
     return dict(type="scatter", mode="lines", x=x, y=y, name=name, line=dict(color=color, width=width, **kw))
 
 
+def log_axis(*arrays: np.ndarray) -> dict:
+    """A log axis with readable ticks: 1, 10, 100 ... over two or more decades, else 1-2-5 steps, as plain numbers."""
+    vals = np.concatenate([np.ravel(a) for a in arrays])
+    vals = vals[np.isfinite(vals) & (vals > 0)]
+    if not vals.size:
+        return dict(type="log")
+    lo, hi = float(vals.min()), float(vals.max())
+    steps = (1.0,) if math.log10(hi / lo) >= 2 else (1.0, 2.0, 5.0)
+    ticks = [m * 10.0**d for d in range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1) for m in steps]
+    ticks = [t for t in ticks if lo / 1.05 <= t <= hi * 1.05]
+    if len(ticks) < 2:  # a narrow range: plotly's own ticks
+        return dict(type="log", tickformat=".2g")
+    return dict(type="log", tickvals=ticks, ticktext=[f"{t:g}" for t in ticks])

@@ -8,26 +8,13 @@ import numpy as np
 import plotly.graph_objects as go
 
 from ..localzo import LocalZOView
-from ._style import AXIS, COLORS, base_layout, figure, line_trace
+from ._style import AXIS, COLORS, base_layout, figure, line_trace, log_axis
 
 __all__ = ["localzo_figures"]
 
 _BELOW = dict(orientation="h", yanchor="top", y=-0.2, x=0, bgcolor="rgba(0,0,0,0)")
 _SPARSE = "#c0392b"
 _DRAW = "rgba(122,122,122,0.55)"
-
-
-def _log_axis(*arrays: np.ndarray) -> dict:
-    """A log axis with readable ticks: 1, 10, 100 ... over two or more decades, else 1-2-5 steps, as plain numbers."""
-    vals = np.concatenate([np.ravel(a) for a in arrays])
-    vals = vals[np.isfinite(vals) & (vals > 0)]
-    if not vals.size:
-        return dict(type="log")
-    lo, hi = float(vals.min()), float(vals.max())
-    steps = (1.0,) if math.log10(hi / lo) >= 2 else (1.0, 2.0, 5.0)
-    ticks = [m * 10.0**d for d in range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1) for m in steps]
-    ticks = [t for t in ticks if lo / 1.05 <= t <= hi * 1.05]
-    return dict(type="log", tickvals=ticks, ticktext=[f"{t:g}" for t in ticks])
 
 
 def _finite_top(*arrays: np.ndarray) -> float:
@@ -74,7 +61,7 @@ def fig_variance(v: LocalZOView) -> go.Figure:
         annotations.append(dict(text="∞ at u = 0", x=x, y=1.0, yref="paper", yanchor="bottom", showarrow=False,
                                 font=dict(color=_SPARSE, size=15)))
     layout = base_layout("Variance of the estimate", "membrane potential u − θ", "variance",
-                         yaxis=_log_axis(var1, var1 / c.m), legend=_BELOW, margin=dict(b=120, t=60), height=470,
+                         yaxis=log_axis(var1, var1 / c.m), legend=_BELOW, margin=dict(b=120, t=60), height=470,
                          shapes=shapes, annotations=annotations)
     return figure(data, layout)
 
@@ -111,7 +98,7 @@ def fig_convergence(v: LocalZOView) -> go.Figure:
         line_trace(n, ref, "best fit C/√N", COLORS["grey"], width=2, dash="dot"),
     ]
     layout = base_layout("Monte Carlo convergence", "samples N (one z-set shared across u)", "error",
-                         xaxis=dict(type="log"), yaxis=_log_axis(v.conv_err, v.conv_stderr), legend=_BELOW,
+                         xaxis=dict(type="log"), yaxis=log_axis(v.conv_err, v.conv_stderr), legend=_BELOW,
                          margin=dict(b=110), height=430, hovermode="closest")
     return figure(data, layout)
 
