@@ -139,3 +139,35 @@ def test_localzo_compute_and_figures(benchmark, source, target, dist):
         localzo_figures(localzo_view(cfg))
 
     benchmark.pedantic(run, rounds=15, iterations=1, warmup_rounds=2)
+
+
+@pytest.fixture
+def estimators_app():
+    return _page("pages/5_Estimators.py")
+
+
+def test_estimators_rerun_beta_sg_move(benchmark, estimators_app):
+    """Gradient-estimator page at defaults (hidden 3,3; K = 2000): a beta_SG move recomputes every estimator."""
+    values = itertools.cycle(np.round(np.linspace(0.5, 12.0, 116), 1))
+
+    def move():
+        estimators_app.slider(key="beta_sg").set_value(float(next(values))).run()
+
+    benchmark.pedantic(move, rounds=25, iterations=1, warmup_rounds=2)
+    assert not estimators_app.exception
+
+
+@pytest.mark.parametrize("hidden,samples", [((3, 3), 2000), ((6, 6), 2000), ((4, 4, 4), 20000)])
+def test_estimators_compute_and_figures(benchmark, hidden, samples):
+    """sgcore alone per beta_SG move: enumeration, five estimators, statistics, sweep and figures."""
+    from sgcore.estimators import EstimatorConfig, bias_sweep, estimator_view
+    from sgcore.figures import estimator_figures
+
+    betas = itertools.cycle(np.round(np.linspace(0.5, 12.0, 116), 1))
+
+    def run():
+        cfg = EstimatorConfig.with_hidden(hidden, samples=samples, beta_sg=float(next(betas)))
+        view = estimator_view(cfg)
+        estimator_figures(view, bias_sweep(view.net, cfg.beta_sg))
+
+    benchmark.pedantic(run, rounds=8, iterations=1, warmup_rounds=1)

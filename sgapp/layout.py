@@ -48,6 +48,13 @@ PAGES: tuple[PageInfo, ...] = (
         "Zeroth-order estimates of the Heaviside's derivative: the surrogate they average to, the density that "
         "reproduces any surrogate (Theorem 3), their variance, and how few neurons are active in the backward pass.",
     ),
+    PageInfo(
+        "pages/5_Estimators.py",
+        "Gradient estimators",
+        ":material/account_tree:",
+        "A stochastic network small enough to enumerate every spike pattern: the exact gradient of E[y] against "
+        "stochastic and deterministic SGs, finite differences and REINFORCE — and why multilayer SGs are biased.",
+    ),
 )
 
 _CSS = """

@@ -332,3 +332,48 @@ def test_localzo_fast_sigmoid_preset_shows_infinite_threshold(page, streamlit_se
     assert "alpha=-1" in page.url and "k=100" in page.url
     assert_no_exception(page)
     screenshot(page, tmp_path, "localzo_fast_sigmoid")
+
+
+ESTIMATORS_PATH = "/Estimators"
+ESTIMATOR_CHARTS = 5
+
+
+def test_estimators_deep_link_slider_and_bad_value(page, streamlit_server, tmp_path):
+    from sgcore.estimators import EstimatorConfig, estimator_view
+
+    open_app(page, streamlit_server, f"{ESTIMATORS_PATH}?n_in=2&hidden1=2&hidden2=0&seed=20&beta_sg=abc")
+    wait_for_charts(page, ESTIMATOR_CHARTS)
+    assert_no_exception(page)
+    warnings = page.locator('[data-testid="stAlert"]').filter(
+        has=page.locator('[data-testid="stAlertContentWarning"]'))
+    expect(warnings).to_have_count(1)
+    assert "beta_sg" in warnings.inner_text()
+    expect(page.locator(BANNER)).to_contain_text("4 paths")
+    view = estimator_view(EstimatorConfig(n_in=2, hidden1=2, hidden2=0, seed=20))
+    expect(_metric(page, "Exact E[y]")).to_have_text(f"{view.exact_expected_output:.4f}")
+
+    thumb = page.locator('[data-testid="stSlider"]').filter(has_text="SD steepness").get_by_role("slider")
+    thumb.focus()
+    for _ in range(10):
+        page.keyboard.press("ArrowRight")
+    expect(thumb).to_have_attribute("aria-valuetext", "5.00")
+    page.wait_for_url(re.compile(r"[?&]beta_sg=5(\.0)?\b"))
+    moved = estimator_view(EstimatorConfig(n_in=2, hidden1=2, hidden2=0, seed=20, beta_sg=5.0))
+    rel = moved.stochastic_sg_bias_norm / float((moved.exact_gradient**2).sum() ** 0.5)
+    expect(_metric(page, "SG bias")).to_have_text(f"{rel:.2%}", timeout=CHART_TIMEOUT_MS)
+    wait_for_app(page)
+    wait_for_charts(page, ESTIMATOR_CHARTS)
+    assert_no_exception(page)
+    screenshot(page, tmp_path, "estimators_beta_sg")
+
+
+def test_estimators_no_hidden_layer_preset(page, streamlit_server, tmp_path):
+    open_app(page, streamlit_server, ESTIMATORS_PATH)
+    wait_for_charts(page, ESTIMATOR_CHARTS)
+    page.locator(".st-key-preset").get_by_role("radio", name="No hidden layer: SG is exact", exact=True).click()
+    page.wait_for_url(re.compile(r"[?&]hidden1=0"))
+    expect(page.locator(BANNER)).to_contain_text("is the exact gradient", timeout=CHART_TIMEOUT_MS)
+    expect(_metric(page, "SG bias")).to_have_text("0.00%")
+    wait_for_app(page)
+    assert_no_exception(page)
+    screenshot(page, tmp_path, "estimators_single_unit")
