@@ -55,6 +55,13 @@ PAGES: tuple[PageInfo, ...] = (
         "A stochastic network small enough to enumerate every spike pattern: the exact gradient of E[y] against "
         "stochastic and deterministic SGs, finite differences and REINFORCE — and why multilayer SGs are biased.",
     ),
+    PageInfo(
+        "pages/7_Surrogate_design.py",
+        "Surrogate design",
+        ":material/tune:",
+        "Choose a surrogate deliberately: every shape's moments and tails, what the snnTorch, SpikingJelly and Norse "
+        "presets are, Eq. 2's gradient variance, and the four initialisation conditions with a check by simulation.",
+    ),
 )
 
 _CSS = """

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from .design import DESIGN_PARAMS, INIT_PARAMS, DesignConfig, InitConfig, design_at, init_at
 from .escape import ESCAPE_PARAMS, EscapeConfig, escape_at, escape_view
 from .estimators import ESTIMATOR_PARAMS, EstimatorConfig, estimators_at
 from .localzo import LOCALZO_PARAMS, TARGETS, LocalZOConfig, localzo_at
@@ -204,6 +205,17 @@ def _run_localzo(args: argparse.Namespace) -> dict[str, Any]:
 
 
 _HIDDEN_KEYS = ("hidden1", "hidden2", "hidden3")
+_PLOT_ONLY = ("v_span", "n_points", "mc_samples", "seed")  # the design page's plotting controls
+
+
+def _run_design(args: argparse.Namespace) -> dict[str, Any]:
+    for name in _PLOT_ONLY:
+        setattr(args, name, next(p.default for p in DESIGN_PARAMS if p.name == name))
+    return design_at(_config_from_args(DesignConfig, args))
+
+
+def _run_init(args: argparse.Namespace) -> dict[str, Any]:
+    return init_at(_config_from_args(InitConfig, args))
 
 
 def _run_estimators(args: argparse.Namespace) -> dict[str, Any]:
@@ -250,6 +262,10 @@ _COMMANDS: dict[str, tuple[str, Sequence[ParamSpec], Callable[[argparse.Namespac
                 tuple(p for p in LOCALZO_PARAMS if p.name not in ("source", "target")), _run_localzo),
     "estimators": ("Exact gradient of a tiny stochastic network vs SG, finite differences, REINFORCE (Gygax & Zenke "
                    "Sec. 3.2, 7)", tuple(p for p in ESTIMATOR_PARAMS if p.name not in _HIDDEN_KEYS), _run_estimators),
+    "design": ("Surrogate moments, tails and Eq. 2 for a voltage range (Herranz-Celotti & Rouat Sec. 2.2, Table S1)",
+               tuple(p for p in DESIGN_PARAMS if p.name not in _PLOT_ONLY), _run_design),
+    "init": ("Initialisation conditions I-IV of a LIF layer (Herranz-Celotti & Rouat Sec. 2.6, App. B); options "
+             "left out are derived (see notes)", INIT_PARAMS, _run_init),
     "loop": ("Closed-loop integrals of the SG (Gygax & Zenke Sec. 4.2, Fig. 5); defaults = Fig. 5",
              LOOP_PARAMS, _run_loop),
 }

@@ -184,3 +184,67 @@ def test_estimators_bad_input_exits_2(args, needle):
     r = run("estimators", *args)
     assert r.returncode == 2
     assert needle in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_design_example_from_the_issue():
+    from sgcore.design import sd_second_moment
+
+    r = run("design", "--shape", "exponential", "--gamma", "0.7", "--sharpness", "1.3", "--thr", "1", "--y-min",
+            "-0.5", "--y-max", "2")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["peak"] == pytest.approx(1.0) and out["area"] == pytest.approx(1.0)
+    assert out["int_f_sq"] == pytest.approx(0.5) and out["tail_moment"] == pytest.approx(0.5)  # exp: 1/2, 2/(2^2)...
+    # Eq. 2 by an independent quadrature: (1/L) int gamma^2 exp(-2 s |y - thr|)^2 ... f(v) = exp(-2|v|)
+    from scipy import integrate
+
+    ref = integrate.quad(lambda y: (0.7 * np.exp(-2 * abs(1.3 * (y - 1.0)))) ** 2, -0.5, 2.0, points=[1.0])[0] / 2.5
+    assert out["sd_second_moment"] == pytest.approx(ref, rel=1e-9)
+    assert out["sd_second_moment"] == pytest.approx(sd_second_moment("exponential", 0.7, 1.3, 1.0, -0.5, 2.0))
+
+
+def test_design_infinite_tail_is_null_with_a_note():
+    r = run("design", "--shape", "q_pseudospike", "--q", "2")
+    out = json.loads(r.stdout)
+    assert r.returncode == 0 and out["tail_moment"] is None and out["q"] == 2.0
+    assert any("tail_moment is null" in n for n in out["notes"])
+
+
+def test_init_example_from_the_issue():
+    r = run("init", "--alpha-decay", "0.9", "--thr", "1", "--n-rec", "101", "--n-in", "200", "--mean-z", "0.5",
+            "--var-z", "0.25", "--var-w-in", "0.01", "--xi", "0", "--min-w-rec", "-0.1", "--max-w-rec", "0.1",
+            "--e-w-rec-sq", "0.02")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    # CI (Eq. 20): (3 - 2 alpha) thr / (n_rec - 1) = 1.2 / 100
+    assert out["mean_w_rec"] == pytest.approx(0.012)
+    # CII (Eq. 28): 2 (Var z + Mean z^2) n_in/(n_rec-1) Var[w_in] - m^2/2 = 2 * 0.5 * 2 * 0.01 - 0.000072
+    assert out["var_w_rec"] == pytest.approx(0.02 - 0.012**2 / 2)
+    for key in ("dampening", "sd_second_moment"):
+        assert isinstance(out[key], float)
+    assert out["derived"]["min_w_rec"] == "given" and "CI mean" in out["derived"]["mean_w_rec"]
+    assert out["notes"]
+
+
+def test_init_layer_below_adds_its_terms():
+    base = json.loads(run("init", "--xi", "0").stdout)
+    below = json.loads(run("init", "--xi", "1").stdout)
+    assert "gamma_in" in below and "gamma_in" not in base
+    assert below["dampening"] != base["dampening"]
+
+
+@pytest.mark.parametrize(
+    "cmd,args,needle",
+    [
+        ("design", ["--y-min", "3", "--y-max", "1"], "y_min must be below y_max"),
+        ("design", ["--gamma", "-1"], "gamma must be"),
+        ("design", ["--shape", "box"], "shape must be one of"),
+        ("init", ["--alpha-decay", "1.5"], "alpha_decay must be"),
+        ("init", ["--n-rec", "1"], "n_rec must be"),
+        ("init", ["--min-w-rec", "0.2", "--max-w-rec", "0.1"], "min_w_rec must be below max_w_rec"),
+    ],
+)
+def test_design_and_init_bad_input_exits_2(cmd, args, needle):
+    r = run(cmd, *args)
+    assert r.returncode == 2
+    assert needle in r.stderr and len(r.stderr.strip().splitlines()) == 1

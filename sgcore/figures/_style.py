@@ -68,9 +68,12 @@ def log_axis(*arrays: np.ndarray) -> dict:
     if not vals.size:
         return dict(type="log")
     lo, hi = float(vals.min()), float(vals.max())
-    steps = (1.0,) if math.log10(hi / lo) >= 2 else (1.0, 2.0, 5.0)
-    ticks = [m * 10.0**d for d in range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1) for m in steps]
+    decades = math.log10(hi / lo)
+    steps = (1.0,) if decades >= 2 else (1.0, 2.0, 5.0)
+    every = max(1, math.ceil(decades / 6))  # at most about six labelled decades
+    d_lo, d_hi = math.floor(math.log10(lo)), math.ceil(math.log10(hi))
+    ticks = [m * 10.0**d for d in range(d_lo, d_hi + 1) if (d - d_hi) % every == 0 for m in steps]
     ticks = [t for t in ticks if lo / 1.05 <= t <= hi * 1.05]
     if len(ticks) < 2:  # a narrow range: plotly's own ticks
         return dict(type="log", tickformat=".2g")
-    return dict(type="log", tickvals=ticks, ticktext=[f"{t:g}" for t in ticks])
+    return dict(type="log", tickvals=ticks, ticktext=[f"{t:g}" for t in ticks], exponentformat="power")
