@@ -171,3 +171,30 @@ def test_estimators_compute_and_figures(benchmark, hidden, samples):
         estimator_figures(view, bias_sweep(view.net, cfg.beta_sg))
 
     benchmark.pedantic(run, rounds=8, iterations=1, warmup_rounds=1)
+
+
+@pytest.fixture
+def design_app():
+    return _page("pages/7_Surrogate_design.py")
+
+
+def test_design_rerun_sharpness_move(benchmark, design_app):
+    """Surrogate-design page: a sharpness move recomputes Eq. 2 (41-point sweep) and Monte Carlo."""
+    values = itertools.cycle(np.round(np.linspace(0.2, 8.0, 79), 2))
+
+    def move():
+        design_app.slider(key="sharpness").set_value(float(next(values))).run()
+
+    benchmark.pedantic(move, rounds=25, iterations=1, warmup_rounds=2)
+    assert not design_app.exception
+
+
+def test_design_rerun_calculator_move(benchmark, design_app):
+    """Surrogate-design page: an n_rec move reruns the calculator and its two simulated layers."""
+    values = itertools.cycle(range(50, 300, 7))
+
+    def move():
+        design_app.slider(key="i_n_rec").set_value(int(next(values))).run()
+
+    benchmark.pedantic(move, rounds=20, iterations=1, warmup_rounds=2)
+    assert not design_app.exception

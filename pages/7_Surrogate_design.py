@@ -197,7 +197,9 @@ with tab_eq2:
             st.markdown(f"**Appendix B's closed form (exponential)**: printed {view.check.printed:.6g}, integral "
                         f"{view.check.integral:.6g} — {verdict}")
 
-with tab_init:
+@st.fragment
+def init_panel() -> None:
+    """The calculator reruns on its own when its controls move (a fragment): the design tabs are not redrawn."""
     st.markdown("Conditions for a LIF layer at initialisation (Sec. 2.6, App. B): **I** fire half the time, "
                 "**II** recurrent and input currents of equal variance, **III** equal gradient maxima through time, "
                 "**IV** equal gradient variance — which fixes E[σ'²] and, through Eq. 2, the sharpness.")
@@ -244,7 +246,7 @@ with tab_init:
         st.plotly_chart(fig_t, theme=None, key="fig_theory")
         st.caption(f"A recurrent LIF layer (Eq. 1) initialised by the calculator (blue: γ, s as above, or 1 where "
                    f"no value exists) and naively (amber: Glorot uniform, γ = s = 1), on the same spike input "
-                   f"({ivalues.get('batch', 32)} sequences). Computed in {tc.seconds * 1000:.0f} ms.")
+                   f"({ivalues.get('batch', IN['batch'].default)} sequences). Computed in {tc.seconds * 1000:.0f} ms.")
         for note in tc.notes:
             if note.startswith("simulation"):
                 st.info(note[len("simulation: "):], icon=":material/science:")
@@ -254,6 +256,10 @@ with tab_init:
              "grad_max_calculator": tc.calculator.grad_max, "grad_max_naive": tc.naive.grad_max}),
             file_name="init_simulation.csv", mime="text/csv", icon=":material/download:", on_click="ignore",
             key="dl_init")
+
+
+with tab_init:
+    init_panel()
 
 with tab_paper:
     st.markdown("Where the printed formulas and the integrals or re-derivations part ways. The page and the CLI "

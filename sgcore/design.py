@@ -911,7 +911,7 @@ INIT_PARAMS: tuple[ParamSpec, ...] = (
     replace(Q_SPEC),
     ParamSpec("n_steps", "Simulated steps", 150, kind="int", domain=(2, 100_000), slider=(20, 1000), step=10,
               help="Time steps of the 'does the theory hold?' simulation."),
-    ParamSpec("batch", "Simulated inputs", 32, kind="int", domain=(1, 10_000), slider=(1, 256), step=1,
+    ParamSpec("batch", "Simulated inputs", 16, kind="int", domain=(1, 10_000), slider=(1, 256), step=1,
               help="Independent input sequences (batch) in the simulation."),
     ParamSpec("seed", "Seed", 0, kind="int", domain=(0, 2**32 - 1), slider=(0, 9999), step=1, widget="number",
               help="Seed of weights and inputs in the simulation."),
@@ -944,7 +944,7 @@ class InitConfig(DeclaredConfig):
     shape: str = "exponential"
     q: float = Q_SPEC.default
     n_steps: int = 150
-    batch: int = 32
+    batch: int = 16
     seed: int = 0
 
     def __post_init__(self) -> None:

@@ -377,3 +377,32 @@ def test_estimators_no_hidden_layer_preset(page, streamlit_server, tmp_path):
     wait_for_app(page)
     assert_no_exception(page)
     screenshot(page, tmp_path, "estimators_single_unit")
+
+
+DESIGN_PATH = "/Surrogate_design"
+
+
+def test_design_page_tabs_and_calculator(page, streamlit_server, tmp_path):
+    open_app(page, streamlit_server, f"{DESIGN_PATH}?shape=q_pseudospike&q=1.05&i_n_rec=101&i_n_in=200&gamma=oops")
+    wait_for_charts(page, 1)
+    assert_no_exception(page)
+    warnings = page.locator('[data-testid="stAlert"]').filter(
+        has=page.locator('[data-testid="stAlertContentWarning"]'))
+    expect(warnings.filter(has_text="Link parameter ignored")).to_have_count(1)
+    assert "gamma" in warnings.filter(has_text="Link parameter ignored").inner_text()
+    expect(page.locator(BANNER)).to_contain_text("q-PseudoSpike")
+    expect(page.locator(BANNER)).to_contain_text("∞")
+    page.get_by_role("tab", name="Initialisation (CI–CIV)").click()
+    expect(_metric(page, "CI: Mean[w_rec]")).to_have_text("0.012")
+    page.get_by_role("tab", name="Library translation").click()
+    expect(page.get_by_text("Names that collide")).to_be_visible()
+    page.get_by_role("tab", name="Shapes").click()
+    thumb = page.locator('[data-testid="stSlider"]').filter(has_text="Sharpness").get_by_role("slider")
+    thumb.focus()
+    for _ in range(5):
+        page.keyboard.press("ArrowRight")
+    page.wait_for_url(re.compile(r"[?&]sharpness=1\.05\b"))
+    expect(page.locator(BANNER).filter(has_text="1/s = 0.952")).to_have_count(1, timeout=CHART_TIMEOUT_MS)
+    wait_for_app(page)
+    assert_no_exception(page)
+    screenshot(page, tmp_path, "design")
