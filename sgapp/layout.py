@@ -56,6 +56,13 @@ PAGES: tuple[PageInfo, ...] = (
         "stochastic and deterministic SGs, finite differences and REINFORCE — and why multilayer SGs are biased.",
     ),
     PageInfo(
+        "pages/6_Training.py",
+        "Live training",
+        ":material/model_training:",
+        "Fig. 6 trained live: a stochastic and a deterministic spiking network learn the same target picture side "
+        "by side, with rasters, losses, Fano factors, the fraction active in the backward pass, and one LIF neuron.",
+    ),
+    PageInfo(
         "pages/7_Surrogate_design.py",
         "Surrogate design",
         ":material/tune:",

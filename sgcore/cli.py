@@ -33,6 +33,7 @@ from .loop import (
 )
 from .params import ParamSpec
 from .signflip import SIGNFLIP_PARAMS, WEIGHT_NAMES, SignflipConfig, signflip_plane, signflip_point, signflip_sweep
+from .snn import LIF_TRACE_PARAMS, PRESETS, TRAIN_PARAMS, TrainConfig, default_target, lif_trace, train
 
 __all__ = ["main", "to_jsonable"]
 
@@ -230,6 +231,34 @@ def _run_estimators(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
+def _run_train(args: argparse.Namespace) -> dict[str, Any]:
+    network = args.network or "deterministic"
+    values: dict[str, Any] = dict(PRESETS[args.preset][network]) if args.preset != "none" else {}
+    values |= {spec.name: getattr(args, spec.name) for spec in TRAIN_PARAMS if getattr(args, spec.name) is not None}
+    values["network"] = network
+    cfg = TrainConfig(**values)
+    if args.target == "default":
+        target = default_target(cfg.n_out, cfg.n_steps)
+    else:
+        from .targets import target_raster
+
+        target = target_raster(args.target, cfg.n_out, cfg.n_steps)
+    import torch
+
+    torch.set_num_threads(1)  # one thread per process, as on the server
+    out = train(cfg, target, epochs=args.epochs)
+    out["epochs"] = args.epochs
+    out["target"] = args.target
+    out["config"] = cfg.as_dict()
+    return out
+
+
+def _run_lif(args: argparse.Namespace) -> dict[str, Any]:
+    out: dict[str, Any] = lif_trace(args.weight, args.input_period, args.steps, reset=args.reset)
+    out["config"] = {spec.name: getattr(args, spec.name) for spec in LIF_TRACE_PARAMS}
+    return out
+
+
 def _range(pair: Sequence[float], name: str) -> tuple[float, float]:
     lo, hi = pair
     if not lo < hi:
@@ -266,6 +295,10 @@ _COMMANDS: dict[str, tuple[str, Sequence[ParamSpec], Callable[[argparse.Namespac
                tuple(p for p in DESIGN_PARAMS if p.name not in _PLOT_ONLY), _run_design),
     "init": ("Initialisation conditions I-IV of a LIF layer (Herranz-Celotti & Rouat Sec. 2.6, App. B); options "
              "left out are derived (see notes)", INIT_PARAMS, _run_init),
+    "train": ("Train a deterministic or stochastic feed-forward LIF network on a target raster (Gygax & Zenke Fig. 6)",
+              (), _run_train),
+    "lif": ("One LIF neuron driven by one periodic input: spikes, membrane and current (Methods 8.1)",
+            LIF_TRACE_PARAMS, _run_lif),
     "loop": ("Closed-loop integrals of the SG (Gygax & Zenke Sec. 4.2, Fig. 5); defaults = Fig. 5",
              LOOP_PARAMS, _run_loop),
 }
@@ -304,6 +337,17 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--hidden", nargs="*", type=lambda t: _count(t, "hidden", 0, 6), default=None,
                            metavar="N", help="units per hidden layer, up to 3 layers of 0..6 units, at most 12 in "
                                              "total (default 3 3; no values = no hidden layer)")
+        if name == "train":
+            for spec in TRAIN_PARAMS:  # default None: a --preset fills what is not given
+                _add_spec(p, spec)
+                p.set_defaults(**{spec.name: None})
+            p.add_argument("--preset", choices=(*PRESETS, "none"), default="none",
+                           help="start from a preset (paper: Fig. 6, Tables 2-3; quick: Adam, learns in seconds); "
+                                "explicit options override it")
+            p.add_argument("--epochs", type=lambda t: _count(t, "epochs", 1, 100_000), default=50, metavar="N",
+                           help="epochs to train (default 50)")
+            p.add_argument("--target", default="default", metavar="NAME",
+                           help="target raster: 'default' (a dithered band pattern) or a picture of sgcore.targets")
         if name == "loop":
             p.add_argument("--beta-sg", type=_positive, default=None, help="one beta_SG (instead of --betas-sg)")
             p.add_argument("--steps", type=lambda t: _count(t, "steps", 1, 100_000_000), default=100_000,

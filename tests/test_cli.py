@@ -248,3 +248,55 @@ def test_design_and_init_bad_input_exits_2(cmd, args, needle):
     r = run(cmd, *args)
     assert r.returncode == 2
     assert needle in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_train_example_from_the_issue():
+    r = run("train", "--network", "deterministic", "--preset", "quick", "--epochs", "50", "--seed", "0")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    for key in ("l2", "van_rossum", "active_fraction"):
+        assert len(out[key]) == 50
+    assert "fano_hidden" not in out and out["epochs_per_second"] > 0
+    assert out["l2"][-1] < out["l2"][0]  # Adam at the quick preset learns within 50 epochs
+    assert out["config"]["optimizer"] == "adam" and out["config"]["seed"] == 0
+
+
+def test_train_stochastic_with_options_overriding_the_preset():
+    r = run("train", "--network", "stochastic", "--preset", "quick", "--epochs", "5", "--trials", "3",
+            "--n-hidden", "50", "--n-out", "40", "--n-steps", "60", "--backward", "sparsegrad", "--target", "rings")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert len(out["fano_hidden"]) == len(out["fano_output"]) == 5
+    assert all(0 <= f <= 1 for f in out["fano_hidden"])  # binary bins: Fano = 1 - p <= 1
+    assert all(0 < a < 1 for a in out["active_fraction"])  # SparseGrad zeroes part of the backward pass
+    assert out["config"]["trials"] == 3 and out["config"]["optimizer"] == "adam" and out["target"] == "rings"
+
+
+def test_lif_example_from_the_issue():
+    from sgcore.snn import lif_trace
+
+    r = run("lif", "--weight", "0.5", "--input-period", "1", "--steps", "40", "--reset", "same")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    ref = lif_trace(0.5, 1, 40, reset="same")
+    assert out["spike_steps"] == ref["spike_steps"] and len(out["membrane"]) == len(out["current"]) == 40
+    nxt = json.loads(run("lif", "--weight", "0.5", "--reset", "next").stdout)
+    assert nxt["spike_steps"] != out["spike_steps"]  # Eq. 21 resets one step later
+
+
+@pytest.mark.parametrize(
+    "cmd,args,needle",
+    [
+        ("train", ["--n-hidden", "9999"], "n_hidden must be an integer in [1, 400]"),
+        ("train", ["--trials", "0"], "trials must be"),
+        ("train", ["--target", "nope"], "unknown target 'nope'"),
+        ("train", ["--epochs", "0"], "epochs must be an integer in [1, 100000]"),
+        ("train", ["--preset", "fast"], "invalid choice"),
+        ("lif", ["--reset", "later"], "reset must be one of"),
+        ("lif", ["--input-period", "0"], "input_period must be"),
+    ],
+)
+def test_train_and_lif_bad_input_exits_2(cmd, args, needle):
+    r = run(cmd, *args)
+    assert r.returncode == 2
+    assert needle in r.stderr and len(r.stderr.strip().splitlines()) == 1

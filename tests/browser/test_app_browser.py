@@ -406,3 +406,60 @@ def test_design_page_tabs_and_calculator(page, streamlit_server, tmp_path):
     wait_for_app(page)
     assert_no_exception(page)
     screenshot(page, tmp_path, "design")
+
+
+TRAINING_PATH = "/Training"
+
+
+def _wait_for_training_page(page) -> None:
+    """Before the first epoch most charts are empty (no traces): wait for the target raster and the LIF chart."""
+    page.locator(PLOTS).nth(6).wait_for(state="attached", timeout=CHART_TIMEOUT_MS)
+    page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot')].filter("
+                           "g => Array.isArray(g.data) && g.data.length > 0).length >= 2", timeout=CHART_TIMEOUT_MS)
+
+
+def test_training_play_pause_rasters_and_losses(page, streamlit_server, tmp_path):
+    open_app(page, streamlit_server, f"{TRAINING_PATH}?n_in=60&n_hidden=60&n_out=50&n_steps=60&target=rings")
+    _wait_for_training_page(page)
+    assert_no_exception(page)
+    expect(page.locator(BANNER)).to_contain_text("Press Play")
+    page.locator(".st-key-play button").click()
+    page.wait_for_timeout(4000)
+    page.locator(".st-key-pause button").click()
+    expect(page.locator(BANNER).filter(has_text="paused")).to_have_count(1, timeout=CHART_TIMEOUT_MS)
+    text = banner_text(page)
+    epochs = int(re.search(r"Epoch ([\d,]+)", text).group(1).replace(",", ""))
+    assert epochs > 10, text
+    wait_for_app(page)
+    # the loss chart has one point per recorded epoch for both networks
+    n_points = page.evaluate("""() => {
+        const g = [...document.querySelectorAll('.js-plotly-plot')].find(p => p.data && p.data.some(
+            t => (t.name || '') === 'Deterministic'));
+        const t = g.data.find(t => t.name === 'Deterministic');
+        return (t.y && t.y.length) || (t.y && t.y.bdata ? 1 : 0) || 0; }""")
+    assert n_points > 0
+    expect(page.locator('[data-testid="stMetric"]').filter(has_text="Deterministic: epochs/s")
+           .locator('[data-testid="stMetricValue"]')).not_to_have_text("–")
+    assert_no_exception(page)
+    screenshot(page, tmp_path, "training")
+
+
+def test_training_bad_upload_is_refused_and_keeps_the_target(page, streamlit_server, tmp_path):
+    open_app(page, streamlit_server, f"{TRAINING_PATH}?n_in=40&n_hidden=30&n_out=30&n_steps=40&target=upload")
+    _wait_for_training_page(page)
+    bad = tmp_path / "notes.png"
+    bad.write_bytes(b"this is not an image at all")
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(bad))
+    expect(page.get_by_text("Upload refused")).to_be_visible(timeout=CHART_TIMEOUT_MS)
+    assert_no_exception(page)
+    from PIL import Image
+
+    good = tmp_path / "square.png"
+    img = Image.new("L", (80, 60), 255)
+    img.paste(0, (20, 15, 60, 45))
+    img.save(good)
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(good))
+    expect(page.get_by_text("Upload refused")).to_have_count(0, timeout=CHART_TIMEOUT_MS)
+    wait_for_app(page)
+    assert_no_exception(page)
+    screenshot(page, tmp_path, "training_upload")

@@ -1,0 +1,323 @@
+"""Live training: a stochastic and a deterministic SNN learn the same spike pattern side by side (Fig. 6)."""
+
+import hashlib
+import time
+import uuid
+from dataclasses import replace
+
+import numpy as np
+import streamlit as st
+
+from sgapp.admission import process_slots
+from sgapp.controls import preset_bar, url_notices, widget
+from sgapp.layout import banner, page_setup
+from sgcore.figures.training import fig_activity, fig_fano, fig_lif, fig_losses, fig_rasters, fig_trials
+from sgcore.params import ParamSpec
+from sgcore.snn import LIF_TRACE_PARAMS, PRESETS, TRAIN_PARAMS, TrainConfig, Trainer, lif_trace
+from sgcore.targets import TARGETS, target_raster, upload_raster
+
+T = {p.name: p for p in TRAIN_PARAMS}
+NETWORKS = ("deterministic", "stochastic")
+PREFIX = {"deterministic": "det_", "stochastic": "sto_"}
+#: Shared by both networks; changing a FIXED one rebuilds them (new weights), the others apply mid-run.
+FIXED = ("n_in", "n_hidden", "n_out", "n_steps", "input_rate", "seed")
+SHARED = (*FIXED, "reset", "backprop_reset", "optimizer", "backward", "localzo_dist", "localzo_delta", "localzo_m",
+          "sparse_threshold")
+#: Per network (prefixed det_ / sto_ in the URL): the paper gives the two networks different SDs and rates.
+PER_NET = {"deterministic": ("shape", "beta_sg", "lr", "hidden_lr_factor"),
+           "stochastic": ("trials", "shape", "beta_sg", "match_escape", "beta_hid", "beta_out", "lr",
+                          "hidden_lr_factor")}
+DEFAULT = "quick"  # the page opens on settings that learn visibly within seconds
+LR_OPTIONS = (1e-6, 2e-6, 5e-6, 1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2, 2e-2, 5e-2)
+
+
+def _spec(name: str, net: str | None) -> ParamSpec:
+    base = T[name]
+    if net is None:
+        return replace(base, default=PRESETS[DEFAULT]["deterministic"].get(name, base.default))
+    return replace(base, name=PREFIX[net] + name, default=PRESETS[DEFAULT][net].get(name, base.default))
+
+
+SPECS = {name: _spec(name, None) for name in SHARED}
+NET_SPECS = {net: {name: _spec(name, net) for name in names} for net, names in PER_NET.items()}
+LIF = {p.name: replace(p, name="lif_" + p.name) for p in LIF_TRACE_PARAMS}
+ALL_SPECS = [*SPECS.values(), *(s for d in NET_SPECS.values() for s in d.values()), *LIF.values()]
+
+
+def _page_preset(name: str) -> dict:
+    out = {k: v for k, v in PRESETS[name]["deterministic"].items() if k in SHARED}
+    for net, names in PER_NET.items():
+        out |= {PREFIX[net] + k: v for k, v in PRESETS[name][net].items() if k in names}
+    return out
+
+
+PAGE_PRESETS = {"Quick demo": _page_preset("quick"), "Paper Fig. 6": _page_preset("paper")}
+TICK_SECONDS = 0.5  # the live fragment reruns every this many seconds while playing
+BUDGET_SECONDS = 0.3  # training time per tick, shared by the two networks
+MAX_EPOCHS = 20_000  # per network and session: then training pauses
+UPLOAD_MAX_BYTES = 2_000_000
+
+
+def _lr(spec: ParamSpec) -> float:
+    """Learning rates span decades: a log-spaced select slider bound to the URL."""
+    return st.select_slider(f"{spec.label} $\\eta$", LR_OPTIONS, value=spec.default if spec.default in LR_OPTIONS
+                            else 1e-3, key=spec.name, bind="query-params", format_func=lambda v: f"{v:g}",
+                            help=spec.help or None)
+
+
+page_setup("Live training")
+st.title("Live training: stochastic vs deterministic SNNs")
+st.caption("Gygax & Zenke (2024), Sec. 5–6, Fig. 6, Methods 8.1, 8.2, 8.4.1. A feed-forward LIF network learns to "
+           "turn frozen Poisson input into a target spike pattern. The deterministic network spikes when its membrane "
+           "crosses threshold and learns with a surrogate gradient; the stochastic one spikes with escape noise and "
+           "learns with the derivative of that noise, averaged over trials — the same SG rule on sampled paths.")
+url_notices(ALL_SPECS)
+preset_bar(ALL_SPECS, PAGE_PRESETS)
+
+# --- controls ---------------------------------------------------------------------------------------
+with st.sidebar:
+    st.markdown("**Target**")
+    # options are plain names: a bound selectbox matches the link's value against the displayed option text
+    target_name = st.selectbox("Target picture", [*TARGETS, "upload"], key="target", bind="query-params")
+    st.caption(TARGETS[target_name].description if target_name in TARGETS else "Your own image, dithered to "
+               "about 25 % spikes (dark = spike).")
+    upload = None
+    if target_name == "upload":
+        upload = st.file_uploader("Image (PNG, JPEG, GIF, BMP or WebP, at most 2 MB)",
+                                  type=["png", "jpg", "jpeg", "gif", "bmp", "webp"], key="upload")
+    st.markdown("**Network** (changing these restarts training)")
+    values = {name: widget(SPECS[name]) for name in FIXED}
+    st.markdown("**Both networks** (apply mid-run)")
+    for name in ("optimizer", "backward", "reset", "backprop_reset"):
+        values[name] = widget(SPECS[name])
+    if values["backward"] == "localzo":
+        for name in ("localzo_dist", "localzo_delta", "localzo_m"):
+            values[name] = widget(SPECS[name])
+    elif values["backward"] == "sparsegrad":
+        values["sparse_threshold"] = widget(SPECS["sparse_threshold"])
+    per_net: dict[str, dict] = {}
+    for net in NETWORKS:
+        st.markdown(f"**{net.capitalize()} network**")
+        sp = NET_SPECS[net]
+        vals = {}
+        for name in PER_NET[net]:
+            if name == "lr":
+                vals[name] = _lr(sp[name])
+            elif name in ("shape", "beta_sg") and values["backward"] == "localzo":
+                continue  # LocalZO replaces the SD
+            elif name == "beta_sg" and vals.get("match_escape"):
+                continue
+            else:
+                vals[name] = widget(sp[name])
+        per_net[net] = vals
+    st.caption(f"Caps on this server: at most {T['n_hidden'].domain[1]:g} neurons per layer, "
+               f"{T['n_steps'].domain[1]:g} time steps, {T['trials'].domain[1]:g} trials and {MAX_EPOCHS:,} epochs "
+               "per network and session.")
+
+
+def _target() -> tuple[str, np.ndarray] | None:
+    """(identity, raster) of the chosen target at the network's size, or None after a bad upload."""
+    n_out, n_steps = values["n_out"], values["n_steps"]
+    if target_name != "upload":
+        return target_name, target_raster(target_name, n_out, n_steps)
+    if upload is None:
+        first = next(iter(TARGETS))
+        st.info(f"Choose an image to upload; until then the “{TARGETS[first].label}” target is used.",
+                icon=":material/upload:")
+        return first, target_raster(first, n_out, n_steps)
+    data = upload.getvalue()
+    try:
+        raster = upload_raster(data, n_out, n_steps, max_bytes=UPLOAD_MAX_BYTES)
+    except ValueError as err:
+        st.error(f"Upload refused: {err}. The previous target is kept.", icon=":material/broken_image:")
+        return None
+    return "upload:" + hashlib.sha1(data).hexdigest()[:12], raster
+
+
+def _configs() -> dict[str, TrainConfig] | None:
+    try:
+        return {net: TrainConfig.from_mapping({**values, **per_net[net], "network": net}) for net in NETWORKS}
+    except ValueError as err:
+        st.error(f"{err}. Training keeps its current settings.", icon=":material/error:")
+        return None
+
+
+state = st.session_state.setdefault("training", {"key": None, "trainers": None, "running": False, "note": ""})
+SESSION = st.session_state.setdefault("training_session", uuid.uuid4().hex)  # this tab's place in the queue
+slots = process_slots()
+configs = _configs()
+target = _target()
+if target is None and state["trainers"] is not None:
+    target = (state["key"][-1], state["target"])
+if configs is not None and target is not None:
+    key = (*(values[k] for k in FIXED), target[0])
+    if state["key"] != key:
+        rebuilt = state["trainers"] is not None
+        state.update(key=key, target=target[1], running=False,
+                     trainers={net: Trainer(configs[net], target[1]) for net in NETWORKS},
+                     note="Rebuilt for the new size, seed, input or target: training starts again." if rebuilt else "")
+    else:
+        for net in NETWORKS:
+            changes = {k: getattr(configs[net], k) for k in TrainConfig.__dataclass_fields__
+                       if k not in ("network", *FIXED) and k in {s.name for s in TRAIN_PARAMS}}
+            state["trainers"][net].set(**changes)
+if state["trainers"] is None:
+    st.stop()
+trainers: dict[str, Trainer] = state["trainers"]
+
+# --- the media player -------------------------------------------------------------------------------
+b1, b2, b3, b4, b5 = st.columns([1, 1, 1, 1, 3])
+if b1.button("Play", icon=":material/play_arrow:", type="primary", width="stretch", key="play"):
+    state["running"] = True
+if b2.button("Pause", icon=":material/pause:", width="stretch", key="pause"):
+    state["running"] = False
+    slots.release(SESSION)
+step_now = b3.button("Step", icon=":material/skip_next:", width="stretch", key="step",
+                     help="Train both networks for one epoch")
+if b4.button("Reset", icon=":material/restart_alt:", width="stretch", key="reset_training",
+             help="New initial weights from the seed; keeps every setting"):
+    state["key"] = None
+    state["running"] = False
+    slots.release(SESSION)
+    st.rerun()
+if state.get("note"):
+    b5.caption(state["note"])
+
+
+def _advance(budget: float) -> None:
+    """Train both networks within ``budget`` seconds (shared fairly), never beyond MAX_EPOCHS."""
+    deadline = time.perf_counter() + budget
+    for net in NETWORKS:
+        share = time.perf_counter() + budget / len(NETWORKS)
+        trainer = trainers[net]
+        while trainer.epoch < MAX_EPOCHS and time.perf_counter() < min(share, deadline):
+            trainer.step(1)
+    if all(t.epoch >= MAX_EPOCHS for t in trainers.values()):
+        state["running"] = False
+        slots.release(SESSION)
+        state["note"] = f"Paused: {MAX_EPOCHS:,} epochs is this server's limit per session."
+
+
+if step_now:
+    for t in trainers.values():
+        if t.epoch < MAX_EPOCHS:
+            t.step(1)
+
+
+@st.cache_resource
+def _one_thread() -> None:
+    """One torch/BLAS thread per process, so that many sessions share a replica fairly (the engine's matmuls)."""
+    import torch
+
+    torch.set_num_threads(1)
+
+
+_one_thread()
+
+
+def _rate(t: Trainer) -> str:
+    h = t.history
+    return f"{t.epoch / h.seconds[-1]:.0f}" if len(h) and h.seconds[-1] > 0 else "–"
+
+
+def _latest(t: Trainer, key: str, fmt: str) -> str:
+    h = t.history
+    return format(h[key][-1], fmt) if len(h) else "–"
+
+
+@st.fragment(run_every=TICK_SECONDS if state["running"] else None)
+def live() -> None:
+    """Advance training by one bounded chunk (while playing) and redraw; reruns alone every TICK_SECONDS."""
+    waiting = None
+    if state["running"]:
+        adm = slots.request(SESSION)
+        if adm.admitted:
+            _advance(BUDGET_SECONDS)
+        else:
+            waiting = adm
+    det, sto = trainers["deterministic"], trainers["stochastic"]
+    hist = {net: trainers[net].history.as_dict() for net in NETWORKS}
+    last = {net: trainers[net].last for net in NETWORKS}
+    if det.epoch == 0 and waiting is not None:
+        banner("Play pressed — <b>waiting for a slot</b>: training starts by itself when one frees.", ok=False)
+    elif det.epoch == 0:
+        banner("Press <b>Play</b> to train both networks side by side (or <b>Step</b> for one epoch).", ok=True)
+    else:
+        status = ("waiting for a slot" if waiting is not None else "training…") if state["running"] else "paused"
+        banner(f"Epoch <b>{det.epoch:,}</b> (deterministic) · <b>{sto.epoch:,}</b> (stochastic), {status} — L2 loss "
+               f"{_latest(det, 'l2', '.4g')} vs {_latest(sto, 'l2', '.4g')}; van Rossum "
+               f"{_latest(det, 'van_rossum', '.4g')} vs {_latest(sto, 'van_rossum', '.4g')}.", ok=True)
+    if waiting is not None:
+        st.info(f"Waiting for a training slot: you are number {waiting.position} in the queue. This server trains "
+                f"{waiting.capacity} session(s) at once ({waiting.active} busy); yours starts by itself when one "
+                "frees.", icon=":material/hourglass_top:")
+    m = st.columns(4)
+    m[0].metric("Deterministic: epochs/s", _rate(det))
+    m[1].metric("Stochastic: epochs/s", _rate(sto), help=f"{sto.cfg.trials} trials per epoch")
+    m[2].metric("Active in backward (det.)", _latest(det, "active_fraction", ".1%"))
+    m[3].metric("Active in backward (stoch.)", _latest(sto, "active_fraction", ".1%"))
+    out = {net: (last[net].output if last[net] is not None else None) for net in NETWORKS}
+    hid = {net: (last[net].hidden if last[net] is not None else None) for net in NETWORKS}
+    st.plotly_chart(fig_rasters([("Target", state["target"], "#1f2d3d"),
+                                 ("Deterministic output", out["deterministic"], "#1f5fa8"),
+                                 ("Stochastic output (trial 1)", out["stochastic"], "#e0a100")]),
+                    theme=None, key="fig_out")
+    st.plotly_chart(fig_rasters([("Deterministic hidden layer", hid["deterministic"], "#1f5fa8"),
+                                 ("Stochastic hidden layer (trial 1)", hid["stochastic"], "#e0a100")],
+                                height=300), theme=None, key="fig_hidden")
+    st.plotly_chart(fig_losses(hist), theme=None, key="fig_losses")
+    c1, c2 = st.columns(2)
+    c1.plotly_chart(fig_fano(hist["stochastic"]), theme=None, key="fig_fano")
+    c2.plotly_chart(fig_activity(hist), theme=None, key="fig_active")
+    st.markdown("**Trial-to-trial variability** of one neuron of the stochastic network (latest epoch)")
+    t1, t2 = st.columns([1, 3])
+    layer = t1.segmented_control("Layer", ["hidden", "output"], default="hidden", key="trial_layer") or "hidden"
+    top = (sto.cfg.n_hidden if layer == "hidden" else sto.cfg.n_out) - 1
+    neuron = int(t1.number_input(f"Neuron (0–{top})", 0, top, min(5, top), key="trial_neuron"))
+    with t2:
+        raster = sto.trial_raster(layer, neuron) if sto.last is not None else None
+        st.plotly_chart(fig_trials(raster, f"{layer.capitalize()} neuron {neuron}: spikes in each of "
+                                           f"{sto.cfg.trials} trials"), theme=None, key="fig_trials")
+
+
+live()
+
+tab_neuron, tab_notes = st.tabs(["Single LIF neuron", "Definitions"])
+with tab_neuron:
+    n1, n2, n3 = st.columns(3)
+    with n1:
+        weight = widget(LIF["weight"])
+    with n2:
+        period = widget(LIF["input_period"])
+    with n3:
+        steps = widget(LIF["steps"])
+    traces = {r: lif_trace(weight, period, steps, reset=r) for r in ("same", "next")}
+    st.plotly_chart(fig_lif(traces), theme=None, key="fig_lif")
+    st.latex(r"I[n+1] = \lambda_s I[n] + W S_{\mathrm{in}}[n],\qquad \lambda = e^{-\Delta t/\tau},\qquad "
+             r"S[n] = H(U[n] - \theta)")
+    st.latex(r"\text{same step: } U[n+1] = \lambda_m U[n]\,(1 - S[n]) + (1 - \lambda_m) I[n]")
+    st.latex(r"\text{next step (Eq. 21): } U[n+1] = \big(\lambda_m U[n] + (1 - \lambda_m) I[n]\big)(1 - S[n])")
+    st.caption("The LIF neuron is a recurrent cell: each step multiplies its state by the leak and adds the input. "
+               f"Spikes at steps {traces['same']['spike_steps'][:10]} (same-step reset) and "
+               f"{traces['next']['spike_steps'][:10]} (next-step reset); τ_mem = 10 ms, τ_syn = 5 ms, Δt = 1 ms.")
+with tab_notes:
+    st.markdown(
+        "- **Networks**: 200 → 200 → 200 LIF neurons by default; weights N(0, σ_w²) with σ_w = σ_U / √(N_pre ν ε̂), "
+        "ε̂ = τ_syn² / (2 (τ_syn + τ_mem)), σ_U = 1, ν = 50 Hz (fluctuation-driven initialisation).\n"
+        "- **Stochastic network**: S ~ Ber(σ(β (U − θ))) with β_hid for the hidden and β_out for the output layer; "
+        "each epoch simulates all trials at once and averages their gradients.\n"
+        "- **L2 loss** (Methods 8.4.1): Σ over neurons and 1 ms steps of (S − Ŝ)², averaged over trials — the number "
+        "of wrong bins per trial (the paper's 1/N is read as 1/trials; a per-bin mean would make the paper's "
+        "learning rates about 38 000× too small).\n"
+        "- **van Rossum distance**: ½ Σ over neurons and steps of (α ∗ (Ŝ − S))² Δt, with the LIF's own causal kernel "
+        "α(t) = (e^{−t/τ_syn} − e^{−t/τ_mem}) / (1 − τ_mem/τ_syn), τ_mem = 10 ms, τ_syn = 5 ms, averaged over "
+        "trials.\n"
+        "- **Surrogate derivatives** (Table 2): deterministic SuperSpike 1/(β|x| + 1)² with β = 10; stochastic "
+        "σ'_β = β σ(1 − σ) with β = 10 in both layers (or each layer's own escape steepness with “SD steepness = "
+        "escape noise”).\n"
+        "- **Fano factor**: per 1 ms bin, the variance over trials (ddof = 0) divided by the mean, averaged over "
+        "bins where at least one trial spiked. For binary bins it is 1 − p ≤ 1: it measures how far spiking is "
+        "from certain, not Poisson-like variability above 1.\n"
+        "- **Active in the backward pass**: the fraction of neurons × steps whose surrogate (or LocalZO estimate) "
+        "is non-zero: 100 % for smooth SDs, fewer for LocalZO and SparseGrad.\n"
+        "- **The paper's \"198 time steps\"** is a typo for 189: the authors' target image is 189 steps wide.")

@@ -1,0 +1,170 @@
+"""AppTest tests of the live-training page, and its figures."""
+
+import io
+
+import apphelpers
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+from apphelpers import banner, charts
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from sgcore.figures.training import fig_activity, fig_fano, fig_lif, fig_losses, fig_rasters, fig_trials
+from sgcore.snn import PRESETS, TrainConfig, Trainer, lif_trace
+from sgcore.targets import target_raster
+
+PAGE = "pages/6_Training.py"
+pytestmark = pytest.mark.apptest
+SMALL = {"n_in": "40", "n_hidden": "30", "n_out": "30", "n_steps": "40"}
+
+
+def app(**query: str) -> AppTest:
+    return apphelpers.app(PAGE, **query)
+
+
+def metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label.startswith(label))
+
+
+def state(at: AppTest) -> dict:
+    return at.session_state["training"]
+
+
+def test_opens_paused_on_the_quick_preset_with_the_target():
+    at = app()
+    assert not at.exception and not at.error
+    assert "Press <b>Play</b>" in banner(at)
+    tr = state(at)["trainers"]
+    assert set(tr) == {"deterministic", "stochastic"} and all(t.epoch == 0 for t in tr.values())
+    for net in ("deterministic", "stochastic"):
+        quick = PRESETS["quick"][net]
+        assert tr[net].cfg.optimizer == quick["optimizer"] and tr[net].cfg.shape == quick["shape"]
+    np.testing.assert_array_equal(state(at)["target"], target_raster("sg", 200, 189))
+    assert len(charts(at)) == 7  # output and hidden rasters, losses, fano, active, trials, the LIF neuron
+
+
+def test_step_trains_both_networks_one_epoch():
+    at = app(**SMALL)
+    at.button(key="step").click().run()
+    assert not at.exception and not at.error
+    tr = state(at)["trainers"]
+    assert tr["deterministic"].epoch == tr["stochastic"].epoch == 1
+    assert "Epoch <b>1</b>" in banner(at) and "paused" in banner(at)
+    assert metric(at, "Active in backward (det.)").endswith("%")
+
+
+def test_play_runs_bounded_chunks_and_pause_stops():
+    at = app(**SMALL)
+    at.button(key="play").click().run()
+    assert state(at)["running"] is True
+    first = state(at)["trainers"]["deterministic"].epoch
+    assert first > 1  # one bounded chunk ran in the fragment
+    at.button(key="pause").click().run()
+    assert state(at)["running"] is False
+    assert "paused" in banner(at)
+
+
+def test_learning_settings_apply_mid_run_without_reset():
+    at = app(**SMALL)
+    at.button(key="step").click().run()
+    before = state(at)["trainers"]["stochastic"]
+    w = before.weights[0].copy()
+    at.slider(key="sto_beta_hid").set_value(20.0).run()
+    after = state(at)["trainers"]["stochastic"]
+    assert after is before and after.epoch == 1 and after.cfg.beta_hid == 20.0
+    np.testing.assert_array_equal(after.weights[0], w)
+
+
+def test_structural_change_rebuilds_with_a_notice():
+    at = app(**SMALL)
+    at.button(key="step").click().run()
+    at.slider(key="n_hidden").set_value(20).run()
+    assert not at.exception
+    tr = state(at)["trainers"]
+    assert tr["deterministic"].epoch == 0 and tr["deterministic"].cfg.n_hidden == 20
+    assert "training starts again" in state(at)["note"]
+
+
+def test_paper_preset_sets_both_networks():
+    at = app()
+    at.button_group(key="preset").set_value("Paper Fig. 6").run()
+    assert not at.exception
+    tr = state(at)["trainers"]
+    assert tr["deterministic"].cfg.optimizer == "gd" and tr["deterministic"].cfg.lr == pytest.approx(1e-4)
+    assert tr["stochastic"].cfg.lr == pytest.approx(1e-5) and tr["stochastic"].cfg.trials == 10
+    assert tr["stochastic"].cfg.beta_out == 100.0
+
+
+def test_crafted_link_cannot_exceed_the_caps():
+    at = app(n_hidden="100000", sto_trials="999", n_steps="-5")
+    assert not at.exception and not at.error
+    assert sum("Link parameter ignored" in w.value for w in at.warning) == 3
+    cfg = state(at)["trainers"]["stochastic"].cfg
+    assert cfg.n_hidden <= 400 and cfg.trials <= 32 and cfg.n_steps <= 400
+
+
+def _png(size=(60, 40)) -> bytes:
+    img = Image.new("L", size, 255)
+    img.paste(0, (10, 10, 40, 30))
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def test_upload_target_prompts_for_an_image():
+    from sgcore.targets import upload_raster
+
+    at = app(target="upload", **SMALL)
+    assert not at.exception
+    assert any("Choose an image to upload" in i.value for i in at.info)
+    raster = upload_raster(_png(), 30, 40)
+    assert raster.shape == (30, 40) and 0.15 < raster.mean() < 0.35
+
+
+def test_lif_tab_matches_the_library():
+    at = app()
+    at.slider(key="lif_weight").set_value(1.0).run()
+    assert not at.exception
+    ref = lif_trace(1.0, 1, 40, reset="same")
+    assert any(str(ref["spike_steps"][:10]) in c.value for c in at.caption)
+
+
+# --- figures --------------------------------------------------------------------------------------
+def test_figures_are_valid_plotly():
+    cfg = TrainConfig(network="stochastic", n_in=20, n_hidden=15, n_out=10, n_steps=30, trials=3)
+    t = Trainer(cfg, target_raster("wave", 10, 30))
+    t.step(3)
+    hist = {"stochastic": t.history.as_dict(), "deterministic": t.history.as_dict()}
+    figs = [fig_rasters([("Target", t.target, "#000"), ("Output", t.last.output, "#e0a100"), ("Empty", None, "#000")]),
+            fig_losses(hist), fig_fano(hist["stochastic"]), fig_activity(hist), fig_trials(t.trial_raster("hidden", 2),
+                                                                                          "trials"),
+            fig_lif({"same": lif_trace(0.5, 1, 40), "next": lif_trace(0.5, 1, 40, reset="next")})]
+    for fig in figs:
+        go.Figure(fig.to_dict())
+    assert figs[0].data[0].z.dtype == np.uint8  # rasters ship as compact integer heatmaps
+
+
+def test_full_server_queues_play_until_a_slot_frees():
+    from sgapp.admission import process_slots
+
+    slots = process_slots()
+    fillers = [f"other-{i}" for i in range(slots.capacity)]
+    for sid in fillers:
+        assert slots.request(sid).admitted
+    try:
+        at = app(**SMALL)
+        at.button(key="play").click().run()
+        assert not at.exception
+        assert any("Waiting for a training slot: you are number 1" in i.value for i in at.info)
+        assert state(at)["trainers"]["deterministic"].epoch == 0
+        assert "waiting for a slot" in banner(at)
+        for sid in fillers:
+            slots.release(sid)
+        at.run()
+        assert state(at)["trainers"]["deterministic"].epoch > 0
+        at.button(key="pause").click().run()
+        assert slots.status() == (0, 0)  # pausing gave the slot back
+    finally:
+        for sid in fillers:
+            slots.release(sid)
