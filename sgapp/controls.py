@@ -9,6 +9,8 @@ import streamlit as st
 
 from sgcore.params import ParamSpec, parse_query
 
+from .classroom import TEACHER, hidden, hidden_value, lesson_box, remember_link, share_panel, teacher_values
+
 T = TypeVar("T")
 
 
@@ -23,6 +25,8 @@ def widget(spec: ParamSpec, *, format_func: Callable[[str], str] | None = None, 
     A control that does not apply in the current state is shown ``disabled`` rather than hidden, so
     that a preset which sets it still reaches the URL (a widget created later is not written there).
     """
+    if spec.name in hidden():
+        return hidden_value(spec)  # a classroom link fixed this control and hid it
     common = dict(key=spec.name, help=spec.help or None, bind="query-params", disabled=disabled)
     if spec.kind == "choice":
         return st.selectbox(_label(spec), spec.choices, index=spec.choices.index(spec.default),
@@ -94,10 +98,23 @@ def _apply_preset(specs: list[ParamSpec], presets: Mapping[str, Mapping[str, Any
 
 
 def preset_bar(specs: Iterable[ParamSpec], presets: Mapping[str, Mapping[str, Any]]) -> None:
-    """One row of preset chips (paper figures) and a reset-to-defaults chip."""
+    """One row of preset chips (paper figures) and a reset-to-defaults chip; classroom links add theirs.
+
+    Also remembers a classroom link, opens its lesson and offers teachers the link builder (see
+    :mod:`sgapp.classroom`).
+    """
     specs = list(specs)
+    remember_link(specs)
+    lesson_box()
+    teacher = teacher_values()
+    if teacher is not None:
+        presets = {TEACHER: teacher, **presets}
     st.pills("Presets", [*presets, RESET], key="preset", on_change=_apply_preset, args=(specs, presets),
              label_visibility="collapsed")
+    fixed = hidden(specs)
+    if fixed:
+        st.sidebar.caption(f"{len(fixed)} control(s) fixed by your teacher's link.")
+    share_panel(specs)
 
 
 def compute_or_keep(key: str, compute: Callable[[], T]) -> T | None:

@@ -90,6 +90,7 @@ def page_setup(title: str) -> None:
     """Configure the page and draw the shared sidebar navigation."""
     st.set_page_config(page_title=f"{title} · {APP_TITLE}", page_icon="⚡", layout="wide",
                        initial_sidebar_state="expanded")
+    st.session_state["sge_page"] = title  # lessons and classroom links are keyed by the page
     st.markdown(_CSS, unsafe_allow_html=True)
     with st.sidebar:
         st.markdown(f"### {APP_TITLE}")

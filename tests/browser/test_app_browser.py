@@ -463,3 +463,25 @@ def test_training_bad_upload_is_refused_and_keeps_the_target(page, streamlit_ser
     wait_for_app(page)
     assert_no_exception(page)
     screenshot(page, tmp_path, "training_upload")
+
+
+def test_classroom_link_hides_controls_opens_lesson_and_resets(page, streamlit_server, tmp_path):
+    open_app(page, streamlit_server, f"{LOCALZO_PATH}?dist=laplace&m=5&delta=0.3&hide=dist,m&lesson=1")
+    wait_for_charts(page, LOCALZO_CHARTS)
+    assert_no_exception(page)
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    expect(sidebar.locator('[data-testid="stSlider"]').filter(has_text="Samples per estimate")).to_have_count(0)
+    expect(sidebar.locator('[data-testid="stSelectbox"]').filter(has_text="Distribution")).to_have_count(0)
+    expect(page.get_by_text("Lesson: a random finite difference as a surrogate")).to_be_visible()
+    expect(_metric(page, "B_th / δ")).to_have_text("1.6146")  # Laplace, m = 5, fixed by the link
+    thumb = page.locator('[data-testid="stSlider"]').filter(has_text="LocalZO step").get_by_role("slider")
+    thumb.focus()
+    for _ in range(10):
+        page.keyboard.press("ArrowRight")
+    page.wait_for_url(re.compile(r"[?&]delta=0\.4\b"))
+    assert "hide=dist" in page.url  # the classroom keys survive the student's changes
+    page.locator(".st-key-preset").get_by_role("radio", name="Teacher's settings", exact=True).click()
+    page.wait_for_url(re.compile(r"[?&]delta=0\.3\b"))
+    expect(_metric(page, "Expected threshold")).to_have_text("0.4844", timeout=CHART_TIMEOUT_MS)  # 0.3 * 1.6146
+    assert_no_exception(page)
+    screenshot(page, tmp_path, "classroom")
