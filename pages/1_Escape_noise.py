@@ -46,7 +46,8 @@ with st.sidebar:
         for name in ("u_span", "n_inputs", "n_trials", "n_samples", "n_points", "seed"):
             values[name] = widget(P[name])
 
-result = compute_or_keep("escape", lambda: compute(EscapeConfig.from_mapping(values)))
+result = compute_or_keep("escape", lambda: compute(EscapeConfig.from_mapping(values)),
+                         fallback=lambda: compute(EscapeConfig()))
 if result is None:
     st.stop()
 view, figs = result

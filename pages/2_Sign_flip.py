@@ -45,7 +45,8 @@ with st.sidebar:
                      "betas_landscape", "component"):
             values[name] = widget(P[name])
 
-result = compute_or_keep("signflip", lambda: compute(SignflipConfig.from_mapping(values)))
+result = compute_or_keep("signflip", lambda: compute(SignflipConfig.from_mapping(values)),
+                         fallback=lambda: compute(SignflipConfig()))
 if result is None:
     st.stop()
 view, figs = result

@@ -69,7 +69,8 @@ with st.sidebar:
         for n in ("max_steps", "curl_beta_f", "curl_beta_sg", "n_grid"):
             values[n] = widget(P[n])
 
-result = compute_or_keep("loop", lambda: compute(LoopConfig.from_mapping(values)))
+result = compute_or_keep("loop", lambda: compute(LoopConfig.from_mapping(values)),
+                         fallback=lambda: compute(LoopConfig()))
 if result is None:
     st.stop()
 cfg, (hm, fig_hm), (li, fig_acc, fig_conv), (cu, fig_cu) = result

@@ -69,7 +69,8 @@ with st.sidebar:
         for name in ("n_samples", "u_span", "n_points", "seed"):
             values[name] = widget(P[name])
 
-result = compute_or_keep("localzo", lambda: compute(LocalZOConfig.from_mapping(values)))
+result = compute_or_keep("localzo", lambda: compute(LocalZOConfig.from_mapping(values)),
+                         fallback=lambda: compute(LocalZOConfig()))
 if result is None:
     st.stop()
 view, figs = result

@@ -31,6 +31,7 @@ PRESETS = {
     "Mismatched SD: β_SG = 1": {"beta_n": 4.0, "beta_sg": 1.0},
 }
 LAYER_KEYS = ("hidden1", "hidden2", "hidden3")
+MAX_WEIGHT = 1e3  # hand-edited weights: beyond this every unit is saturated anyway
 NET_KEYS = ("n_in", *LAYER_KEYS, "beta_n", "theta", "weight_scale", "seed")  # what the network depends on
 
 
@@ -102,9 +103,10 @@ def weight_editor(cfg: EstimatorConfig, store: dict, tag: str) -> None:
         new_w.append([[r.get(f"from {k}") for k in range(n_from)] for r in out])
         new_b.append([r.get("bias") for r in out])
     flat = [v for m in new_w for row in m for v in row] + [v for bb in new_b for v in bb]
-    if not all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in flat):
-        st.error("Every weight and bias must be a finite number; the last valid network is kept.",
-                 icon=":material/error:")
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) and abs(v) <= MAX_WEIGHT
+               for v in flat):
+        st.error(f"Every weight and bias must be a finite number in [-{MAX_WEIGHT:g}, {MAX_WEIGHT:g}]; the last "
+                 "valid network is kept.", icon=":material/error:")
     elif new_w != current["weights"] or new_b != current["biases"]:
         if new_w == seed_net["weights"] and new_b == seed_net["biases"]:
             store.pop(tag, None)
@@ -121,6 +123,8 @@ try:
 except ValueError:
     cfg_now = None
 edits = st.session_state.setdefault("estimator_edits", {})  # per network structure and seed, for this session
+while len(edits) > 20:  # bounded per-session state: forget the oldest edited networks
+    edits.pop(next(iter(edits)))
 edited = None
 if cfg_now is not None:
     tag = "_".join(str(v) for v in (cfg_now.n_in, *cfg_now.hidden, cfg_now.seed, cfg_now.weight_scale))
@@ -134,7 +138,8 @@ if cfg_now is not None:
             weight_editor(cfg_now, edits, tag)
     edited = edits.get(tag)
 
-result = compute_or_keep("estimators", lambda: compute(EstimatorConfig.from_mapping(values), edited))
+result = compute_or_keep("estimators", lambda: compute(EstimatorConfig.from_mapping(values), edited),
+                         fallback=lambda: compute(EstimatorConfig(), None))
 if result is None:
     st.stop()
 view, sweep, figs = result

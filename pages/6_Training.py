@@ -40,8 +40,19 @@ def _spec(name: str, net: str | None) -> ParamSpec:
 
 SPECS = {name: _spec(name, None) for name in SHARED}
 NET_SPECS = {net: {name: _spec(name, net) for name in names} for net, names in PER_NET.items()}
-LIF = {p.name: replace(p, name="lif_" + p.name) for p in LIF_TRACE_PARAMS}
-ALL_SPECS = [*SPECS.values(), *(s for d in NET_SPECS.values() for s in d.values()), *LIF.values()]
+LIF = {p.name: replace(p, name="lif_" + p.name) for p in LIF_TRACE_PARAMS if p.name != "reset"}  # both resets shown
+TARGET = ParamSpec("target", "Target picture", next(iter(TARGETS)), kind="choice", choices=(*TARGETS, "upload"))
+LR_TEXTS = tuple(f"{v:g}" for v in LR_OPTIONS)
+
+
+def _lr_link_spec(spec: ParamSpec) -> ParamSpec:
+    """What a link may carry for a learning rate: one of the select slider's options, as it writes them."""
+    return ParamSpec(spec.name, spec.label, f"{spec.default:g}", kind="choice", choices=LR_TEXTS, widget="select")
+
+
+ALL_SPECS = [TARGET, *SPECS.values(),
+             *(_lr_link_spec(s) if s.name.endswith("_lr") else s for d in NET_SPECS.values() for s in d.values()),
+             *LIF.values()]
 
 
 def _page_preset(name: str) -> dict:

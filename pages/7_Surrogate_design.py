@@ -72,7 +72,7 @@ def _tail_text(p: float) -> str:
     return f"infinite: v²f ~ |v|^{-p:.3g}" if p > 0 else f"infinite: v²f grows like |v|^{-p:.3g}"
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(max_entries=16, show_spinner=False)
 def gallery_rows(q: float):
     rows = []
     for m in gallery(q):
@@ -105,7 +105,8 @@ with st.sidebar:
         for name in ("v_span", "n_points", "mc_samples", "seed"):
             values[name] = widget(D[name])
 
-result = compute_or_keep("design", lambda: design(DesignConfig.from_mapping(values)))
+result = compute_or_keep("design", lambda: design(DesignConfig.from_mapping(values)),
+                         fallback=lambda: design(DesignConfig()))
 if result is None:
     st.stop()
 view, fig_g, fig_e = result
@@ -222,7 +223,8 @@ def init_panel() -> None:
     with st.expander("Simulation size"):
         for name in ("n_steps", "batch", "seed"):
             ivalues[name] = widget(IN[name])
-    res_pair = compute_or_keep("design_init", lambda: calculator(InitConfig.from_mapping(ivalues)))
+    res_pair = compute_or_keep("design_init", lambda: calculator(InitConfig.from_mapping(ivalues)),
+                               fallback=lambda: calculator(InitConfig()))
     if res_pair is not None:
         tc, fig_t = res_pair
         r = tc.result

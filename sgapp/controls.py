@@ -39,9 +39,8 @@ def widget(spec: ParamSpec, *, format_func: Callable[[str], str] | None = None, 
         return tuple(picked)
     lo, hi = spec.slider if spec.slider else spec.domain
     if spec.kind == "int":
-        if spec.widget == "number":
-            return st.number_input(_label(spec), min_value=int(lo), max_value=int(hi), value=int(spec.default),
-                                   step=1, **common)
+        # Seeds too are integer sliders: a link's inf or 1e999 in an integer number box crashes Streamlit's URL
+        # seeding (int(float('inf'))), while a slider drops it.
         return st.slider(_label(spec), min_value=int(lo), max_value=int(hi), value=int(spec.default),
                          step=int(spec.step or 1), **common)
     return st.slider(_label(spec), min_value=float(lo), max_value=float(hi), value=float(spec.default),
@@ -74,10 +73,19 @@ def url_notices(specs: Iterable[ParamSpec]) -> None:
 
     Must run before the widgets are created: Streamlit drops invalid bound values silently.
     """
+    specs = list(specs)
     query = {k: st.query_params.get_all(k) for k in st.query_params.keys()}
-    _, problems = parse_query(list(specs), query)
+    _, problems = parse_query(specs, query)
     for msg in problems.values():
-        st.warning(f"Link parameter ignored: {msg}.", icon=":material/link_off:")
+        st.warning(f"Link parameter ignored: {escape_markdown(msg)}.", icon=":material/link_off:")
+
+
+_MARKDOWN = str.maketrans({c: "\\" + c for c in "\\`*[]()!|<>$~"})  # not "_": parameter names keep it
+
+
+def escape_markdown(text: str) -> str:
+    """Text from a link shown literally: no links, images, maths or HTML can come from the URL."""
+    return str(text).translate(_MARKDOWN)
 
 
 def apply_values(specs: Iterable[ParamSpec], values: Mapping[str, Any]) -> None:
@@ -117,12 +125,21 @@ def preset_bar(specs: Iterable[ParamSpec], presets: Mapping[str, Mapping[str, An
     share_panel(specs)
 
 
-def compute_or_keep(key: str, compute: Callable[[], T]) -> T | None:
-    """Run ``compute``; on ``ValueError`` show it and return the last good result instead."""
+def compute_or_keep(key: str, compute: Callable[[], T], fallback: Callable[[], T] | None = None) -> T | None:
+    """Run ``compute``; on ``ValueError`` show it and return the last good result instead.
+
+    With no good result yet in this session (e.g. a link whose values clash), ``fallback`` (the page's
+    default view) is shown instead.
+    """
     store = f"last_good::{key}"
     try:
         result = compute()
     except ValueError as err:
+        if store not in st.session_state and fallback is not None:
+            st.error(f"{err}. Showing the defaults.", icon=":material/error:")
+            result = fallback()
+            st.session_state[store] = result
+            return result
         st.error(f"{err}. Showing the last valid view.", icon=":material/error:")
         return st.session_state.get(store)
     st.session_state[store] = result

@@ -76,8 +76,8 @@ class ParamSpec:
     def __post_init__(self) -> None:
         if self.kind not in _KINDS:
             raise ValueError(f"ParamSpec {self.name}: kind must be one of {_KINDS}")
-        if self.widget not in ("slider", "number"):
-            raise ValueError(f"ParamSpec {self.name}: widget must be 'slider' or 'number'")
+        if self.widget not in ("slider", "number", "select"):
+            raise ValueError(f"ParamSpec {self.name}: widget must be 'slider', 'number' or 'select'")
         if self.kind == "choice" and not self.choices:
             raise ValueError(f"ParamSpec {self.name}: a choice parameter needs choices")
         if self.slider is not None:
@@ -161,16 +161,17 @@ class ParamSpec:
         With ``slider_range=True`` the value must also lie in the slider range (what a URL
         may carry, since the page's widget cannot show anything outside it).
         """
-        text = str(text).strip()
+        text = str(text)
         if self.kind == "bool":
             low = text.lower()
-            if low in ("true", "1", "yes", "on"):
+            if low == "true":
                 return True
-            if low in ("false", "0", "no", "off"):
+            if low == "false":
                 return False
             raise ValueError(f"{self.name} must be true or false; got {text!r}")
         if self.kind == "choice":
-            return self.validate(text)
+            return self.validate(text)  # exactly as listed: a link's " gaussian" is not "gaussian"
+        text = text.strip()
         if self.kind == "floats":
             value = self.validate(text)
             if slider_range and self.slider is not None:
@@ -218,16 +219,84 @@ def parse_query(
         if spec.name not in query:
             continue
         raw = query[spec.name]
-        if isinstance(raw, (list, tuple)):
-            if spec.kind == "floats":
-                raw = ",".join(raw)
-            else:
-                raw = raw[-1] if raw else ""
+        entries = [str(r) for r in raw] if isinstance(raw, (list, tuple)) else [str(raw)]
+        default = f"(using the default {spec.default!r})"
+        longest = max((len(e) for e in entries), default=0)
+        if longest > MAX_LINK_VALUE:
+            problems[spec.name] = (f"{spec.name} must be {_expected(spec)}; got a value of {longest:,} characters "
+                                   f"{default}")
+            continue
+        if spec.kind == "floats":
+            options = {f"{o:g}": float(o) for o in spec.options}
+            if entries in ([], [""]):  # the page's multiselect shows nothing selected: the page then says why
+                values[spec.name] = ()
+                problems[spec.name] = f"{spec.name} must be 1 to {spec.max_items} of {', '.join(options)}; got none"
+                continue
+            kept = [e for e in entries if e in options]
+            if kept and len(kept) < len(entries) and len(set(kept)) == len(kept) <= spec.max_items:
+                # the page's multiselect keeps the entries that are options: say which were dropped
+                values[spec.name] = tuple(options[e] for e in kept)
+                dropped = ", ".join(repr(e) for e in entries if e not in options)[:80]
+                problems[spec.name] = (f"{spec.name} must be 1 to {spec.max_items} of {', '.join(options)}; dropped "
+                                       f"{dropped} (using {', '.join(kept)})")
+                continue
+            if (any(e not in options for e in entries) or len(set(entries)) != len(entries)
+                    or len(entries) > spec.max_items):
+                got = ", ".join(repr(e) for e in entries)[:80]
+                problems[spec.name] = (f"{spec.name} must be 1 to {spec.max_items} of {', '.join(options)} (one "
+                                       f"per {spec.name}=...); got {got} {default}")
+                continue
+            values[spec.name] = tuple(options[e] for e in entries)
+            continue
+        if len(entries) != 1:
+            if spec.kind in ("choice", "bool") and spec.widget != "select":  # the page's widget takes the last one
+                try:
+                    values[spec.name] = spec.parse(entries[-1], slider_range=True)
+                    problems[spec.name] = (f"{spec.name} must be given once; got it {len(entries)} times (using the "
+                                           f"last, {values[spec.name]!r})")
+                except ValueError as err:
+                    problems[spec.name] = f"{err} {default}"
+                continue
+            problems[spec.name] = f"{spec.name} must be given once; got it {len(entries)} times {default}"
+            continue
         try:
-            values[spec.name] = spec.parse(raw, slider_range=True)
+            values[spec.name] = spec.parse(entries[0], slider_range=True)
         except ValueError as err:
-            problems[spec.name] = f"{err} (using the default {spec.default!r})"
+            whole = _truncated_int(spec, entries[0])
+            if whole is not None:  # the page's integer slider truncates: say so
+                values[spec.name] = whole
+                problems[spec.name] = f"{spec.name} must be an integer; got {entries[0]!r} (using {whole})"
+            else:
+                problems[spec.name] = f"{err} {default}"
     return values, problems
+
+
+def _truncated_int(spec: ParamSpec, text: str) -> int | None:
+    """For an integer parameter, the whole part of a finite in-range decimal such as '2.5', else None."""
+    if spec.kind != "int":
+        return None
+    try:
+        x = float(text)
+    except ValueError:
+        return None
+    if not math.isfinite(x) or x == int(x):
+        return None
+    try:
+        return spec.parse(str(int(x)), slider_range=True)
+    except ValueError:
+        return None
+
+
+#: Longest value a link may carry for one parameter (longer ones are reported, not echoed).
+MAX_LINK_VALUE = 200
+
+
+def _expected(spec: ParamSpec) -> str:
+    if spec.kind == "choice":
+        return "one of " + ", ".join(spec.choices)
+    if spec.kind == "bool":
+        return "true or false"
+    return spec.describe_slider() if spec.slider is not None else spec.describe_domain()
 
 
 def lookup(registry: Mapping[str, Any], name: Any, param: str) -> Any:

@@ -47,7 +47,7 @@ def test_forward_and_plane_choices():
     at.selectbox(key="forward").set_value("sigmoid").run()
     assert not at.exception and charts(at) != before
     at.selectbox(key="plane").set_value("random").run()
-    assert at.number_input(key="seed").value == 0
+    assert at.slider(key="seed").value == 0
     at.selectbox(key="plane").set_value("axes").run()
     at.selectbox(key="axis_b").set_value("v1").run()
     assert "axis_a and axis_b must be different" in at.error[0].value

@@ -60,7 +60,7 @@ def test_each_selectbox_changes_the_charts_and_match_state(key, value):
 def test_seed_changes_only_random_panels():
     at = app(ESCAPE)
     before = charts(at)
-    at.number_input(key="seed").set_value(7).run()
+    at.slider(key="seed").set_value(7).run()
     after = charts(at)
     assert after[1] == before[1]  # the derivative panel is deterministic
     assert after[2] != before[2]  # rasters are resampled

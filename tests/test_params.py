@@ -98,3 +98,24 @@ def test_declared_configs_validate_build_from_mappings_and_round_trip():
     assert EscapeConfig.from_mapping({"theta": "0.5"}).theta == 0.5  # coerced by the declared spec
     with pytest.raises(ValueError, match="widget must be"):
         ParamSpec("x", "x", 1.0, widget="knob")
+
+
+def test_link_rules_match_what_the_widgets_accept():
+    """A link value is usable exactly when the page's widget would take it (else a notice and the default)."""
+    toggle = ParamSpec("step", "step", False, kind="bool")
+    values, problems = parse_query([toggle, FAM, N, BETAS], {
+        "step": "TRUE", "escape": " erf", "n_trials": ["7", "9"], "betas": ["2", "20"]})
+    assert values == {"step": True, "betas": (2.0, 20.0)}
+    assert "escape must be one of sigmoid, erf" in problems["escape"]  # choices are not stripped
+    assert "n_trials must be given once; got it 2 times" in problems["n_trials"]
+    for bad in ("yes", "1", "on"):
+        assert "step must be true or false" in parse_query([toggle], {"step": bad})[1]["step"]
+    for bad in ("2,20", ["2.0"], ["2", "2"], ["3"], ["1", "2", "4", "20"], []):
+        assert "betas must be 1 to 3 of 1, 2, 4, 20" in parse_query([BETAS], {"betas": bad})[1]["betas"]
+    assert parse_query([BETA], {"beta_n": " 2.5 "})[0] == {"beta_n": 2.5}  # numbers may carry spaces
+
+
+def test_long_link_values_are_reported_without_echoing_them():
+    _, problems = parse_query([BETA, FAM], {"beta_n": "7" * 10_000, "escape": "x" * 201})
+    assert "got a value of 10,000 characters" in problems["beta_n"] and len(problems["beta_n"]) < 200
+    assert "escape must be one of sigmoid, erf; got a value of 201 characters" in problems["escape"]
