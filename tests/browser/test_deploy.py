@@ -25,9 +25,7 @@ import pytest
 
 pytestmark = pytest.mark.browser
 
-REPO = Path(__file__).resolve().parents[1]
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+REPO = Path(__file__).resolve().parents[2]
 READY_TIMEOUT_S = 90.0
 STOP_TIMEOUT_S = 40.0
 
@@ -112,7 +110,7 @@ def deployment(tmp_path):
         assert not any(_listening(p) for p in [port, *replica_ports]), "a port still listens after the stop"
 
 
-def test_proxy_sticky_sessions_and_page(deployment):
+def test_proxy_sticky_sessions_and_page(deployment, browser):
     url, replica_ports, run_dir = deployment
     # every replica and the proxy answer the health check
     for base in [url, *(f"http://127.0.0.1:{p}" for p in replica_ports)]:
@@ -140,27 +138,19 @@ def test_proxy_sticky_sessions_and_page(deployment):
             break
     assert set(seen) == {f"127.0.0.1:{p}" for p in replica_ports}
 
-    # a page through the proxy in Chromium: the websocket works when the charts appear
-    from playwright.sync_api import sync_playwright
-
-    executable = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-    if not (os.path.isfile(executable) or shutil.which(executable)):
-        pytest.fail(f"Chromium not found at {executable!r}: scripts/test.sh installs Debian's chromium")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(viewport={"width": 1280, "height": 800})
-            page = context.new_page()
-            page.goto(url + "/Escape_noise?beta_sg=7", timeout=30_000)
-            page.wait_for_selector('[data-testid="stPlotlyChart"] .js-plotly-plot', timeout=30_000)
-            page.wait_for_selector('[data-testid="stApp"][data-test-connection-state="CONNECTED"]', timeout=10_000)
-            assert page.locator('[data-testid="stException"]').count() == 0
-            route = {c["name"]: c["value"] for c in context.cookies()}.get("sgeroute")
-            assert route, "the browser got no route cookie"
-            assert _get(url + "/_stcore/health", route)[2]["x-upstream"][0] in seen
-            context.close()
-        finally:
-            browser.close()
+    # a page through the proxy in Chromium (the session's browser): the websocket works when the charts appear
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        page = context.new_page()
+        page.goto(url + "/Escape_noise?beta_sg=7", timeout=30_000)
+        page.wait_for_selector('[data-testid="stPlotlyChart"] .js-plotly-plot', timeout=30_000)
+        page.wait_for_selector('[data-testid="stApp"][data-test-connection-state="CONNECTED"]', timeout=10_000)
+        assert page.locator('[data-testid="stException"]').count() == 0
+        route = {c["name"]: c["value"] for c in context.cookies()}.get("sgeroute")
+        assert route, "the browser got no route cookie"
+        assert _get(url + "/_stcore/health", route)[2]["x-upstream"][0] in seen
+    finally:
+        context.close()
     access = (run_dir / "logs" / "access.log")
     deadline = time.monotonic() + 5  # the access log is flushed every 2 s
     while "/_stcore/stream" not in (access.read_text() if access.exists() else "") and time.monotonic() < deadline:
