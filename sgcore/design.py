@@ -42,7 +42,7 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy import integrate, optimize
 
-from .params import DeclaredConfig, ParamSpec
+from .params import DeclaredConfig, ParamSpec, positive
 from .shapes import NUMPY_OPS, Q_SPEC, SHAPES, get_shape
 
 __all__ = [
@@ -297,7 +297,7 @@ def gallery(q: float = Q_SPEC.default) -> tuple[ShapeMoments, ...]:
 
 def sd_curve(shape: str, v: Any, gamma: float = 1.0, sharpness: float = 1.0, q: float = Q_SPEC.default) -> np.ndarray:
     """SD(v) = gamma f(s v) on centred voltages ``v`` (Herranz-Celotti Sec. 2.2)."""
-    gamma, sharpness = _positive("gamma", gamma), _positive("sharpness", sharpness)
+    gamma, sharpness = positive("gamma", gamma), positive("sharpness", sharpness)
     get_shape(shape)
     q = Q_SPEC.validate(q)
     return gamma * _f_array(shape, q)(sharpness * np.asarray(v, dtype=float))
@@ -513,14 +513,6 @@ def translate(library: str, call: str, **values: float) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------
 # Eq. 2: moments of the SD for y uniform on [y_min, y_max]
 # ---------------------------------------------------------------------------------------------
-def _positive(name: str, x: Any) -> float:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a finite number > 0; got {x!r}") from None
-    if not math.isfinite(v) or v <= 0:
-        raise ValueError(f"{name} must be a finite number > 0; got {x!r}")
-    return v
 
 
 def _range(y_min: float, y_max: float) -> tuple[float, float]:
@@ -536,7 +528,7 @@ def sd_moment(shape: str, m: int, gamma: float, sharpness: float, thr: float, y_
 
     = gamma^m / (s (y_max - y_min)) int_{s (y_min - thr)}^{s (y_max - thr)} f(v)^m dv.
     """
-    gamma, s = _positive("gamma", gamma), _positive("sharpness", sharpness)
+    gamma, s = positive("gamma", gamma), positive("sharpness", sharpness)
     lo, hi = _range(y_min, y_max)
     if int(m) != m or m < 1:
         raise ValueError(f"m must be a positive integer; got {m!r}")
@@ -572,7 +564,7 @@ def exponential_closed_form(m: int, gamma: float, sharpness: float, thr: float, 
     ``printed=False``: the signed antiderivative G(v) = sign(v) (1 - e^{-2m|v|}) / (2m), valid for any range
     (the form the authors' code uses).
     """
-    gamma, s = _positive("gamma", gamma), _positive("sharpness", sharpness)
+    gamma, s = positive("gamma", gamma), positive("sharpness", sharpness)
     lo, hi = _range(y_min, y_max)
     vp, vm = s * (hi - thr), s * (lo - thr)
     if printed:
@@ -637,7 +629,7 @@ def condition_i(n_rec: int, alpha_decay: float, thr: float, rate: float = 0.5) -
     From Eq. 18: 0 = p/(1-alpha) ((n_rec-1) m - thr) - thr  =>  m = thr (1 + (1-alpha)/p) / (n_rec-1),
     = (3 - 2 alpha) thr / (n_rec - 1) at p = 1/2 (Eq. 20). (Eq. 19 as printed misplaces a bracket.)
     """
-    n, a, thr = _n_rec(n_rec), _decay(alpha_decay), _positive("thr", thr)
+    n, a, thr = _n_rec(n_rec), _decay(alpha_decay), positive("thr", thr)
     p = float(rate)
     if not 0.0 < p <= 1.0:
         raise ValueError(f"rate must be in (0, 1]; got {rate!r}")
@@ -729,7 +721,7 @@ def sharpness_for(target: float, shape: str, gamma: float, thr: float, y_min: fl
     E[sigma'^2] runs from gamma^2 f(0)^2 (s -> 0) down to 0 (s -> inf) when the range contains thr,
     so a root exists iff 0 < target < gamma^2 there. Other ranges are scanned for a sign change.
     """
-    gamma = _positive("gamma", gamma)
+    gamma = positive("gamma", gamma)
     lo, hi = _range(y_min, y_max)
     if not (math.isfinite(target) and target > 0):
         return None

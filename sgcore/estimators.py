@@ -63,7 +63,7 @@ import numpy as np
 from scipy import stats
 from scipy.special import expit, log_expit
 
-from .params import DeclaredConfig, ParamSpec
+from .params import DeclaredConfig, ParamSpec, positive
 from .shapes import heaviside, surrogate_derivative
 
 __all__ = [
@@ -131,14 +131,6 @@ BASELINES = ("batch", "none")
 # ---------------------------------------------------------------------------------------------
 # checks
 # ---------------------------------------------------------------------------------------------
-def _check_positive(name: str, x: Any) -> float:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a finite number > 0; got {x!r}") from None
-    if isinstance(x, bool) or not math.isfinite(v) or v <= 0:
-        raise ValueError(f"{name} must be a finite number > 0; got {x!r}")
-    return v
 
 
 def _check_finite(name: str, x: Any) -> float:
@@ -227,7 +219,7 @@ class BinaryNet:
         object.__setattr__(self, "x", x)
         object.__setattr__(self, "weights", tuple(ws))
         object.__setattr__(self, "biases", tuple(bs))
-        object.__setattr__(self, "beta_n", _check_positive("beta_n", self.beta_n))
+        object.__setattr__(self, "beta_n", positive("beta_n", self.beta_n))
         object.__setattr__(self, "theta", _check_finite("theta", self.theta))
 
     @classmethod
@@ -282,7 +274,7 @@ def random_net(n_in: int = 4, hidden: Sequence[int] = (3, 3), *, seed: int = 0, 
     sizes = tuple(int(n) for n in hidden)
     if any(n < 1 for n in sizes):
         raise ValueError(f"hidden layer sizes must be integers >= 1; got {tuple(hidden)!r}")
-    scale = _check_positive("weight_scale", weight_scale)
+    scale = positive("weight_scale", weight_scale)
     rng = np.random.default_rng([int(seed), 0])
     x = rng.uniform(0.0, 1.0, n_in)
     weights, biases = [], []
@@ -655,7 +647,7 @@ def stochastic_sg(net: BinaryNet, beta_sg: float, samples: int,
     through the sampled hidden spikes with dh/du := SD(u - theta) of steepness beta_SG at every unit,
     the output unit included. Its derivative does not depend on the sampled y. The uniforms are
     ``rng.random((K, H + 1))`` (see the module docstring), so an integer ``rng`` reproduces them."""
-    beta_sg = _check_positive("beta_sg", beta_sg)
+    beta_sg = positive("beta_sg", beta_sg)
     k = _check_samples(samples, 1)
     ro = _rollout(net.weights, net.biases, net, _rng(rng).random((k, net.n_hidden + 1)))
     return _backprop(net, ro, beta_sg)
@@ -664,7 +656,7 @@ def stochastic_sg(net: BinaryNet, beta_sg: float, samples: int,
 def stochastic_sg_expectation(net: BinaryNet, beta_sg: float) -> np.ndarray:
     """The exact mean of :func:`stochastic_sg`: its value on every hidden spike pattern (it does not
     depend on y) weighted by the pattern's probability. Minus :func:`exact_gradient`, the exact bias."""
-    beta_sg = _check_positive("beta_sg", beta_sg)
+    beta_sg = positive("beta_sg", beta_sg)
     en = _enumerate(net)
     ro = {"h": [net.x[None, :], *(h for _, _, h, _ in en["layers"])], "v": [v for *_, v in en["layers"]],
           "v_out": en["v_out"]}
@@ -674,7 +666,7 @@ def stochastic_sg_expectation(net: BinaryNet, beta_sg: float) -> np.ndarray:
 def deterministic_sg(net: BinaryNet, beta_sg: float, samples: int = 1) -> np.ndarray:
     """Deterministic surrogate gradient (Sec. 3.2.3): the Heaviside roll-out h = H(u - theta) at the
     mean threshold and the same SD backward. Returns K identical rows (a read-only broadcast view)."""
-    beta_sg = _check_positive("beta_sg", beta_sg)
+    beta_sg = positive("beta_sg", beta_sg)
     k = _check_samples(samples, 1)
     row = _backprop(net, _rollout(net.weights, net.biases, net, None), beta_sg)[0]
     return np.broadcast_to(row, (k, row.size))
@@ -682,7 +674,7 @@ def deterministic_sg(net: BinaryNet, beta_sg: float, samples: int = 1) -> np.nda
 
 def _finite_difference(net: BinaryNet, eps: float, samples: int, rng: np.random.Generator | int | None,
                        target: str, common: bool) -> np.ndarray:
-    eps = _check_positive("eps", eps)
+    eps = positive("eps", eps)
     k = _check_samples(samples, 1)
     target = _check_choice("target", target, FD_TARGETS)
     gen = _rng(rng)
@@ -963,7 +955,7 @@ def bias_sweep(net: Any, beta_sg: float | None = None, grid: Sequence[float] | N
     if isinstance(net, EstimatorConfig):
         beta_sg = net.beta_sg if beta_sg is None else beta_sg
         net = net.net()
-    beta_sg = net.beta_n if beta_sg is None else _check_positive("beta_sg", beta_sg)
+    beta_sg = net.beta_n if beta_sg is None else positive("beta_sg", beta_sg)
     betas = np.geomspace(0.1, 50.0, 41) if grid is None else np.asarray(grid, dtype=np.float64)
     if betas.ndim != 1 or betas.size < 1 or not np.all(np.isfinite(betas) & (betas > 0)):
         raise ValueError("grid must be a non-empty list of finite numbers > 0")

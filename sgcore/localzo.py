@@ -40,7 +40,7 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy import integrate, special, stats
 
-from .params import DeclaredConfig, ParamSpec, lookup
+from .params import DeclaredConfig, ParamSpec, lookup, positive
 from .shapes import Q_SPEC, SHAPES, get_shape
 
 __all__ = [
@@ -90,14 +90,6 @@ def _check_alpha(alpha: Any) -> int:
     return a
 
 
-def _check_positive(name: str, x: Any) -> float:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a finite number > 0; got {x!r}") from None
-    if not math.isfinite(v) or v <= 0:
-        raise ValueError(f"{name} must be a finite number > 0; got {x!r}")
-    return v
 
 
 def _check_m(m: Any) -> int:
@@ -348,8 +340,8 @@ class Theorem3Target:
         if not shp.symmetric:
             raise ValueError(f"target {self.shape!r} is not even, so it is not a surrogate in the paper's sense "
                              f"(Definition 4.1); choose one of {', '.join(TARGETS)}")
-        object.__setattr__(self, "k", _check_positive("k", self.k))
-        object.__setattr__(self, "delta", _check_positive("delta", self.delta))
+        object.__setattr__(self, "k", positive("k", self.k))
+        object.__setattr__(self, "delta", positive("delta", self.delta))
         object.__setattr__(self, "alpha", _check_alpha(self.alpha))
         object.__setattr__(self, "q", Q_SPEC.validate(self.q))
         if self.alpha not in (-1, 1):
@@ -601,7 +593,7 @@ def g2_estimate(u: Any, z: Any, delta: float, alpha: int) -> np.ndarray:
 
     ``u`` broadcasts against ``z[..., k]`` without its last axis.
     """
-    delta = _check_positive("delta", delta)
+    delta = positive("delta", delta)
     alpha = _check_alpha(alpha)
     u = np.asarray(u, dtype=float)[..., None]
     az = np.abs(np.asarray(z, dtype=float))
@@ -691,7 +683,7 @@ def _u_dist(kind: str, lo: float, hi: float, mean: float, std: float):
             raise ValueError(f"u range must be two finite numbers A < B; got {lo!r} {hi!r}")
         return stats.uniform(loc=lo, scale=hi - lo)
     if kind == "normal":
-        return stats.norm(loc=mean, scale=_check_positive("u_std", std))
+        return stats.norm(loc=mean, scale=positive("u_std", std))
     raise ValueError(f"u_dist must be 'uniform' or 'normal'; got {kind!r}")
 
 

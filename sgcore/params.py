@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
-__all__ = ["DeclaredConfig", "ParamSpec", "lookup", "validate_all", "parse_query"]
+__all__ = ["DeclaredConfig", "ParamSpec", "lookup", "positive", "validate_all", "parse_query"]
 
 _KINDS = ("float", "int", "choice", "bool", "floats")
 
@@ -327,3 +327,14 @@ class DeclaredConfig:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)  # type: ignore[call-overload]
+
+
+def positive(name: str, x: Any) -> float:
+    """``x`` as a finite float > 0, or ``ValueError`` naming ``name`` (booleans are not numbers here)."""
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a finite number > 0; got {x!r}") from None
+    if isinstance(x, bool) or not math.isfinite(v) or v <= 0:
+        raise ValueError(f"{name} must be a finite number > 0; got {x!r}")
+    return v

@@ -455,25 +455,20 @@ class TrainConfig(DeclaredConfig):
 #: learn the 25%-density :func:`default_target` in PRESET_EPOCHS["quick"] = 600 epochs. Measured (1 thread):
 #: deterministic L2 10557 -> 4220, van Rossum 48904 -> 2402 in 1.6 s; stochastic L2 10623 -> 5223,
 #: van Rossum 48780 -> 7921, output Fano 0.75 -> 0.35 in 9.3 s.
+_PAPER: dict[str, dict[str, Any]] = {
+    "deterministic": dict(network="deterministic", n_in=200, n_hidden=200, n_out=200, n_steps=189, trials=1,
+                          lr=1e-4, hidden_lr_factor=0.1, optimizer="gd", backward="sg", shape="superspike",
+                          scale="auto", beta_sg=10.0, reset="same", backprop_reset=False, input_rate=50.0),
+    "stochastic": dict(network="stochastic", n_in=200, n_hidden=200, n_out=200, n_steps=189, trials=10,
+                       lr=1e-5, hidden_lr_factor=1.0, optimizer="gd", backward="sg", shape="sigmoid",
+                       scale="auto", beta_sg=10.0, match_escape=False, beta_hid=10.0, beta_out=100.0,
+                       reset="same", backprop_reset=False, input_rate=50.0),
+}
+
 PRESETS: Mapping[str, Mapping[str, Mapping[str, Any]]] = {
-    "paper": {
-        "deterministic": dict(network="deterministic", n_in=200, n_hidden=200, n_out=200, n_steps=189, trials=1,
-                              lr=1e-4, hidden_lr_factor=0.1, optimizer="gd", backward="sg", shape="superspike",
-                              scale="auto", beta_sg=10.0, reset="same", backprop_reset=False, input_rate=50.0),
-        "stochastic": dict(network="stochastic", n_in=200, n_hidden=200, n_out=200, n_steps=189, trials=10,
-                           lr=1e-5, hidden_lr_factor=1.0, optimizer="gd", backward="sg", shape="sigmoid",
-                           scale="auto", beta_sg=10.0, match_escape=False, beta_hid=10.0, beta_out=100.0,
-                           reset="same", backprop_reset=False, input_rate=50.0),
-    },
-    "quick": {
-        "deterministic": dict(network="deterministic", n_in=200, n_hidden=200, n_out=200, n_steps=189, trials=1,
-                              lr=2e-3, hidden_lr_factor=1.0, optimizer="adam", backward="sg", shape="superspike",
-                              scale="auto", beta_sg=10.0, reset="same", backprop_reset=False, input_rate=50.0),
-        "stochastic": dict(network="stochastic", n_in=200, n_hidden=200, n_out=200, n_steps=189, trials=10,
-                           lr=2e-3, hidden_lr_factor=1.0, optimizer="adam", backward="sg", shape="sigmoid",
-                           scale="auto", beta_sg=10.0, match_escape=False, beta_hid=10.0, beta_out=100.0,
-                           reset="same", backprop_reset=False, input_rate=50.0),
-    },
+    "paper": _PAPER,
+    "quick": {net: {**values, "lr": 2e-3, "hidden_lr_factor": 1.0, "optimizer": "adam"}
+              for net, values in _PAPER.items()},
 }
 
 #: Epochs the presets are meant to run for (the paper trained 5000).
