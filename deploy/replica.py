@@ -13,6 +13,7 @@ scripts/serve.sh wait on it). Used by scripts/serve.sh and deploy/Dockerfile.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import sys
 import time
@@ -43,6 +44,10 @@ def preload(names: tuple[str, ...] = PRELOAD) -> list[str]:
         torch.set_num_threads(1)  # as OMP_NUM_THREADS=1: one replica = one core
     except ImportError:
         pass
+    # The libraries' millions of long-lived objects leave the collector's generations: the automatic full
+    # collections that still happen (runner.postScriptGC is off) then scan only what sessions allocate.
+    gc.collect()
+    gc.freeze()
     return missing
 
 

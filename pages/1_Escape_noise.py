@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from sgapp.charts import chart
 from sgapp.controls import compute_or_keep, preset_bar, surrogate_widgets, url_notices, widget
 from sgapp.layout import banner, page_setup
 from sgcore import ESCAPE_FAMILIES, ESCAPE_PARAMS, SCALINGS, SHAPES, EscapeConfig, escape_view
@@ -71,13 +72,13 @@ m4.metric("SD sharpness s, dampening γ", f"{view.sd_s:.3g}, {view.sd_gamma:.3g}
 
 c1, c2 = st.columns(2)
 with c1:
-    st.plotly_chart(figs["expected"], theme=None, key="fig_expected")
+    chart(figs["expected"], key="fig_expected")
     st.latex(r"\text{(4, 5)}\quad u = W^\top x + b,\qquad y = H(u-\theta)")
     st.latex(r"\text{(7)}\quad y \sim \mathrm{Ber}(p),\qquad " + family.p_latex)
     st.caption("H(0) = 1/2 throughout, the step limit of a sigmoid at 0. "
                f"Escape noise: {family.label} (threshold noise {family.noise}).")
 with c2:
-    st.plotly_chart(figs["derivative"], theme=None, key="fig_derivative")
+    chart(figs["derivative"], key="fig_derivative")
     st.latex(r"\text{(8)}\quad \frac{\partial}{\partial u}\mathbb{E}[y] = \frac{\partial p}{\partial u}"
              r"\qquad\text{(6)}\quad \widetilde{\frac{\partial y}{\partial u}} \leftarrow \mathrm{SD}(u)")
     st.latex(r"\mathrm{SD}(u) = \gamma\, f\!\left(s\,(u-\theta)\right),\qquad f(v) = " + shape.f_latex)
@@ -87,14 +88,14 @@ with c2:
     st.caption(f"{shape.label}: {shape.reference}. f has peak 1 and unit area (Herranz-Celotti Table S1).")
 
 st.subheader("Trial rasters over an input sweep (Fig. 1C, D)")
-st.plotly_chart(figs["rasters"], theme=None, key="fig_rasters")
+chart(figs["rasters"], key="fig_rasters")
 st.caption(f"{cfg.n_trials} trials × {cfg.n_inputs} inputs. The deterministic Perceptron gives the "
            "same output in every trial; the stochastic one fires with probability p(u). Both share "
            "the same SD on the backward pass, so their weight updates differ only through y.")
 
 c3, c4 = st.columns(2)
 with c3:
-    st.plotly_chart(figs["thresholds"], theme=None, key="fig_thresholds")
+    chart(figs["thresholds"], key="fig_thresholds")
     st.latex(r"\text{(25)}\quad y = H(u-\Theta),\qquad \Theta = \theta + \xi")
     st.latex(family.noise_latex + r",\qquad x\sim\mathcal{U}(0,1)")
     st.info("**Correction to Eq. 25.** The paper prints ξ = log(1/(1−x)): that is Exp(1) noise "
@@ -103,7 +104,7 @@ with c3:
             f"used here. Family noise: {family.noise}. Sample mean of Θ: {view.threshold_mean:.3f}.",
             icon=":material/info:")
 with c4:
-    st.plotly_chart(figs["stochad"], theme=None, key="fig_stochad")
+    chart(figs["stochad"], key="fig_stochad")
     st.latex(r"\text{(App. B)}\quad \tilde\delta_R^{tot} = \frac{\mathbb{1}_{y=0}}{1-p}\frac{dp}{du},\qquad "
              r"\tilde\delta_L^{tot} = \frac{\mathbb{1}_{y=1}}{p}\frac{dp}{du}")
     st.latex(r"(1-p)\,\tilde\delta_R^{tot} + p\,\tilde\delta_L^{tot} = \frac{dp}{du}"

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from sgapp.charts import chart
 from sgapp.controls import compute_or_keep, preset_bar, surrogate_widgets, url_notices, widget
 from sgapp.layout import banner, page_setup
 from sgcore.export import signflip_tables
@@ -89,8 +90,8 @@ st.caption("s is a sigmoid of steepness β_f (or the step); the paper's SD is β
            "keep the true sign (check with the component selector).")
 
 c1, c2 = st.columns(2)
-c1.plotly_chart(figs["sweep_outputs"], theme=None, key="fig_sweep_outputs")
-c2.plotly_chart(figs["sweep_grads"], theme=None, key="fig_sweep_grads")
+chart(figs["sweep_outputs"], key="fig_sweep_outputs", container=c1)
+chart(figs["sweep_grads"], key="fig_sweep_grads", container=c2)
 st.caption("Fig. 4B. The smoothed output is the network run forward with the SD's antiderivative (for the "
            "sigmoid SD: a sigmoid of steepness β_SG); the integrated SG starts at the output's value at the left "
            "end (trapezoid rule). Shaded: the SG and the true dy/dw have opposite signs. The SG curve has its own "
@@ -98,14 +99,14 @@ st.caption("Fig. 4B. The smoothed output is the network run forward with the SD'
            "authors' notebook used 15 and 30: both are presets.")
 
 st.subheader(f"Landscape over ({cfg.plane_x}, {cfg.plane_y}) (Fig. 4C)")
-st.plotly_chart(figs["landscape"], theme=None, key="fig_landscape")
+chart(figs["landscape"], key="fig_landscape")
 st.caption("Heatmap: the network output y (it does not depend on β_SG). Arrows show directions of the true "
            "gradient ∇y (dark; none where it vanishes) and of the SG (orange) for each β_SG. Where the true "
            "gradient is numerically zero on a plateau, the SG still points somewhere: that is what lets SG "
            "descent leave plateaus (Fig. 4C).")
 
 d1, d2 = st.columns([3, 2])
-d1.plotly_chart(figs["disagreement"], theme=None, key="fig_disagreement")
+chart(figs["disagreement"], key="fig_disagreement", container=d1)
 with d2:
     st.markdown(f"**Fraction of the plane where the SG points the wrong way** (β_SG = {cfg.beta_sg:g}, "
                 f"{view.plane.a.size}×{view.plane.b.size} grid):")

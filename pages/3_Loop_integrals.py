@@ -3,6 +3,7 @@
 import numpy as np
 import streamlit as st
 
+from sgapp.charts import chart
 from sgapp.controls import compute_or_keep, preset_bar, surrogate_widgets, url_notices, widget
 from sgapp.layout import banner, page_setup
 from sgcore.export import columns_to_csv
@@ -96,12 +97,12 @@ st.caption(f"Plane: {plane_txt}. d₁ = [{', '.join(f'{v:.4f}' for v in hm.basis
            "The integrand includes the step length dθ/dα (the authors' notebook summed directional derivatives "
            "without it).")
 
-st.plotly_chart(fig_hm, theme=None, key="fig_heatmaps")
+chart(fig_hm, key="fig_heatmaps")
 st.caption("Fig. 5A: the network output over the plane, with the circle, its start and its direction.")
 
 c1, c2 = st.columns(2)
-c1.plotly_chart(fig_acc, theme=None, key="fig_accumulated")
-c2.plotly_chart(fig_conv, theme=None, key="fig_convergence")
+chart(fig_acc, key="fig_accumulated", container=c1)
+chart(fig_conv, key="fig_convergence", container=c2)
 st.caption(f"Fig. 5B: the SG accumulations start at the output's value and end away from it; the exact gradient of "
            f"each smooth network (dotted) tracks its own output and returns to the start. Fig. 5C (the authors "
            f"published no code for it): the plain midpoint rule converges to the accurate values (dashed lines: "
@@ -118,7 +119,7 @@ st.dataframe(rows, hide_index=True, width="stretch")
 
 st.subheader("Where the SG field is not conservative: its curl")
 d1, d2 = st.columns([3, 2])
-d1.plotly_chart(fig_cu, theme=None, key="fig_curl")
+chart(fig_cu, key="fig_curl", container=d1)
 with d2:
     st.latex(r"\mathrm{curl}\,F = \frac{\partial F_b}{\partial a} - \frac{\partial F_a}{\partial b}")
     st.latex(r"\oint F\cdot d\theta = -\iint_{\text{disc}} \mathrm{curl}\,F\; dA")

@@ -2,8 +2,10 @@
 
 import math
 
+import pandas as pd
 import streamlit as st
 
+from sgapp.charts import chart
 from sgapp.controls import compute_or_keep, preset_bar, url_notices, widget
 from sgapp.layout import banner, page_setup
 from sgcore import SHAPES
@@ -31,8 +33,13 @@ def compute(cfg: LocalZOConfig):
 
 
 @st.cache_resource(show_spinner=False)
-def checks():
-    return paper_checks()
+def checks() -> pd.DataFrame:
+    """The paper's printed numbers recomputed, as a table built once per process (not on every rerun)."""
+    rows = paper_checks()
+    return pd.DataFrame(
+        {"where": [r.where for r in rows], "quantity": [r.quantity for r in rows],
+         "printed": [r.printed for r in rows], "computed": [f"{r.computed:.6g}" for r in rows],
+         "holds": ["✓" if r.holds else "✗" for r in rows], "comment": [r.comment for r in rows]})
 
 
 page_setup("LocalZO")
@@ -96,7 +103,7 @@ m4.metric("Active: SparseGrad", f"{view.active_sparse:.2%}",
 
 c1, c2 = st.columns(2)
 with c1:
-    st.plotly_chart(figs["estimator"], theme=None, key="fig_estimator")
+    chart(figs["estimator"], key="fig_estimator")
     st.latex(r"\text{(8)}\quad G_2(u; z, \delta) = \begin{cases}\frac{|z|^\alpha}{2\delta} & |u| \le |z|\,\delta\\"
              r" 0 & \text{otherwise}\end{cases}")
     st.latex(r"\text{(7)}\quad \widehat{\tfrac{dH}{du}} = \frac{1}{m}\sum_{k=1}^m G_2(u; z_k, \delta)")
@@ -108,7 +115,7 @@ with c1:
                "average of many. Red dotted: SparseGrad (paper Eq. 4) keeps the expected surrogate only where "
                "|u| < B_th (shaded).")
 with c2:
-    st.plotly_chart(figs["variance"], theme=None, key="fig_variance")
+    chart(figs["variance"], key="fig_variance")
     st.latex(r"\mathrm{Var}[cG_2] = \frac{c^2}{4\delta^2}\,\mathbb{E}\!\left[|z|^{2\alpha};\,|z| \ge "
              r"\tfrac{|u|}{\delta}\right] - \left(c\,\mathbb{E}[G_2]\right)^2")
     st.latex(r"\mathrm{Var}\Big[\tfrac{1}{m}\textstyle\sum_{k=1}^m cG_2(u; z_k)\Big] = \mathrm{Var}[cG_2]/m")
@@ -119,7 +126,7 @@ with c2:
 st.subheader("Sampling z: inverse transform and Monte Carlo")
 c3, c4 = st.columns(2)
 with c3:
-    st.plotly_chart(figs["density"], theme=None, key="fig_density")
+    chart(figs["density"], key="fig_density")
     if cfg.source == "surrogate":
         st.latex(r"\text{Thm. 3}\quad \lambda(z) = -\frac{\delta^2\, g'(z\delta)}{c\, z^\alpha},\qquad "
                  r"c\,\mathbb{E}[G_2] = g")
@@ -140,12 +147,12 @@ with c3:
         st.latex(r"\text{(13, 14)}\quad F_{|z|}(x) = 2\,(F_z(x) - F_z(0))")
         st.caption(f"Sampler: {view.sampler}.")
 with c4:
-    st.plotly_chart(figs["convergence"], theme=None, key="fig_convergence")
+    chart(figs["convergence"], key="fig_convergence")
     st.caption("Largest error over the plotted u of the average of N estimates, against the exact expected "
                "surrogate; it falls like 1/√N (dotted). Points where the variance is infinite are left out.")
 
 st.subheader("Sparse backward pass: LocalZO vs SparseGrad at the same expected threshold")
-st.plotly_chart(figs["active"], theme=None, key="fig_active")
+chart(figs["active"], key="fig_active")
 st.latex(r"\text{(15–17)}\quad \tilde B_{th} = \delta\,\mathbb{E}\big[\max_k |z_k|\big] = "
          r"\delta\int_0^\infty \left(1 - F_{|z|}(t)^m\right)dt,\qquad "
          r"P_{\text{active}} = \mathbb{E}_u\!\left[1 - F_{|z|}\!\left(\tfrac{|u|}{\delta}\right)^{m}\right]")
@@ -177,12 +184,7 @@ with k2:
             "middle step of Eq. 10 drops the limit |u|/δ, Table 1 prints Unif([√3, √3]), Fig. 2 and Table 2 print "
             "Laplace(1, 1/√2) for the zero-mean Laplace(0, 1/√2), and Eq. 7 writes dx/dt for dx/du.",
             icon=":material/fact_check:")
-rows = checks()
-st.table(
-    {"where": [r.where for r in rows], "quantity": [r.quantity for r in rows],
-     "printed": [r.printed for r in rows], "computed": [f"{r.computed:.6g}" for r in rows],
-     "holds": ["✓" if r.holds else "✗" for r in rows], "comment": [r.comment for r in rows]},
-    hide_index=True, border="horizontal")
+st.table(checks(), hide_index=True, border="horizontal")
 
 st.subheader("Download the numbers")
 

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import streamlit as st
 
+from sgapp.charts import chart
 from sgapp.controls import compute_or_keep, preset_bar, url_notices, widget
 from sgapp.layout import banner, page_setup
 from sgcore.estimators import (
@@ -168,7 +169,7 @@ st.subheader("The tree of spike patterns")
 t1, t2 = st.columns([3, 2])
 with t1:
     if figs["tree"] is not None:
-        st.plotly_chart(figs["tree"], theme=None, key="fig_tree")
+        chart(figs["tree"], key="fig_tree")
     else:
         st.info(f"The tree is drawn up to 8 hidden units; this network has {net.n_hidden}. The exact values below "
                 "still enumerate all of its paths.", icon=":material/account_tree:")
@@ -214,11 +215,11 @@ st.caption(f"K = {cfg.samples:,} independent estimates each. An unbiased estimat
 
 c1, c2 = st.columns(2)
 with c1:
-    st.plotly_chart(figs["convergence"], theme=None, key="fig_convergence")
+    chart(figs["convergence"], key="fig_convergence")
     st.caption("Solid: error of the average of the first K estimates; dotted: each estimator's noise floor (what an "
                "unbiased one reaches). Dashed amber: the stochastic SG's exact bias — its error stops falling there.")
 with c2:
-    st.plotly_chart(figs["cosines"], theme=None, key="fig_cosines")
+    chart(figs["cosines"], key="fig_cosines")
     st.caption("Single estimates (cf. Fig. S1B): the SG's per-sample directions are close to the true gradient; "
                "finite differences and REINFORCE are right only on average.")
 
@@ -233,12 +234,12 @@ with d1:
 with d2:
     st.latex(r"\mathbb{E}_{\text{paths}}\Big[\prod_l \mathrm{SD}(u_l)\,W_l\Big] \;\neq\; "
              r"\frac{\partial\,\mathbb{E}[y]}{\partial h_0}")
-st.plotly_chart(figs["sweep"], theme=None, key="fig_sweep")
+chart(figs["sweep"], key="fig_sweep")
 st.caption("Left: bias of the SGs' expectations against β_SG at the current β_N (dotted line); the stochastic SG's "
            "is smallest near β_SG = β_N. Right: matched SGs (β_SG = β_N) with the same weights as the noise "
            "changes: the bias vanishes as β_N → 0 (every unit near p = ½, the network nearly linear) and, over random "
            "networks, typically grows as the noise sharpens. All exact, by enumeration — no sampling noise.")
-st.plotly_chart(figs["parameters"], theme=None, key="fig_parameters")
+chart(figs["parameters"], key="fig_parameters")
 
 st.subheader("Download the numbers")
 

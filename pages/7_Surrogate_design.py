@@ -3,8 +3,10 @@
 import math
 from dataclasses import replace
 
+import pandas as pd
 import streamlit as st
 
+from sgapp.charts import chart
 from sgapp.controls import compute_or_keep, preset_bar, url_notices, widget
 from sgapp.layout import banner, page_setup
 from sgcore.design import (
@@ -80,8 +82,10 @@ def gallery_rows(q: float):
                      "∫v²f": m.tail_moment if m.tail_finite else math.inf,
                      "tail": "finite" if m.tail_finite else _tail_text(m.tail_exponent),
                      "closed forms": ", ".join(f"{k} = {v:.6g}" for k, v in m.closed.items())})
-    return rows
+    return pd.DataFrame(rows)  # converted once per q, not on every rerun (read-only, shared)
 
+
+TABS = ("Shapes", "Library translation", "Eq. 2: gradient variance", "Initialisation (CI–CIV)", "Paper checks")
 
 page_setup("Surrogate design")
 st.title("Surrogate design: shape, dampening, sharpness, tails")
@@ -113,17 +117,20 @@ view, fig_g, fig_e = result
 cfg = view.config
 mom = view.moments
 
-tab_shapes, tab_libs, tab_eq2, tab_init, tab_paper = st.tabs(
-    ["Shapes", "Library translation", "Eq. 2: gradient variance", "Initialisation (CI–CIV)", "Paper checks"])
+# The open tab is in the link. The two reference tabs (static tables) are drawn only while open: they were a
+# third of a slider move's server time. Tabs with link-bound controls are always drawn, so their values stay in
+# the link whichever tab is open.
+tab_shapes, tab_libs, tab_eq2, tab_init, tab_paper = st.tabs(list(TABS), key="tab", bind="query-params")
 
 with tab_shapes:
     tail = f"{mom.tail_moment:.5g}" if mom.tail_finite else "∞"
     banner(f"<b>{SHAPES[cfg.shape].label}</b>: peak γ = {cfg.gamma:g}, width ∝ 1/s = {1 / cfg.sharpness:.3g}; "
-           f"standard form f has area {mom.area:.4g}, ∫f² = {mom.int_f_sq:.4g} and tail moment ∫v²f = {tail}.",
+           f"standard form f has area {mom.area:.4g}, ∫f² = {mom.int_f_sq:.4g} and tail moment "
+           f"∫v²f = {tail}.",
            ok=mom.tail_finite)
     g1, g2 = st.columns([3, 2])
     with g1:
-        st.plotly_chart(fig_g, theme=None, key="fig_gallery")
+        chart(fig_g, key="fig_gallery")
     with g2:
         st.latex(r"\sigma'(v) = \gamma\, f(s\,v),\qquad \max f = f(0) = 1,\quad \int f\,dv = 1")
         st.latex(r"\int \sigma'\,dv = \frac{\gamma}{s},\qquad \int \sigma'^2 dv = \frac{\gamma^2}{s}\int f^2")
@@ -133,48 +140,49 @@ with tab_shapes:
                     "help (Sec. 3.2).")
     rows = gallery_rows(cfg.q)
     st.dataframe(rows, hide_index=True, width="stretch",
-                 column_config={k: st.column_config.NumberColumn(format="%.6g") for k in ("peak", "area", "∫f²",
-                                                                                         "∫v²f")})
+                 column_config={k: st.column_config.NumberColumn(format="%.6g")
+                                for k in ("peak", "area", "∫f²", "∫v²f")})
     st.caption(f"Standard forms f (γ = s = 1), by adaptive quadrature and checked against the closed forms; "
                f"q-PseudoSpike at q = {cfg.q:g}. ∞ marks an infinite tail moment.")
 
-with tab_libs:
-    st.markdown("What the popular presets of **snnTorch**, **SpikingJelly** and **Norse** are in (shape, γ, s), "
-                "derived from each library's documented formula (tested against it).")
-    lib_rows = []
-    for t in TRANSLATIONS:
-        o = t.ours()
-        lib_rows.append({"library": t.library, "call": t.call, "our shape": SHAPES[t.shape].label,
-                         "γ": o["gamma"], "s": o["sharpness"], "γ rule": t.gamma_rule, "s rule": t.s_rule,
-                         "documented SD": t.documented, "note": t.notes})
-    st.dataframe(lib_rows, hide_index=True, width="stretch", height="content",
-                 column_config={"γ": st.column_config.NumberColumn(format="%.4g"),
-                                "s": st.column_config.NumberColumn(format="%.4g"),
-                                "note": st.column_config.TextColumn(width="large")})
-    l1, l2 = st.columns([2, 3])
-    with l1:
-        pick = st.selectbox("Translate a preset", [t.call for t in TRANSLATIONS], key="lib_pick")
-        tr = next(t for t in TRANSLATIONS if t.call == pick)
-        given = {p: st.number_input(p, value=float(v), key=f"lib_{p}", min_value=1e-6, max_value=1e6,
-                                    format="%.4g") for p, v in tr.params.items()}
-        o = tr.ours(**given)
-        st.markdown(f"Our shape: **{SHAPES[o['shape']].label}**")
-        c1, c2 = st.columns(2)
-        c1.metric("γ (dampening)", f"{o['gamma']:.4g}")
-        c2.metric("s (sharpness)", f"{o['sharpness']:.4g}")
-        if o["offset"]:
-            st.caption(f"Centred at u = {o['offset']:g} (not at the threshold).")
-        if o["q"] is not None:
-            st.caption(f"Tail q = {o['q']:g}.")
-    with l2:
-        st.markdown("**Names that collide**")
-        st.warning("\n".join(f"- **{c.name}**: {c.warning}" for c in NAME_COLLISIONS), icon=":material/warning:")
-        with st.expander("What each name means where"):
-            st.table([{"name": c.name, "where": where, "meaning": meaning} for c in NAME_COLLISIONS
-                      for where, meaning in c.meanings])
-    with st.expander("Presets that are not γ f(s v) for any registry shape"):
-        st.table([{k: r[k] for k in ("library", "call", "documented", "why")} for r in UNMAPPABLE])
-    st.caption("Sources: " + "; ".join(sorted({t.source for t in TRANSLATIONS})))
+if tab_libs.open:
+    with tab_libs:
+        st.markdown("What the popular presets of **snnTorch**, **SpikingJelly** and **Norse** are in (shape, γ, s), "
+                    "derived from each library's documented formula (tested against it).")
+        lib_rows = []
+        for t in TRANSLATIONS:
+            o = t.ours()
+            lib_rows.append({"library": t.library, "call": t.call, "our shape": SHAPES[t.shape].label,
+                             "γ": o["gamma"], "s": o["sharpness"], "γ rule": t.gamma_rule, "s rule": t.s_rule,
+                             "documented SD": t.documented, "note": t.notes})
+        st.dataframe(lib_rows, hide_index=True, width="stretch", height="content",
+                     column_config={"γ": st.column_config.NumberColumn(format="%.4g"),
+                                    "s": st.column_config.NumberColumn(format="%.4g"),
+                                    "note": st.column_config.TextColumn(width="large")})
+        l1, l2 = st.columns([2, 3])
+        with l1:
+            pick = st.selectbox("Translate a preset", [t.call for t in TRANSLATIONS], key="lib_pick")
+            tr = next(t for t in TRANSLATIONS if t.call == pick)
+            given = {p: st.number_input(p, value=float(v), key=f"lib_{p}", min_value=1e-6, max_value=1e6,
+                                        format="%.4g") for p, v in tr.params.items()}
+            o = tr.ours(**given)
+            st.markdown(f"Our shape: **{SHAPES[o['shape']].label}**")
+            c1, c2 = st.columns(2)
+            c1.metric("γ (dampening)", f"{o['gamma']:.4g}")
+            c2.metric("s (sharpness)", f"{o['sharpness']:.4g}")
+            if o["offset"]:
+                st.caption(f"Centred at u = {o['offset']:g} (not at the threshold).")
+            if o["q"] is not None:
+                st.caption(f"Tail q = {o['q']:g}.")
+        with l2:
+            st.markdown("**Names that collide**")
+            st.warning("\n".join(f"- **{c.name}**: {c.warning}" for c in NAME_COLLISIONS), icon=":material/warning:")
+            with st.expander("What each name means where"):
+                st.table([{"name": c.name, "where": where, "meaning": meaning} for c in NAME_COLLISIONS
+                          for where, meaning in c.meanings])
+        with st.expander("Presets that are not γ f(s v) for any registry shape"):
+            st.table([{k: r[k] for k in ("library", "call", "documented", "why")} for r in UNMAPPABLE])
+        st.caption("Sources: " + "; ".join(sorted({t.source for t in TRANSLATIONS})))
 
 with tab_eq2:
     m1, m2, m3, m4 = st.columns(4)
@@ -186,11 +194,11 @@ with tab_eq2:
         st.warning(note, icon=":material/info:")
     e1, e2 = st.columns([3, 2])
     with e1:
-        st.plotly_chart(fig_e, theme=None, key="fig_eq2")
+        chart(fig_e, key="fig_eq2")
     with e2:
         st.latex(r"\text{(2)}\quad \mathbb{E}[\sigma'^2]")
-        st.latex(r"= \frac{1}{y_{\max} - y_{\min}}\int_{y_{\min}}^{y_{\max}}\gamma^2 f\big(s\,(y - \vartheta)\big)^2"
-                 r"\,dy")
+        st.latex(r"= \frac{1}{y_{\max} - y_{\min}}\int_{y_{\min}}^{y_{\max}}"
+                 r"\gamma^2 f\big(s\,(y - \vartheta)\big)^2\,dy")
         st.markdown("The variance of the gradient that flows through a layer scales with E[σ'²] (Condition IV). "
                     "For fixed γ it falls as the SD narrows (larger s) and can never exceed γ², since f ≤ 1.")
         if view.check is not None:
@@ -245,7 +253,7 @@ def init_panel() -> None:
                  r"\text{CII: } \mathrm{Var}[w_{rec}] = \frac{2 n_{in}}{n_{rec} - 1}(\mathrm{Var}\,z + \mathrm{Mean}"
                  r"\,z^2)\,\mathrm{Var}[w_{in}] - \frac{\mathrm{Mean}[w_{rec}]^2}{2}")
         st.subheader("Does the theory hold?")
-        st.plotly_chart(fig_t, theme=None, key="fig_theory")
+        chart(fig_t, key="fig_theory")
         st.caption(f"A recurrent LIF layer (Eq. 1) initialised by the calculator (blue: γ, s as above, or 1 where "
                    f"no value exists) and naively (amber: Glorot uniform, γ = s = 1), on the same spike input "
                    f"({ivalues.get('batch', IN['batch'].default)} sequences). Computed in {tc.seconds * 1000:.0f} ms.")
@@ -263,11 +271,12 @@ def init_panel() -> None:
 with tab_init:
     init_panel()
 
-with tab_paper:
-    st.markdown("Where the printed formulas and the integrals or re-derivations part ways. The page and the CLI "
-                "follow the integral or derivation.")
-    st.table([{"where": d.where, "printed": d.printed, "followed here": d.followed, "evidence": d.evidence}
-              for d in PAPER_DISCREPANCIES])
+if tab_paper.open:
+    with tab_paper:
+        st.markdown("Where the printed formulas and the integrals or re-derivations part ways. The page and the CLI "
+                    "follow the integral or derivation.")
+        st.table([{"where": d.where, "printed": d.printed, "followed here": d.followed, "evidence": d.evidence}
+                  for d in PAPER_DISCREPANCIES])
 
 st.download_button("sd_curves.csv", data=lambda: columns_to_csv({"v": view.v, **dict(view.curves)}),
                    file_name="sd_curves.csv", mime="text/csv", icon=":material/download:", on_click="ignore",

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from .runtime import install as install_runtime_patch
+
 APP_TITLE = "Surrogate Gradient Explorer"
 
 
@@ -88,6 +90,7 @@ _CSS = """
 
 def page_setup(title: str) -> None:
     """Configure the page and draw the shared sidebar navigation."""
+    install_runtime_patch()  # once per process: see sgapp.runtime
     st.set_page_config(page_title=f"{title} · {APP_TITLE}", page_icon="⚡", layout="wide",
                        initial_sidebar_state="expanded")
     st.session_state["sge_page"] = title  # lessons and classroom links are keyed by the page

@@ -514,7 +514,7 @@ def test_seed_slider_rejects_out_of_range_values(page, key, value):
 
 @pytest.mark.parametrize("value", [0.0, -1.0, 1e-300, 1e308, float("nan")], ids=["0", "-1", "1e-300", "1e308", "nan"])
 def test_design_translation_inputs_stay_in_range(value):
-    at = run("design", {})
+    at = run("design", {"tab": "Library translation"})
     at.selectbox(key="lib_pick").set_value("surrogate.fast_sigmoid(slope=25)").run()
     at.number_input(key="lib_slope").set_value(value).run()
     assert not at.exception, exception_summary(at)

@@ -45,9 +45,18 @@ def test_default_renders_every_tab():
     assert list(gal.index) == [s.label for s in SHAPES.values()]
     assert gal.loc["Exponential", "∫f²"] == pytest.approx(0.5)
     assert math.isinf(gal.loc["Arctan (Cauchy)", "∫v²f"])
-    libs = frame(at, "our shape")
+    # the two reference tabs run only while open (the open tab is in the link)
+    libs = frame(app(tab="Library translation"), "our shape")
     assert len(libs) == len(TRANSLATIONS)
-    assert any("Eq. 19" in str(v) for v in at.table[-1].value["where"])  # paper checks
+    paper = app(tab="Paper checks")
+    assert not paper.exception and len(charts(paper)) == 3
+    assert any("Eq. 19" in str(v) for v in paper.table[-1].value["where"])  # paper checks
+
+
+def test_reference_tabs_run_only_while_open():
+    at = app()
+    assert not any("our shape" in d.value.columns for d in at.dataframe)
+    assert not any("where" in t.value.columns for t in at.table)
 
 
 def test_eq2_metrics_match_the_library():
@@ -87,7 +96,7 @@ def test_setting_an_optional_value_uses_it():
 
 
 def test_translation_picker():
-    at = app()
+    at = app(tab="Library translation")
     at.selectbox(key="lib_pick").set_value("surrogate.fast_sigmoid(slope=25)").run()
     at.number_input(key="lib_slope").set_value(10.0).run()
     assert not at.exception
