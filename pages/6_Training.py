@@ -1,14 +1,25 @@
 """Live training: a stochastic and a deterministic SNN learn the same spike pattern side by side (Fig. 6)."""
 
 import hashlib
-import time
 import uuid
 from dataclasses import replace
 
 import numpy as np
 import streamlit as st
 
-from sgapp.admission import process_slots
+from sgapp.admission import (
+    PAUSED,
+    QUEUED,
+    TRAINING,
+    TRAINING_TICK,
+    RateMeter,
+    Tick,
+    estimate_rates,
+    process_slots,
+    redraw,
+    train_within,
+)
+from sgapp.charts import chart
 from sgapp.controls import preset_bar, url_notices, widget
 from sgapp.layout import banner, page_setup
 from sgcore.figures.training import fig_activity, fig_fano, fig_lif, fig_losses, fig_rasters, fig_trials
@@ -63,8 +74,7 @@ def _page_preset(name: str) -> dict:
 
 
 PAGE_PRESETS = {"Quick demo": _page_preset("quick"), "Paper Fig. 6": _page_preset("paper")}
-TICK_SECONDS = 0.5  # the live fragment reruns every this many seconds while playing
-BUDGET_SECONDS = 0.3  # training time per tick, shared by the two networks
+WALL_FRACTION = 0.8  # a tick trains at most this fraction of its interval in wall time (CPU time: the budget)
 MAX_EPOCHS = 20_000  # per network and session: then training pauses
 UPLOAD_MAX_BYTES = 2_000_000
 
@@ -154,6 +164,10 @@ def _configs() -> dict[str, TrainConfig] | None:
 
 
 state = st.session_state.setdefault("training", {"key": None, "trainers": None, "running": False, "note": ""})
+state.setdefault("gen", 0)  # counts rebuilds: part of every figure's version
+state.setdefault("meter", RateMeter())  # this tab's live epochs/s
+state.setdefault("last_rates", None)  # the last measured epochs/s (shown while paused)
+state.setdefault("figs", {})  # the last drawn figures and their versions
 SESSION = st.session_state.setdefault("training_session", uuid.uuid4().hex)  # this tab's place in the queue
 slots = process_slots()
 configs = _configs()
@@ -164,9 +178,10 @@ if configs is not None and target is not None:
     key = (*(values[k] for k in FIXED), target[0])
     if state["key"] != key:
         rebuilt = state["trainers"] is not None
-        state.update(key=key, target=target[1], running=False,
+        state.update(key=key, target=target[1], running=False, gen=state["gen"] + 1, last_rates=None,
                      trainers={net: Trainer(configs[net], target[1]) for net in NETWORKS},
                      note="Rebuilt for the new size, seed, input or target: training starts again." if rebuilt else "")
+        slots.release(SESSION)
     else:
         for net in NETWORKS:
             changes = {k: getattr(configs[net], k) for k in TrainConfig.__dataclass_fields__
@@ -195,40 +210,65 @@ if state.get("note"):
     b5.caption(state["note"])
 
 
-def _advance(budget: float) -> None:
-    """Train both networks within ``budget`` seconds (shared fairly), never beyond MAX_EPOCHS."""
-    deadline = time.perf_counter() + budget
-    for net in NETWORKS:
-        share = time.perf_counter() + budget / len(NETWORKS)
-        trainer = trainers[net]
-        while trainer.epoch < MAX_EPOCHS and time.perf_counter() < min(share, deadline):
-            trainer.step(1)
-    if all(t.epoch >= MAX_EPOCHS for t in trainers.values()):
-        state["running"] = False
-        slots.release(SESSION)
-        state["note"] = f"Paused: {MAX_EPOCHS:,} epochs is this server's limit per session."
-
-
-if step_now:
-    for t in trainers.values():
-        if t.epoch < MAX_EPOCHS:
-            t.step(1)
-
-
-@st.cache_resource
 def _one_thread() -> None:
-    """One torch/BLAS thread per process, so that many sessions share a replica fairly (the engine's matmuls)."""
+    """One torch thread, set in this run's own thread (about a microsecond): OpenMP's thread count is per thread
+    and Streamlit runs each script run in a new thread, so a setting made once in another thread does not hold
+    here; without OMP_NUM_THREADS=1 every run would start its own spinning team and train ~10x slower."""
     import torch
 
     torch.set_num_threads(1)
 
 
-_one_thread()
+if step_now:
+    _one_thread()
+    for t in trainers.values():
+        if t.epoch < MAX_EPOCHS:
+            t.step(1)
 
 
-def _rate(t: Trainer) -> str:
-    h = t.history
-    return f"{t.epoch / h.seconds[-1]:.0f}" if len(h) and h.seconds[-1] > 0 else "–"
+def _work(cfg: TrainConfig) -> float:
+    """Proportional to one epoch's cost: trials x steps x synapses."""
+    return float(cfg.trials * cfg.n_steps * cfg.n_hidden * (cfg.n_in + cfg.n_out))
+
+
+def _train(seconds: float) -> bool:
+    """Train both networks within ``seconds`` of CPU time (shared fairly), charged to the budget; True when
+    MAX_EPOCHS stopped the run."""
+    _one_thread()
+
+    def job(t: Trainer):
+        def step() -> bool:
+            if t.epoch >= MAX_EPOCHS:
+                return False
+            t.step(1)
+            return True
+        return step
+
+    done = train_within([job(trainers[net]) for net in NETWORKS], seconds, WALL_FRACTION * TRAINING_TICK)
+    slots.charge(SESSION, done.total_cpu)
+    for net, epochs, cpu in zip(NETWORKS, done.epochs, done.cpu, strict=True):
+        slots.speeds.observe(net, _work(trainers[net].cfg), epochs, cpu)
+    if all(t.epoch >= MAX_EPOCHS for t in trainers.values()):
+        state["running"] = False
+        slots.release(SESSION)
+        state["note"] = f"Paused: {MAX_EPOCHS:,} epochs is this server's limit per session."
+        return True
+    return False
+
+
+def _rates(tick: Tick) -> tuple[list[str], float]:
+    """Epochs/s per network as shown (measured over the last ticks; "≈" an estimate) and the CPU share used."""
+    share = slots.share(tick.admission.active if tick.mode == TRAINING else None)
+    measured = state["meter"].rates() if tick.mode == TRAINING else None
+    if measured is not None:
+        return [f"{r:.0f}" for r in measured], share
+    if tick.mode == PAUSED:  # the rate of the last run, if any
+        return [f"{r:.0f}" for r in state["last_rates"]] if state["last_rates"] else ["–", "–"], share
+    own = [t.history.seconds[-1] / (t.history.epoch[-1] + 1) if len(t.history) else None
+           for t in (trainers[net] for net in NETWORKS)]
+    spe = [o or slots.speeds.seconds_per_epoch(net, _work(trainers[net].cfg)) for o, net in zip(own, NETWORKS,
+                                                                                                 strict=True)]
+    return [f"≈ {r:.0f}" if r is not None else "–" for r in estimate_rates(share, spe)], share
 
 
 def _latest(t: Trainer, key: str, fmt: str) -> str:
@@ -236,62 +276,98 @@ def _latest(t: Trainer, key: str, fmt: str) -> str:
     return format(h[key][-1], fmt) if len(h) else "–"
 
 
-@st.fragment(run_every=TICK_SECONDS if state["running"] else None)
-def live() -> None:
-    """Advance training by one bounded chunk (while playing) and redraw; reruns alone every TICK_SECONDS."""
-    waiting = None
-    if state["running"]:
-        adm = slots.request(SESSION)
-        if adm.admitted:
-            _advance(BUDGET_SECONDS)
-        else:
-            waiting = adm
+TICK0 = slots.tick(SESSION, running=state["running"])  # this full run's tick: it fixes both tick rates
+STATUS_EVERY, CHARTS_EVERY = TICK0.intervals
+pending = [TICK0]  # the status fragment's first call (inline, in this full run) uses it; its own ticks ask anew
+
+
+@st.fragment(run_every=STATUS_EVERY)
+def status() -> None:
+    """Banner and metrics; while playing, each tick trains one budgeted chunk if admitted or renews the queue place
+    if not. Cheap: no charts. A change of mode (admitted, queued, paused) reruns the whole page, which sets the new
+    tick rates (a fragment's run_every is fixed by the full run that defines it)."""
+    tick = pending.pop() if pending else slots.tick(SESSION, running=state["running"])
+    if tick.mode != TICK0.mode or (tick.train_seconds > 0 and _train(tick.train_seconds)):
+        st.rerun()
     det, sto = trainers["deterministic"], trainers["stochastic"]
-    hist = {net: trainers[net].history.as_dict() for net in NETWORKS}
-    last = {net: trainers[net].last for net in NETWORKS}
-    if det.epoch == 0 and waiting is not None:
-        banner("Play pressed — <b>waiting for a slot</b>: training starts by itself when one frees.", ok=False)
-    elif det.epoch == 0:
+    meter: RateMeter = state["meter"]
+    if tick.mode == TRAINING:
+        meter.record([det.epoch, sto.epoch])
+        state["last_rates"] = meter.rates() or state["last_rates"]
+    else:
+        meter.reset()  # a new run measures afresh
+    rates, share = _rates(tick)
+    adm = tick.admission
+    if tick.mode == QUEUED and det.epoch == 0:
+        banner(f"Play pressed — <b>waiting for a slot</b> (number {adm.position} in the queue): training starts by "
+               "itself when one frees.", ok=False)
+    elif det.epoch == 0 and tick.mode == PAUSED:
         banner("Press <b>Play</b> to train both networks side by side (or <b>Step</b> for one epoch).", ok=True)
     else:
-        status = ("waiting for a slot" if waiting is not None else "training…") if state["running"] else "paused"
-        banner(f"Epoch <b>{det.epoch:,}</b> (deterministic) · <b>{sto.epoch:,}</b> (stochastic), {status} — L2 loss "
+        doing = {TRAINING: f"training on {share:.0%} of a core…", PAUSED: "paused",
+                 QUEUED: f"waiting for a slot (number {adm.position if adm else '–'})"}[tick.mode]
+        banner(f"Epoch <b>{det.epoch:,}</b> (deterministic) · <b>{sto.epoch:,}</b> (stochastic), {doing} — L2 loss "
                f"{_latest(det, 'l2', '.4g')} vs {_latest(sto, 'l2', '.4g')}; van Rossum "
                f"{_latest(det, 'van_rossum', '.4g')} vs {_latest(sto, 'van_rossum', '.4g')}.", ok=True)
-    if waiting is not None:
-        st.info(f"Waiting for a training slot: you are number {waiting.position} in the queue. This server trains "
-                f"{waiting.capacity} session(s) at once ({waiting.active} busy); yours starts by itself when one "
-                "frees.", icon=":material/hourglass_top:")
+    if tick.mode == QUEUED:
+        expect = (f": about {rates[0].lstrip('≈ ')} deterministic and {rates[1].lstrip('≈ ')} stochastic epochs/s "
+                  "at these settings" if "–" not in rates else "")
+        st.info(f"Waiting for a training slot: you are number {adm.position} in the queue. This server trains "
+                f"{adm.capacity} session(s) at once ({adm.active} busy); yours starts by itself when one frees, "
+                f"with {share:.0%} of a core{expect}.", icon=":material/hourglass_top:")
+    how = ("Measured over the last few seconds; “≈” is an estimate from this server's training budget and the "
+           "engine's measured speed.")
     m = st.columns(4)
-    m[0].metric("Deterministic: epochs/s", _rate(det))
-    m[1].metric("Stochastic: epochs/s", _rate(sto), help=f"{sto.cfg.trials} trials per epoch")
+    m[0].metric("Deterministic: epochs/s", rates[0], help=how)
+    m[1].metric("Stochastic: epochs/s", rates[1], help=f"{sto.cfg.trials} trials per epoch. {how}")
     m[2].metric("Active in backward (det.)", _latest(det, "active_fraction", ".1%"))
     m[3].metric("Active in backward (stoch.)", _latest(sto, "active_fraction", ".1%"))
-    out = {net: (last[net].output if last[net] is not None else None) for net in NETWORKS}
-    hid = {net: (last[net].hidden if last[net] is not None else None) for net in NETWORKS}
-    st.plotly_chart(fig_rasters([("Target", state["target"], "#1f2d3d"),
-                                 ("Deterministic output", out["deterministic"], "#1f5fa8"),
-                                 ("Stochastic output (trial 1)", out["stochastic"], "#e0a100")]),
-                    theme=None, key="fig_out")
-    st.plotly_chart(fig_rasters([("Deterministic hidden layer", hid["deterministic"], "#1f5fa8"),
-                                 ("Stochastic hidden layer (trial 1)", hid["stochastic"], "#e0a100")],
-                                height=300), theme=None, key="fig_hidden")
-    st.plotly_chart(fig_losses(hist), theme=None, key="fig_losses")
+
+
+@st.fragment(run_every=CHARTS_EVERY)
+def charts() -> None:
+    """The figures; they tick (slower than the status) only while training, and each is rebuilt only when its
+    inputs changed (a paused tab's widgets, a queued tab's full rerun and idle ticks reuse the last one)."""
+    det, sto = trainers["deterministic"], trainers["stochastic"]
+    figs = state["figs"]
+    version = (state["gen"], det.epoch, sto.epoch, det.cfg.trials, sto.cfg.trials)
+    hist: dict[str, dict] = {}  # read from the trainers only for a figure that is rebuilt
+    last: dict[str, object] = {}
+
+    def history() -> dict:
+        if not hist:
+            hist.update({net: trainers[net].history.as_dict() for net in NETWORKS})
+        return hist
+
+    def layer(net: str, name: str):
+        if net not in last:
+            last[net] = trainers[net].last
+        return getattr(last[net], name) if last[net] is not None else None
+
+    chart(redraw(figs, "fig_out", version, lambda: fig_rasters(
+        [("Target", state["target"], "#1f2d3d"), ("Deterministic output", layer("deterministic", "output"), "#1f5fa8"),
+         ("Stochastic output (trial 1)", layer("stochastic", "output"), "#e0a100")])), key="fig_out")
+    chart(redraw(figs, "fig_hidden", version, lambda: fig_rasters(
+        [("Deterministic hidden layer", layer("deterministic", "hidden"), "#1f5fa8"),
+         ("Stochastic hidden layer (trial 1)", layer("stochastic", "hidden"), "#e0a100")], height=300)),
+        key="fig_hidden")
+    chart(redraw(figs, "fig_losses", version, lambda: fig_losses(history())), key="fig_losses")
     c1, c2 = st.columns(2)
-    c1.plotly_chart(fig_fano(hist["stochastic"]), theme=None, key="fig_fano")
-    c2.plotly_chart(fig_activity(hist), theme=None, key="fig_active")
+    chart(redraw(figs, "fig_fano", version, lambda: fig_fano(history()["stochastic"])), key="fig_fano", container=c1)
+    chart(redraw(figs, "fig_active", version, lambda: fig_activity(history())), key="fig_active", container=c2)
     st.markdown("**Trial-to-trial variability** of one neuron of the stochastic network (latest epoch)")
     t1, t2 = st.columns([1, 3])
-    layer = t1.segmented_control("Layer", ["hidden", "output"], default="hidden", key="trial_layer") or "hidden"
-    top = (sto.cfg.n_hidden if layer == "hidden" else sto.cfg.n_out) - 1
+    lay = t1.segmented_control("Layer", ["hidden", "output"], default="hidden", key="trial_layer") or "hidden"
+    top = (sto.cfg.n_hidden if lay == "hidden" else sto.cfg.n_out) - 1
     neuron = int(t1.number_input(f"Neuron (0–{top})", 0, top, min(5, top), key="trial_neuron"))
     with t2:
-        raster = sto.trial_raster(layer, neuron) if sto.last is not None else None
-        st.plotly_chart(fig_trials(raster, f"{layer.capitalize()} neuron {neuron}: spikes in each of "
-                                           f"{sto.cfg.trials} trials"), theme=None, key="fig_trials")
+        chart(redraw(figs, "fig_trials", (*version, lay, neuron), lambda: fig_trials(
+            sto.trial_raster(lay, neuron) if sto.last is not None else None,
+            f"{lay.capitalize()} neuron {neuron}: spikes in each of {sto.cfg.trials} trials")), key="fig_trials")
 
 
-live()
+status()
+charts()
 
 tab_neuron, tab_notes = st.tabs(["Single LIF neuron", "Definitions"])
 with tab_neuron:
@@ -303,7 +379,7 @@ with tab_neuron:
     with n3:
         steps = widget(LIF["steps"])
     traces = {r: lif_trace(weight, period, steps, reset=r) for r in ("same", "next")}
-    st.plotly_chart(fig_lif(traces), theme=None, key="fig_lif")
+    chart(fig_lif(traces), key="fig_lif")
     st.latex(r"I[n+1] = \lambda_s I[n] + W S_{\mathrm{in}}[n],\qquad \lambda = e^{-\Delta t/\tau},\qquad "
              r"S[n] = H(U[n] - \theta)")
     st.latex(r"\text{same step: } U[n+1] = \lambda_m U[n]\,(1 - S[n]) + (1 - \lambda_m) I[n]")

@@ -168,3 +168,146 @@ def test_full_server_queues_play_until_a_slot_frees():
     finally:
         for sid in fillers:
             slots.release(sid)
+
+
+# --- ticks: what each mode's fragments run and draw -----------------------------------------------------------
+@pytest.fixture
+def fragments(monkeypatch):
+    """Record each fragment call of the page: (function name, run_every, element types it sent)."""
+    import functools
+
+    import streamlit as st
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    real = st.fragment
+    calls: list[tuple[str, float | None, list[str]]] = []
+
+    def fragment(func=None, *, run_every=None, **kw):
+        def deco(f):
+            @functools.wraps(f)
+            def body(*a, **k):
+                ctx = get_script_run_ctx()
+                sent: list[str] = []
+                send = ctx.enqueue
+
+                def spy(msg):
+                    if msg.WhichOneof("type") == "delta" and msg.delta.WhichOneof("type") == "new_element":
+                        sent.append(msg.delta.new_element.WhichOneof("type"))
+                    send(msg)
+
+                ctx.enqueue = spy
+                try:
+                    return f(*a, **k)
+                finally:
+                    del ctx.enqueue
+                    calls.append((f.__name__, run_every, sent))
+
+            return real(body, run_every=run_every, **kw)
+
+        return deco if func is None else deco(func)
+
+    monkeypatch.setattr(st, "fragment", fragment)
+    return calls
+
+
+@pytest.fixture
+def builds(monkeypatch):
+    """Count the figure builds of the training page (sgcore.figures.training, as the page imports it each run)."""
+    import sgcore.figures.training as figs
+
+    count = {"n": 0}
+    for name in ("fig_rasters", "fig_losses", "fig_fano", "fig_activity", "fig_trials"):
+        real = getattr(figs, name)
+
+        def counted(*a, _real=real, **k):
+            count["n"] += 1
+            return _real(*a, **k)
+
+        monkeypatch.setattr(figs, name, counted)
+    return count
+
+
+def _ticks(calls) -> dict[str, tuple[float | None, list[str]]]:
+    """The last call of each fragment."""
+    return {name: (every, sent) for name, every, sent in calls}
+
+
+@pytest.fixture
+def full_server():
+    """Every slot of this process taken by other sessions (released afterwards)."""
+    from sgapp.admission import process_slots
+
+    slots = process_slots()
+    fillers = [f"filler-{i}" for i in range(slots.capacity)]
+    for sid in fillers:
+        assert slots.request(sid).admitted
+    yield slots, fillers
+    for sid in fillers:
+        slots.release(sid)
+
+
+def test_queued_tab_ticks_slowly_and_draws_no_charts(full_server, fragments, builds):
+    from sgapp.admission import QUEUED_TICK
+
+    slots, fillers = full_server
+    at = app(**SMALL)
+    at.button(key="step").click().run()  # its own speed is now known: the queue shows an estimate
+    at.button(key="play").click().run()
+    assert not at.exception
+    ticks = _ticks(fragments)
+    every, sent = ticks["status"]
+    assert every == QUEUED_TICK  # a slow tick while queued...
+    assert "plotly_chart" not in sent and set(sent) <= {"markdown", "alert", "metric"}  # ...that sends only its status
+    assert ticks["charts"][0] is None  # the charts do not tick at all while queued
+    info = next(i.value for i in at.info if "Waiting for a training slot" in i.value)
+    assert "you are number 1 in the queue" in info and "deterministic and" in info and "epochs/s" in info
+    assert metric(at, "Deterministic: epochs/s").startswith("≈ ")  # an estimate until it runs
+    assert state(at)["trainers"]["deterministic"].epoch == 1  # the Step only: queued, it does not train
+    before = builds["n"]
+    fragments.clear()
+    at.run()  # a full rerun while waiting (nothing changed): no figure is rebuilt
+    assert builds["n"] == before and len(charts(at)) == 7
+    assert _ticks(fragments)["status"][0] == QUEUED_TICK
+    for sid in fillers:
+        slots.release(sid)
+    fragments.clear()
+    at.run()  # admitted now: trains, and the status and charts tick fast
+    ticks = _ticks(fragments)
+    assert state(at)["trainers"]["deterministic"].epoch > 1
+    assert builds["n"] > before
+    from sgapp.admission import CHARTS_TICK, TRAINING_TICK
+
+    assert ticks["status"][0] == TRAINING_TICK and ticks["charts"][0] == CHARTS_TICK
+    assert "plotly_chart" not in ticks["status"][1] and ticks["charts"][1].count("plotly_chart") == 6
+    at.button(key="pause").click().run()
+    assert slots.status() == (0, 0)  # the fillers left; pausing gave this tab's slot back
+    assert _ticks(fragments)["status"][0] is None and _ticks(fragments)["charts"][0] is None  # paused: no ticks
+
+
+def test_training_shows_its_measured_epochs_per_second_and_is_charged(fragments):
+    from sgapp.admission import process_slots
+
+    at = app(**SMALL)
+    assert metric(at, "Deterministic: epochs/s") == "–"  # never ran
+    at.button(key="play").click().run()
+    sid = at.session_state["training_session"]
+    try:
+        assert process_slots().budget.used(sid) > 0  # the tick's training CPU time was charged to the budget
+        at.run()  # a second tick: a measured rate (no "≈")
+        value = metric(at, "Deterministic: epochs/s")
+        assert not value.startswith("≈") and float(value) > 0
+        assert "training on" in banner(at) and "of a core" in banner(at)
+    finally:
+        at.button(key="pause").click().run()
+    assert metric(at, "Deterministic: epochs/s") == value  # paused: the last measured rate stays
+    assert process_slots().budget.used(sid) == 0  # released: the account is gone
+
+
+def test_paused_widget_change_rebuilds_only_the_trial_figure(builds):
+    at = app(**SMALL)
+    at.button(key="step").click().run()
+    before = builds["n"]
+    at.number_input(key="trial_neuron").set_value(3).run()
+    assert builds["n"] == before + 1  # fig_trials only: the other figures' inputs did not change
+    at.run()
+    assert builds["n"] == before + 1
