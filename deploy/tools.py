@@ -7,6 +7,9 @@
         The nginx.conf of this launch on stdout.
     python deploy/tools.py health URL [URL ...] [--timeout 2]
         Exit 0 if every URL answers 200 "ok" (Streamlit's /_stcore/health), else 1 naming those that do not.
+    python deploy/tools.py check URL [URL ...] [--timeout 5]
+        Check every URL at once (one thread each, so one hung replica does not delay the others) and print one
+        word per URL, in order: "ok" or "fail". Always exits 0 within about --timeout seconds.
     python deploy/tools.py wait URL [URL ...] --timeout 90 [--pid PID ...]
         Poll until every URL is healthy (exit 0), a PID has exited (exit 3) or the timeout passes (exit 2).
 """
@@ -16,7 +19,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
+import threading
 import time
 import tomllib
 import urllib.error
@@ -60,15 +65,46 @@ def profile_flags(path: str | Path) -> list[str]:
     return flags
 
 
+#: Passive health check of every upstream server (nginx OSS): one failure (refused, timed out, 502/503)
+#: takes a server out for FAIL_TIMEOUT, after which nginx tries it again with one request.
+FAIL_TIMEOUT = "3s"
+
+
+def route_name(index: int) -> str:
+    """The value of the route cookie ``sgeroute`` that sends a browser to replica ``index`` (0-based)."""
+    return f"r{index}"
+
+
 def render_nginx(template: str, run_dir: str, listen: str, replicas: list[str], user: str | None) -> str:
     """Fill the placeholders of deploy/nginx.conf.template."""
     if not replicas:
         raise ValueError("at least one --replica is needed")
-    servers = "\n".join(f"        server {r} max_fails=2 fail_timeout=10s;" for r in replicas)
-    text = (template.replace("@RUN_DIR@", run_dir).replace("@LISTEN@", listen)
-            .replace("@UPSTREAM_SERVERS@", servers.lstrip())
-            .replace("@USER_LINE@", f"user {user};" if user else "# (not root: nginx runs as the current user)"))
-    left = [tok for tok in ("@RUN_DIR@", "@LISTEN@", "@UPSTREAM_SERVERS@", "@USER_LINE@") if tok in text]
+    if len(set(replicas)) != len(replicas):
+        raise ValueError(f"replica addresses must differ: {replicas}")
+    health = f"max_fails=1 fail_timeout={FAIL_TIMEOUT}"
+    ind = " " * 8
+    servers = f"\n{ind}".join(f"server {r} {health};" for r in replicas)
+    blocks = []
+    for i, r in enumerate(replicas):
+        lines = [f"server {r} {health};"] + [f"server {o} {health} backup;" for o in replicas if o != r]
+        body = "".join(f"\n{ind}{line}" for line in [*lines, "keepalive 16;"])
+        blocks.append(f"upstream sge_{route_name(i)} {{{body}\n{ind[:4]}}}")
+    route_map = f"\n{ind}".join(f"{route_name(i)} sge_{route_name(i)};" for i in range(len(replicas)))
+    # $upstream_addr lists every address tried ("a, b"); the last one answered
+    served_map = f"\n{ind}".join(f"~(^|\\s){re.escape(r)}$ {route_name(i)};" for i, r in enumerate(replicas))
+    fills = {
+        "@RUN_DIR@": run_dir,
+        "@LISTEN@": listen,
+        "@UPSTREAM_SERVERS@": servers,
+        "@REPLICA_UPSTREAMS@": f"\n\n{ind[:4]}".join(blocks),
+        "@ROUTE_MAP@": route_map,
+        "@SERVED_MAP@": served_map,
+        "@USER_LINE@": f"user {user};" if user else "# (not root: nginx runs as the current user)",
+    }
+    text = template
+    for token, value in fills.items():
+        text = text.replace(token, value)
+    left = sorted(set(re.findall(r"@[A-Z_]+@", text)))
     if left:
         raise ValueError(f"unfilled placeholders: {left}")
     return text
@@ -81,6 +117,22 @@ def healthy(url: str, timeout: float = 2.0) -> bool:
             return resp.status == 200 and resp.read(64).decode(errors="replace").strip() == "ok"
     except (urllib.error.URLError, OSError, ValueError):
         return False
+
+
+def check_all(urls: list[str], timeout: float) -> list[bool]:
+    """``healthy(url)`` for every URL concurrently; bounded by ``timeout`` (a URL still pending then fails)."""
+    results = [False] * len(urls)
+
+    def one(i: int) -> None:
+        results[i] = healthy(urls[i], timeout=timeout)
+
+    threads = [threading.Thread(target=one, args=(i,), daemon=True) for i in range(len(urls))]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + timeout + 1.0
+    for t in threads:
+        t.join(max(0.0, deadline - time.monotonic()))
+    return [ok and not t.is_alive() for ok, t in zip(results, threads, strict=True)]
 
 
 def _alive(pid: int) -> bool:
@@ -132,6 +184,9 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("health", help="check URLs once")
     p.add_argument("urls", nargs="+")
     p.add_argument("--timeout", type=float, default=2.0)
+    p = sub.add_parser("check", help="check URLs at once, print ok/fail per URL")
+    p.add_argument("urls", nargs="+")
+    p.add_argument("--timeout", type=float, default=5.0)
     p = sub.add_parser("wait", help="wait until URLs are healthy")
     p.add_argument("urls", nargs="+")
     p.add_argument("--timeout", type=float, default=90.0)
@@ -151,6 +206,9 @@ def main(argv: list[str] | None = None) -> int:
         for u in bad:
             print(f"unhealthy: {u}", file=sys.stderr)
         return 1 if bad else 0
+    if args.cmd == "check":
+        print(" ".join("ok" if ok else "fail" for ok in check_all(args.urls, args.timeout)))
+        return 0
     return wait_healthy(args.urls, args.timeout, args.pid)
 
 

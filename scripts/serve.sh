@@ -13,10 +13,18 @@
 #   SGE_PYTHON=PATH            Python with the requirements (default: .venv/bin/python, created as start.sh does)
 #   SGE_STARTUP_TIMEOUT=120    seconds to wait for every replica and the proxy to answer /_stcore/health
 #   SGE_SERVE_SECONDS=0        stop by itself after this many seconds (0: run until Ctrl-C / SIGTERM)
-#   SGE_CHECK_INTERVAL=5       seconds between health checks while serving (a dead replica is restarted,
-#                              at most SGE_MAX_RESTARTS=5 times each)
+#   SGE_CHECK_INTERVAL=5       seconds between health checks while serving (all replicas at once)
+#   SGE_CHECK_TIMEOUT=5        seconds a replica may take to answer one check (a busy replica answers late)
+#   SGE_UNHEALTHY_CHECKS=3     failed checks in a row after which a replica whose process still runs (hung,
+#                              stopped, deadlocked, swamped) is killed (TERM, KILL after SGE_KILL_GRACE=5 s)
+#                              and restarted: about 3 x (5 + 5) = 30 s of sustained failure by default, the
+#                              same window as the Kubernetes liveness probe (deploy/k8s/deployment.yaml)
+#   SGE_MAX_RESTARTS=5         restarts per replica (after an exit or sustained failed checks); one more
+#                              failure then stops serve.sh with exit status 1
 #   STREAMLIT_SERVER_COOKIE_SECRET  shared by all replicas; generated once per launch when unset
-# Prints "SGE_READY <url>" once every replica and the proxy are healthy.
+# Every replica gets SGE_REPLICAS=N in its environment (sgapp/admission.py divides the CPU quota by it).
+# Prints "SGE_READY <url>" once every replica and the proxy are healthy; "SGE_RESTARTED <i> <reason>" after
+# each restart of replica i and "SGE_HEALTHY <i> <seconds>" once the restarted replica answers again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO="$(pwd)"
@@ -32,7 +40,22 @@ BASE_PORT="${SGE_REPLICA_BASE_PORT:-8510}"
 STARTUP_TIMEOUT="${SGE_STARTUP_TIMEOUT:-120}"
 SERVE_SECONDS="${SGE_SERVE_SECONDS:-0}"
 CHECK_INTERVAL="${SGE_CHECK_INTERVAL:-5}"
+CHECK_TIMEOUT="${SGE_CHECK_TIMEOUT:-5}"
+UNHEALTHY_CHECKS="${SGE_UNHEALTHY_CHECKS:-3}"
+KILL_GRACE="${SGE_KILL_GRACE:-5}"
 MAX_RESTARTS="${SGE_MAX_RESTARTS:-5}"
+for v in UNHEALTHY_CHECKS KILL_GRACE MAX_RESTARTS STARTUP_TIMEOUT; do
+    if ! [[ "${!v}" =~ ^[0-9]+$ ]] || { [ "$v" != MAX_RESTARTS ] && [ "${!v}" -lt 1 ]; }; then
+        echo "SGE_$v must be a whole number (>= 1; SGE_MAX_RESTARTS >= 0); got '${!v}'" >&2
+        exit 2
+    fi
+done
+for v in CHECK_INTERVAL CHECK_TIMEOUT; do
+    if ! [[ "${!v}" =~ ^[0-9]*\.?[0-9]+$ ]]; then
+        echo "SGE_$v must be a number of seconds; got '${!v}'" >&2
+        exit 2
+    fi
+done
 PROFILE="$REPO/deploy/streamlit-production.toml"
 TEMPLATE="$REPO/deploy/nginx.conf.template"
 PROBE_HOST="$HOST"
@@ -93,6 +116,8 @@ export STREAMLIT_SERVER_COOKIE_SECRET
 # One torch/BLAS thread per process: N processes share N cores without oversubscription.
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 NUMEXPR_NUM_THREADS=1 VECLIB_MAXIMUM_THREADS=1
 export PYTHONUNBUFFERED=1
+# The replicas' training admission divides the CPU quota it sees by the number of replicas sharing it.
+export SGE_REPLICAS="$N"
 
 mapfile -t PROFILE_FLAGS < <("$PY" deploy/tools.py flags "$PROFILE")
 [ "${#PROFILE_FLAGS[@]}" -gt 0 ] || { echo "could not read $PROFILE" >&2; exit 1; }
@@ -112,11 +137,12 @@ in_bg() {  # run a bounded helper in the background and wait for it, so that sig
     return "$rc"
 }
 
-stop_pid() {  # TERM, wait up to 10 s (bounded polls), then KILL
-    local pid="$1" i
+stop_pid() {  # pid [grace seconds, default 10]: TERM (and CONT, so a stopped process can act on it), bounded polls, KILL
+    local pid="$1" grace="${2:-10}" i
     [ -n "$pid" ] || return 0
     kill -TERM "$pid" 2>/dev/null || return 0
-    for ((i = 0; i < 100; i++)); do
+    kill -CONT "$pid" 2>/dev/null || true
+    for ((i = 0; i < grace * 10; i++)); do
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.1
     done
@@ -192,10 +218,32 @@ fi
 echo "SGE_READY $PROXY_URL"
 echo "Serving $N replica(s) behind nginx at $PROXY_URL  (Ctrl-C stops everything)"
 
-# --- explicit health checks while serving -------------------------------------------------------------
+# --- health checks while serving ---------------------------------------------------------------------
+# Every CHECK_INTERVAL seconds all replicas are checked at once (deploy/tools.py check, each answer bounded by
+# CHECK_TIMEOUT, so a hung replica delays nobody). A replica is restarted when its process exited, or when it
+# failed UNHEALTHY_CHECKS checks in a row although its process lives. A restarted replica has STARTUP_TIMEOUT
+# seconds to answer before its failed checks count; the loop never waits for it, so the others stay watched.
+# nginx stops sending new sessions to a replica that refuses or times out (max_fails/fail_timeout in
+# deploy/tools.py) and takes it back once it answers again (deploy/nginx.conf.template).
+declare -a FAILS=() STATE=() STARTED=()
+for ((i = 0; i < N; i++)); do FAILS[i]=0; STATE[i]=up; STARTED[i]=$SECONDS; done
+
+restart_replica() {  # index reason
+    local i="$1" reason="$2"
+    if [ "${RESTARTS[$i]}" -ge "$MAX_RESTARTS" ]; then
+        echo "replica $i (port ${REPLICA_PORTS[$i]}) $reason after $MAX_RESTARTS restarts; stopping" >&2
+        exit 1
+    fi
+    RESTARTS[i]=$((RESTARTS[i] + 1))
+    echo "replica $i (port ${REPLICA_PORTS[$i]}) $reason; restart ${RESTARTS[$i]}/$MAX_RESTARTS" >&2
+    start_replica "$i"
+    FAILS[i]=0
+    STATE[i]=starting
+    STARTED[i]=$SECONDS
+    echo "SGE_RESTARTED $i $reason"
+}
+
 START=$SECONDS
-declare -a FAILS=()
-for ((i = 0; i < N; i++)); do FAILS[i]=0; done
 while :; do
     if [ "$SERVE_SECONDS" != 0 ] && [ $((SECONDS - START)) -ge "$SERVE_SECONDS" ]; then
         echo "SGE_SERVE_SECONDS=$SERVE_SECONDS reached"
@@ -207,22 +255,45 @@ while :; do
         tail -n 20 "$RUN/logs/error.log" >&2 || true
         exit 1
     fi
+    RESULTS=()
+    if in_bg "$PY" deploy/tools.py check "${HEALTH_URLS[@]}" --timeout "$CHECK_TIMEOUT" > "$RUN/check.out" 2>/dev/null; then
+        read -r -a RESULTS < "$RUN/check.out" || true
+    fi
+    if [ "${#RESULTS[@]}" -ne "$N" ]; then
+        # not one word per replica: the checker itself failed; judge no replica on it (exits still count)
+        echo "health check produced no result this round (${#RESULTS[@]} of $N)" >&2
+        RESULTS=()
+    fi
     for ((i = 0; i < N; i++)); do
         if ! kill -0 "${PIDS[$i]}" 2>/dev/null; then
             wait "${PIDS[$i]}" 2>/dev/null || true
-            if [ "${RESTARTS[$i]}" -ge "$MAX_RESTARTS" ]; then
-                echo "replica $i died $MAX_RESTARTS times; stopping" >&2
-                exit 1
+            restart_replica "$i" "exited"
+            continue
+        fi
+        [ "${#RESULTS[@]}" -eq "$N" ] || continue
+        if [ "${RESULTS[$i]}" = ok ]; then
+            if [ "${STATE[$i]}" = starting ]; then
+                echo "SGE_HEALTHY $i $((SECONDS - STARTED[i]))"
+                echo "replica $i (port ${REPLICA_PORTS[$i]}) healthy again $((SECONDS - STARTED[i])) s after its restart"
+            elif [ "${FAILS[$i]}" -gt 0 ]; then
+                echo "replica $i (port ${REPLICA_PORTS[$i]}) answers again after ${FAILS[$i]} failed check(s)" >&2
             fi
-            RESTARTS[i]=$((RESTARTS[i] + 1))
-            echo "replica $i (port ${REPLICA_PORTS[$i]}) exited; restart ${RESTARTS[$i]}/$MAX_RESTARTS" >&2
-            start_replica "$i"
-            in_bg "$PY" deploy/tools.py wait "${HEALTH_URLS[$i]}" --timeout "$STARTUP_TIMEOUT" --pid "${PIDS[$i]}" || true
-        elif in_bg "$PY" deploy/tools.py health "${HEALTH_URLS[$i]}" --timeout 5 2>/dev/null; then
+            STATE[i]=up
             FAILS[i]=0
+        elif [ "${STATE[$i]}" = starting ]; then
+            if [ $((SECONDS - STARTED[i])) -ge "$STARTUP_TIMEOUT" ]; then
+                stop_pid "${PIDS[$i]}" "$KILL_GRACE"
+                restart_replica "$i" "was not healthy $STARTUP_TIMEOUT s after its restart"
+            fi
         else
             FAILS[i]=$((FAILS[i] + 1))
-            echo "replica $i (port ${REPLICA_PORTS[$i]}) failed its health check ${FAILS[$i]} time(s) in a row" >&2
+            echo "replica $i (port ${REPLICA_PORTS[$i]}) failed its health check ${FAILS[$i]}/$UNHEALTHY_CHECKS time(s) in a row" >&2
+            if [ "${FAILS[$i]}" -ge "$UNHEALTHY_CHECKS" ]; then
+                echo "replica $i (pid ${PIDS[$i]}) runs but failed $UNHEALTHY_CHECKS health checks in a row; killing it" >&2
+                tail -n 5 "$RUN/logs/replica-$i.log" >&2 || true
+                stop_pid "${PIDS[$i]}" "$KILL_GRACE"
+                restart_replica "$i" "was unhealthy for $UNHEALTHY_CHECKS checks"
+            fi
         fi
     done
 done

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from .recovery import notice_if_resumed
 from .runtime import install as install_runtime_patch
 
 APP_TITLE = "Surrogate Gradient Explorer"
@@ -94,6 +95,7 @@ def page_setup(title: str) -> None:
     st.set_page_config(page_title=f"{title} · {APP_TITLE}", page_icon="⚡", layout="wide",
                        initial_sidebar_state="expanded")
     st.session_state["sge_page"] = title  # lessons and classroom links are keyed by the page
+    notice_if_resumed()  # a tab that lost its server session (replica crash) is told what came back
     st.markdown(_CSS, unsafe_allow_html=True)
     with st.sidebar:
         st.markdown(f"### {APP_TITLE}")

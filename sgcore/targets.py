@@ -18,7 +18,8 @@ ink = spike, ``0`` = white paper = silence) in three steps:
 
 Shipped pictures (:data:`TARGETS`) are drawn procedurally here (anti-aliased strokes from distance fields in
 numpy, no fonts or third-party images). Users can upload their own picture: :func:`load_image` validates and
-decodes PNG, JPEG, GIF (first frame), BMP and WebP; :func:`upload_raster` = load + dither.
+decodes PNG, JPEG, GIF (first frame), BMP and WebP at a bounded cost (pixel caps checked from the header, large
+pictures reduced while decoding); :func:`upload_raster` = load + dither.
 
 ``python -m sgcore.targets`` writes previews of the shipped targets to ``assets/targets/<name>.png``.
 No Streamlit inside.
@@ -45,8 +46,13 @@ __all__ = [
     "DEFAULT_N_NEURONS",
     "DEFAULT_N_STEPS",
     "IMAGE_FORMATS",
+    "MAX_PIXELS",
+    "MAX_UPLOAD_BYTES",
+    "RLE_BMP_MAX_PIXELS",
     "TARGETS",
     "Target",
+    "WEBP_MAX_PIXELS",
+    "WORK_PIXELS",
     "dither",
     "floyd_steinberg",
     "load_image",
@@ -509,6 +515,20 @@ _FORMATS_TEXT = ", ".join(IMAGE_FORMATS[:-1]) + " or " + IMAGE_FORMATS[-1]
 _ACCEPTED = set(_PIL_FORMATS) | {"MPO"}
 
 
+#: Largest upload accepted (bytes).
+MAX_UPLOAD_BYTES = 2_000_000
+#: Largest picture accepted (pixels, read from the header before anything is decoded). PNG, GIF and BMP are
+#: decoded in full before they can be reduced, so this bounds their cost (see load_image); a 12-megapixel
+#: photo (4032 x 3024) and a 4K screenshot fit.
+MAX_PIXELS = 12_582_912  # 4096 x 3072
+#: Pictures with more pixels are reduced while decoding to about this many (rasters have at most 400 x 400).
+WORK_PIXELS = 1_048_576  # 1024 x 1024
+#: WebP is decoded through full-size RGBA buffers (about 16 bytes and 25 ns per pixel here): a lower cap.
+WEBP_MAX_PIXELS = 4_194_304  # 2048 x 2048
+#: Run-length-encoded BMPs are decoded by Pillow in pure Python (up to a microsecond per pixel): a lower cap.
+RLE_BMP_MAX_PIXELS = 262_144  # 512 x 512
+
+
 def _fmt_bytes(n: float) -> str:
     if n >= 1e6:
         return f"{n / 1e6:.1f} MB"
@@ -533,14 +553,23 @@ def _sniff(data: bytes) -> tuple[str | None, tuple[int, int] | None]:
     return None, None
 
 
-def load_image(data: bytes, *, max_bytes: int = 2_000_000, max_pixels: int = 25_000_000) -> np.ndarray:
+def load_image(data: bytes, *, max_bytes: int = MAX_UPLOAD_BYTES, max_pixels: int = MAX_PIXELS,
+               work_pixels: int = WORK_PIXELS) -> np.ndarray:
     """Decode an uploaded image into a grayscale float array in [0, 1] (``1`` = dark), shape (height, width).
 
     Accepts PNG, JPEG, GIF (first frame), BMP and WebP (if this Pillow has WebP). Transparent pixels are
     composited on white, colour is converted to luma (0.299 R + 0.587 G + 0.114 B), EXIF orientation is
     applied, 16-bit greys are scaled to [0, 1]. Every invalid upload raises ``ValueError`` with a one-line
     message: empty, more than ``max_bytes``, not an accepted image, zero size, more than ``max_pixels`` pixels
-    (checked from the header, before decoding; also Pillow's decompression-bomb guard), truncated or corrupt.
+    (checked from the header, before decoding; also Pillow's decompression-bomb guard; lower caps for WebP,
+    :data:`WEBP_MAX_PIXELS`, and run-length-encoded BMP, :data:`RLE_BMP_MAX_PIXELS`, whose decoders are
+    costlier), truncated or corrupt.
+
+    Bounded cost: a picture of more than ``work_pixels`` pixels is reduced by an integer factor while it is
+    decoded, to at most about ``work_pixels`` pixels (box average of the composited luma, the same filter as
+    :func:`resize_gray`): JPEG is decoded at 1/2, 1/4 or 1/8 scale by libjpeg (``Image.draft``), the other
+    formats are reduced right after decoding, before any float array is made. The result then has the reduced
+    shape (same aspect ratio). Measured on a 2-core machine, any accepted upload costs well under 0.5 s of CPU.
     """
     if not isinstance(data, bytes | bytearray | memoryview):
         raise TypeError(f"data must be bytes; got {type(data).__name__}")
@@ -571,19 +600,117 @@ def load_image(data: bytes, *, max_bytes: int = 2_000_000, max_pixels: int = 25_
         fmt = im.format or kind or "image"
         if im.format not in _ACCEPTED:
             raise ValueError(f"upload is not a {_FORMATS_TEXT} image (got {fmt})")
+        # Only the header has been read so far: every size check comes before any pixel is decoded.
         w, h = im.size
         if w == 0 or h == 0:
             raise ValueError(f"image has zero size ({w} x {h} pixels); it must be at least 1 x 1")
         if w * h > max_pixels:
             raise ValueError(_too_many_pixels(w, h, max_pixels))
+        costly, cap = _costly_decoder(im)
+        if costly and w * h > min(cap, max_pixels):
+            cap = min(cap, max_pixels)
+            raise ValueError(f"{costly} image has too many pixels ({w} x {h} = {w * h:,}); at most {cap:,} pixels "
+                             f"allowed for {costly} (save the picture as PNG or JPEG, or make it smaller)")
         try:
             im.seek(0)
-            im.load()
-            frame = ImageOps.exif_transpose(im) or im
-            gray = _to_gray(frame)
+            if w * h <= work_pixels:
+                im.load()
+                frame = ImageOps.exif_transpose(im) or im
+                gray = _to_gray(frame)
+            else:
+                gray = _to_gray(_decode_reduced(im, work_pixels))
         except Exception as e:  # truncated data, bad chunks, bad EXIF, ...
             raise ValueError(f"{fmt} image is truncated or corrupt and cannot be decoded ({_reason(e)})") from None
     return gray
+
+
+#: EXIF orientation -> the transposition that displays the picture upright (as ``ImageOps.exif_transpose``).
+_ORIENT = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
+           5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+           8: Image.Transpose.ROTATE_90}
+#: BMP compression codes decoded by Pillow's pure-Python RLE decoder (BI_RLE8, BI_RLE4).
+_BMP_RLE = (1, 2)
+
+
+def _costly_decoder(im: Image.Image) -> tuple[str, int]:
+    """(name, pixel cap) of a format whose decoder costs more per pixel than PNG's, or ("", 0)."""
+    if im.format == "BMP" and im.info.get("compression") in _BMP_RLE:
+        return "run-length-encoded BMP", RLE_BMP_MAX_PIXELS
+    if im.format == "WEBP":
+        return "WebP", WEBP_MAX_PIXELS
+    return "", 0
+
+
+def _reduce_factor(w: int, h: int, work_pixels: int) -> int:
+    """Smallest integer factor k with ceil(w / k) * ceil(h / k) <= work_pixels (1 if nothing to reduce)."""
+    k = max(1, math.ceil(math.sqrt(w * h / max(1, work_pixels))))
+    while k > 1 and -(-w // (k - 1)) * -(-h // (k - 1)) <= work_pixels:
+        k -= 1
+    while -(-w // k) * -(-h // k) > work_pixels and k < max(w, h):
+        k += 1
+    return k
+
+
+def _decode_reduced(im: Image.Image, work_pixels: int) -> Image.Image:
+    """Decode a large picture to at most about ``work_pixels`` pixels, upright; mode L, RGB, I, F, La or RGBa.
+
+    Everything at full resolution stays inside Pillow's C code and in 1-4 bytes per pixel. Transparent
+    pictures are premultiplied by their alpha before the box average (``La``/``RGBa``), so that averaging and
+    compositing on white commute: :func:`_to_gray` composites the averages exactly as it would the pixels.
+    """
+    method = _ORIENT.get(im.getexif().get(0x0112, 1))  # read before decoding (a decoded copy has no EXIF)
+    w, h = im.size
+    if im.format in ("JPEG", "MPO"):
+        # libjpeg decodes straight to 1/2, 1/4 or 1/8 scale (and to luma only, for a colour JPEG).
+        k = _reduce_factor(w, h, work_pixels)
+        im.draft("L" if im.mode == "RGB" else im.mode, (max(1, w // k), max(1, h // k)))
+    im.load()
+    src: Image.Image = im
+    if src.mode == "P":
+        src = _palette_luma(src)  # 1 byte per pixel, transparency included
+    elif src.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in src.info:
+        if src.mode not in ("RGBA", "RGBa"):
+            src = src.convert("RGBA")  # the same transparency rules as the exact path of _to_gray
+        if src.mode == "RGBA":
+            src = _swap(src, src.convert("RGBa"), im)
+    elif src.mode == "1":
+        src = _swap(src, src.convert("L"), im)
+    elif src.mode.startswith("I;16"):
+        src = _swap(src, src.convert("I"), im)
+    elif src.mode not in ("L", "RGB", "I", "F"):
+        src = _swap(src, src.convert("RGB"), im)  # CMYK, YCbCr, ...
+    k = _reduce_factor(*src.size, work_pixels)
+    out = src.reduce(k) if k > 1 else src.copy()
+    if src is not im:
+        src.close()
+    return out.transpose(method) if method is not None else out
+
+
+def _palette_luma(im: Image.Image) -> Image.Image:
+    """A palette picture as an ``L`` picture of each entry's luma composited on white (rounded to 1/255).
+
+    The entries' colours and alphas come from Pillow's own P -> RGBA conversion of a 256-pixel probe, so the
+    transparency rules (a transparent index, or per-entry alphas) are the same as on the exact path.
+    """
+    probe = Image.new("P", (256, 1))
+    probe.putdata(range(256))
+    probe.putpalette(im.palette)
+    if "transparency" in im.info:
+        probe.info["transparency"] = im.info["transparency"]
+    level = np.round((1.0 - _to_gray(probe.convert("RGBA"))[0]) * 255.0).astype(np.uint8)
+    gray = im.copy()
+    gray.info.pop("transparency", None)
+    gray.putpalette(np.repeat(level, 3).tobytes(), rawmode="RGB")
+    out = gray.convert("L")
+    gray.close()
+    return out
+
+
+def _swap(old: Image.Image, new: Image.Image, keep: Image.Image) -> Image.Image:
+    """``new``, after freeing ``old``'s pixels (unless it is ``keep``, closed by its caller)."""
+    if old is not keep:
+        old.close()
+    return new
 
 
 def _too_many_pixels(w: int, h: int, max_pixels: int) -> str:
@@ -598,15 +725,30 @@ def _reason(e: BaseException) -> str:
 
 
 def _to_gray(im: Image.Image) -> np.ndarray:
+    """Picture -> ``1 - luma`` in [0, 1], composited on white; a few float planes, never a float RGBA array."""
     if im.mode.startswith("I") or im.mode == "F":
         a = np.asarray(im, dtype=np.float64)
         top = 65535.0 if a.size and a.max() > 255 else 255.0
-        lum = np.clip(a / top, 0.0, 1.0)
+        return np.clip(1.0 - a / top, 0.0, 1.0)
+    premultiplied = im.mode in ("RGBa", "La")  # from _decode_reduced: the colour is already times alpha
+    if not premultiplied and (im.mode not in ("L", "LA", "RGB", "RGBA") or "transparency" in im.info):
+        im = im.convert("RGBA")  # palette, 1-bit, CMYK, colour-key transparency: Pillow's rules
+    a = np.asarray(im)
+    if a.ndim == 2:
+        a = a[:, :, None]
+    # luma x 1000 of the colour, in integers (0.299 R + 0.587 G + 0.114 B; white is exactly 255 000)
+    if im.mode in ("L", "LA", "La"):
+        ink = a[:, :, 0].astype(np.int32) * 1000
     else:
-        rgba = np.asarray(im.convert("RGBA"), dtype=np.float64)
-        alpha = rgba[..., 3:4]
-        rgb = (rgba[..., :3] * alpha + 255.0 * (255.0 - alpha)) / 255.0  # composite on white, 0..255
-        lum = (rgb @ np.array([299.0, 587.0, 114.0])) / 255_000.0  # integer weights: white is exactly 1
+        ink = a[:, :, 0].astype(np.int32) * 299
+        ink += a[:, :, 1].astype(np.int32) * 587
+        ink += a[:, :, 2].astype(np.int32) * 114
+    if im.mode in ("L", "RGB"):
+        lum = ink / 255_000.0
+    else:  # composite on white: colour * alpha + white * (1 - alpha)
+        alpha = a[:, :, -1].astype(np.float64)
+        paper = 1000.0 * (255.0 - alpha)
+        lum = ((ink if premultiplied else ink * (alpha / 255.0)) + paper) / 255_000.0
     return np.clip(1.0 - lum, 0.0, 1.0)
 
 
@@ -618,8 +760,8 @@ def upload_raster(
     *,
     invert: bool = False,
     fit: Fit = "stretch",
-    max_bytes: int = 2_000_000,
-    max_pixels: int = 25_000_000,
+    max_bytes: int = MAX_UPLOAD_BYTES,
+    max_pixels: int = MAX_PIXELS,
 ) -> np.ndarray:
     """:func:`load_image` + :func:`dither`; ``invert=True`` makes light areas spike instead of dark ones."""
     gray = load_image(data, max_bytes=max_bytes, max_pixels=max_pixels)

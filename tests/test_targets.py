@@ -2,6 +2,7 @@
 
 import io
 import struct
+import time
 import zlib
 
 import numpy as np
@@ -10,7 +11,11 @@ from PIL import Image
 
 from sgcore.targets import (
     IMAGE_FORMATS,
+    MAX_PIXELS,
+    RLE_BMP_MAX_PIXELS,
     TARGETS,
+    WEBP_MAX_PIXELS,
+    WORK_PIXELS,
     dither,
     floyd_steinberg,
     load_image,
@@ -319,7 +324,7 @@ def test_upload_raster():
         (b"\x89PNG" + b"\x00" * 1500, {"max_bytes": 1000}, r"^image must be at most 1\.0 kB; got 1\.5 kB$"),
         (_png_header_only(0, 10), {}, r"^image has zero size \(0 x 10 pixels\)"),
         (_png_header_only(100_000, 100_000), {}, r"^image has too many pixels \(100000 x 100000 = 10,000,000,000\); "
-                                                 r"at most 25,000,000 pixels allowed$"),
+                                                 r"at most 12,582,912 pixels allowed$"),
     ],
     ids=["empty", "random-bytes", "text", "pdf", "oversized", "oversized-small-limit", "zero-size", "bomb-header"],
 )
@@ -363,6 +368,180 @@ def test_load_image_pillow_bomb_guard(monkeypatch):
     jpeg = _encode(Image.new("L", (50, 40)), "JPEG")
     with pytest.raises(ValueError, match=r"^image has too many pixels \(possible decompression bomb\); at most 200 "):
         load_image(jpeg)
+
+
+# --- bounded decode cost: big pictures are reduced while decoding, bigger ones refused before decoding ------
+
+#: CPU seconds any accepted upload may cost here (measured: at most about 0.25 s for the worst cases).
+DECODE_BUDGET_S = 1.0
+
+
+def _cpu(fn, *args, **kwargs):
+    t0 = time.process_time()
+    out = fn(*args, **kwargs)
+    return out, time.process_time() - t0
+
+
+def _smooth(h, w):
+    y, x = np.mgrid[0:h, 0:w]
+    return ((np.sin(x / 300.0) + np.cos(y / 200.0)) * 60 + 128).astype(np.uint8)
+
+
+def _png_stream(width, height, row, bitdepth=8, colortype=0):
+    """A valid PNG whose rows are all ``row`` (filter byte included), built without a full-size buffer.
+
+    Blocks of identical rows compress (after a full flush) to identical bytes: one block is compressed once and
+    repeated, and the zlib checksum is computed block by block.
+    """
+    rows = max(1, (1 << 22) // len(row))
+    n, rest = divmod(height, rows)
+    block = row * rows
+    co = zlib.compressobj(6, zlib.DEFLATED, -15)  # raw deflate; the zlib header and checksum are added below
+    unit = co.compress(block) + co.flush(zlib.Z_FULL_FLUSH)
+    tail = co.compress(row * rest) + co.flush()
+    adler = 1
+    for _ in range(n):
+        adler = zlib.adler32(block, adler)
+    adler = zlib.adler32(row * rest, adler)
+    idat = b"\x78\x9c" + unit * n + tail + struct.pack(">I", adler)
+    ihdr = struct.pack(">IIBBBBB", width, height, bitdepth, colortype, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) + _png_chunk(b"IDAT", idat)
+            + _png_chunk(b"IEND", b""))
+
+
+def test_png_stream_helper_is_a_valid_png():
+    data = _png_stream(3_000, 3_000, b"\x00" + bytes(range(150)) * 20)  # two repeated blocks and a rest
+    with Image.open(io.BytesIO(data)) as im:
+        a = np.asarray(im)
+    assert a.shape == (3_000, 3_000) and np.all(a == np.tile(np.arange(150, dtype=np.uint8), 20)[None, :])
+
+
+def test_large_png_at_the_cap_is_reduced_while_decoding():
+    h, w = 3072, 4096  # exactly MAX_PIXELS
+    assert h * w == MAX_PIXELS
+    x = np.arange(w)
+    g = (np.sin(x / 300.0) * 100 + 128).astype(np.uint8)
+    rgba = np.stack([g, 255 - g, g // 2, np.where(x < w // 2, 255, 0)], axis=-1).astype(np.uint8)  # (w, 4)
+    data = _png_stream(w, h, b"\x00" + rgba.tobytes(), colortype=6)  # every row the same; right half transparent
+    assert len(data) <= 2_000_000
+    gray, cpu = _cpu(load_image, data)
+    assert cpu < DECODE_BUDGET_S, f"decoding a {w} x {h} PNG cost {cpu:.2f} s of CPU"
+    assert gray.shape == (768, 1024) and gray.size <= WORK_PIXELS
+    assert np.all(gray[:, 512:] == 0.0)  # the transparent half is white paper
+    expected = 1 - (rgba[: w // 2, :3].astype(float) / 255) @ np.array([0.299, 0.587, 0.114])
+    assert np.abs(gray[:, :512] - expected.reshape(512, 4).mean(axis=1)[None, :]).max() < 0.01  # a box average
+    r, cpu = _cpu(upload_raster, data, 200, 189)
+    assert r.shape == (200, 189) and cpu < DECODE_BUDGET_S
+
+
+def test_large_jpeg_is_decoded_at_reduced_scale_and_upright():
+    h, w = 3024, 4032  # a 12-megapixel phone photo
+    gray = np.full((h, w), 255, dtype=np.uint8)
+    gray[:, : w // 2] = 0  # left half black, stored landscape
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 degrees clockwise to display"
+    data = _encode(Image.fromarray(gray).convert("RGB"), "JPEG", quality=80, exif=exif)
+    g, cpu = _cpu(load_image, data)
+    assert cpu < DECODE_BUDGET_S, f"decoding a {w} x {h} JPEG cost {cpu:.2f} s of CPU"
+    assert g.shape[0] > g.shape[1] and g.size <= WORK_PIXELS  # portrait, reduced
+    assert abs(g.shape[0] / g.shape[1] - w / h) < 0.01
+    top, bottom = g[: g.shape[0] // 2 - 8], g[g.shape[0] // 2 + 8 :]
+    assert top.mean() > 0.95 and bottom.mean() < 0.05  # the black half on top
+
+
+@pytest.mark.parametrize("mode", ["L", "RGB", "RGBA", "LA", "P", "P-transparent", "I;16", "1"])
+def test_reduced_decoding_matches_the_exact_path(mode):
+    # A small work size exercises the reducing path cheaply; it must agree with the exact path's levels.
+    rng = np.random.default_rng(3)
+    base = _smooth(240, 360)
+    if mode in ("RGB", "RGBA"):
+        arr = np.dstack([base, 255 - base, base // 2] + ([rng.integers(0, 256, base.shape, dtype=np.uint8)]
+                                                          if mode == "RGBA" else []))
+        im = Image.fromarray(arr, mode=mode)
+    elif mode == "LA":
+        im = Image.fromarray(np.dstack([base, 255 - base]), mode="LA")
+    elif mode.startswith("P"):
+        im = Image.fromarray(np.dstack([base, 255 - base, base // 2])).quantize(32)
+    elif mode == "I;16":
+        im = Image.fromarray(base.astype(np.uint16) * 257)
+    elif mode == "1":
+        im = Image.fromarray(base).convert("1")
+    else:
+        im = Image.fromarray(base)
+    kw = {"transparency": 3} if mode == "P-transparent" else {}
+    data = _encode(im, "PNG", **kw)
+    exact = load_image(data)
+    assert exact.shape == (240, 360)
+    reduced = load_image(data, work_pixels=5_000)
+    assert reduced.size <= 5_000 and reduced.shape == (48, 72)  # factor 5
+    box = exact.reshape(48, 5, 72, 5).mean(axis=(1, 3))
+    assert np.abs(reduced - box).max() < 0.01
+
+
+def test_bomb_png_is_refused_from_its_header_without_decoding():
+    # 20000 x 20000 grey pixels (400 MB decoded) in about 0.4 MB: refused before a pixel is decoded
+    data = _png_stream(20_000, 20_000, bytes(20_001))
+    assert len(data) < 2_000_000
+    t0 = time.process_time()
+    with pytest.raises(ValueError, match=r"^image has too many pixels \(20000 x 20000 = 400,000,000\); at most "
+                                         r"12,582,912 pixels allowed$"):
+        load_image(data)
+    assert time.process_time() - t0 < 0.1
+
+
+def _jpeg_claiming(width, height):
+    """A real tiny JPEG whose frame header (SOF0) is patched to claim ``width`` x ``height``."""
+    data = bytearray(_encode(Image.new("L", (8, 8), 128), "JPEG"))
+    sof = data.index(b"\xff\xc0")
+    data[sof + 5 : sof + 9] = struct.pack(">HH", height, width)
+    return bytes(data)
+
+
+@pytest.mark.parametrize(("size", "match"), [
+    ((6000, 6000), r"^image has too many pixels \(6000 x 6000 = 36,000,000\); at most 12,582,912 pixels allowed$"),
+    ((65000, 65000), r"^image has too many pixels \(possible decompression bomb\); at most 12,582,912 pixels"),
+    ((4097, 3072), r"^image has too many pixels \(4097 x 3072 = 12,585,984\); at most 12,582,912 pixels allowed$"),
+], ids=["over-cap", "pillow-bomb", "one-column-over"])
+def test_bomb_jpeg_header_is_refused_before_decoding(size, match):
+    data = _jpeg_claiming(*size)
+    t0 = time.process_time()
+    with pytest.raises(ValueError, match=match):
+        load_image(data)
+    assert time.process_time() - t0 < 0.1
+
+
+@pytest.mark.skipif("WebP" not in IMAGE_FORMATS, reason="this Pillow has no WebP")
+def test_webp_has_a_lower_cap():
+    data = _encode(Image.new("L", (2049, 2048), 200), "WEBP", lossless=True)
+    with pytest.raises(ValueError, match=r"^WebP image has too many pixels \(2049 x 2048 = 4,196,352\); at most "
+                                         rf"{WEBP_MAX_PIXELS:,} pixels allowed for WebP \(save the picture as PNG"):
+        load_image(data)
+    small = _encode(Image.new("L", (2048, 2048), 200), "WEBP", lossless=True)
+    g, cpu = _cpu(load_image, small)
+    assert g.shape == (1024, 1024) and cpu < DECODE_BUDGET_S
+
+
+def _bmp_rle8(width, height):
+    """An RLE8 BMP (runs of at most 255 pixels of grey 0 / 255 per row)."""
+    pal = b"".join(bytes((i, i, i, 0)) for i in range(256))
+    row = bytearray()
+    left, colour = width, 0
+    while left > 0:
+        n = min(255, left)
+        row += bytes((n, colour))
+        left, colour = left - n, colour ^ 255
+    pix = bytes(row + b"\x00\x00") * height + b"\x00\x01"
+    off = 14 + 40 + len(pal)
+    info = struct.pack("<IiiHHIIiiII", 40, width, height, 1, 8, 1, len(pix), 2835, 2835, 256, 0)
+    return b"BM" + struct.pack("<IHHI", off + len(pix), 0, 0, off) + info + pal + pix
+
+
+def test_rle_bmp_has_a_lower_cap():
+    assert load_image(_bmp_rle8(512, 512)).shape == (512, 512)  # RLE_BMP_MAX_PIXELS exactly
+    assert 512 * 512 == RLE_BMP_MAX_PIXELS
+    with pytest.raises(ValueError, match=r"^run-length-encoded BMP image has too many pixels \(600 x 600 = "
+                                         r"360,000\); at most 262,144 pixels allowed for run-length-encoded BMP"):
+        load_image(_bmp_rle8(600, 600))
 
 
 def test_load_image_rejects_non_bytes():
