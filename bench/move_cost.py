@@ -151,7 +151,8 @@ def main() -> int:
     rows = asyncio.run(main_async(args))
     for r in rows:
         if "cpu_ms_median" in r:
-            print(f"{r['page']:18s} {r['slider']:10s} cpu median {r['cpu_ms_median']:5.0f} ms, mean {r['cpu_ms_mean']:5.1f}"
+            print(f"{r['page']:18s} {r['slider']:10s} cpu median {r['cpu_ms_median']:5.0f} ms, "
+                  f"mean {r['cpu_ms_mean']:5.1f}"
                   f" (cold {r['cpu_ms_cold_median']:4.0f})"
                   f"  latency {r['latency_ms_median']:6.1f} ms  first delta {r['first_delta_ms_median']:6.1f} ms"
                   f"  {r['kb_median']:7.1f} kB")
