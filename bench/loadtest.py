@@ -120,6 +120,18 @@ def rss_mib(pid: int) -> float | None:
     return None
 
 
+def machine_busy_seconds() -> float:
+    """CPU seconds all processes of the machine have used (busy time of every core, from /proc/stat)."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return 0.0
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    guest = sum(fields[8:10]) if len(fields) > 9 else 0  # counted in user time already
+    return (sum(fields) - idle - guest) / TICKS
+
+
 def listening_pid(port: int) -> int | None:
     """The process listening on TCP ``port`` (via /proc/net/tcp* and /proc/*/fd; bounded scans)."""
     inodes = set()
@@ -837,7 +849,7 @@ async def main_async(args: argparse.Namespace, base: str, replicas: Replicas) ->
     await asyncio.sleep(max(0.0, -run.now()))  # the ramp
     replicas.sample(0.0)
     cpu0, cpu0_by = replicas.cpu(), replicas.cpu_by_replica()
-    client0 = os.times()
+    client0, busy0 = os.times(), machine_busy_seconds()
     if args.fault == "kill":
         try:
             await asyncio.wait_for(run.stop.wait(), args.kill_at + args.restart_timeout + args.after_restart + 60)
@@ -855,7 +867,7 @@ async def main_async(args: argparse.Namespace, base: str, replicas: Replicas) ->
     t_end = run.now()
     replicas.sample(t_end)
     cpu1, cpu1_by = replicas.cpu(), replicas.cpu_by_replica()
-    client1 = os.times()
+    client1, busy1 = os.times(), machine_busy_seconds()
     rss_end = replicas.rss_now()
     # moves in flight may finish (bounded), then everything closes
     pending = [t for t in tasks if not t.done()]
@@ -882,6 +894,13 @@ async def main_async(args: argparse.Namespace, base: str, replicas: Replicas) ->
     report.update(summarize(run, window, cpu1 - cpu0, {n: cpu1_by.get(n, 0) - cpu0_by.get(n, 0) for n in cpu1_by},
                             idle_rate, rss_start, rss_end, client1, client0))
     report["active_sessions_at_end"] = sessions_now
+    # everything else the machine ran meanwhile (other jobs, nginx, serve.sh's checks): a busy machine makes
+    # the figures meaningless, so the report says how busy it was
+    client_cpu = (client1.user + client1.system) - (client0.user + client0.system)
+    others = max(0.0, (busy1 - busy0) - (cpu1 - cpu0) - client_cpu)
+    report["machine"] = {"cpus": os.cpu_count(), "busy_share": rnd((busy1 - busy0) / window / (os.cpu_count() or 1), 2),
+                         "other_processes_cpu_s": rnd(others, 1),
+                         "other_processes_cores": rnd(others / window, 2)}
     report["phases"] = phases(run, t_end)
     if health is not None:
         report["health"] = health_report(health.samples, run.marks)
@@ -1059,6 +1078,13 @@ def print_report(r: dict) -> None:
         print("errors:", json.dumps(r["errors"]["kinds"])[:600])
     print(f"load generator CPU {cl['cpu_s']} s = {cl['cpu_share_of_one_core']:.1%} of one core; "
           f"event-loop lag p99 {cl['loop_lag_p99_ms']} ms, max {cl['loop_lag_max_ms']} ms")
+    mc = r.get("machine", {})
+    if mc:
+        print(f"machine: {mc['cpus']} cores {mc['busy_share']:.0%} busy; other processes used "
+              f"{mc['other_processes_cores']} cores on average")
+        if (mc["other_processes_cores"] or 0) > 0.2:
+            print("WARNING: other processes competed for the CPU during the window; these figures are not "
+                  "representative of the app (run again on a quiet machine)")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

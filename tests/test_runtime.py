@@ -3,9 +3,12 @@
 import asyncio
 import threading
 
+from threadloop import in_thread
+
 from sgapp.runtime import Coalescer, install
 
 
+@in_thread
 def test_callbacks_run_in_order_with_one_wakeup_per_batch():
     loop = asyncio.new_event_loop()
     try:
@@ -24,6 +27,7 @@ def test_callbacks_run_in_order_with_one_wakeup_per_batch():
         loop.close()
 
 
+@in_thread
 def test_submissions_from_threads_while_the_loop_runs_are_all_delivered_in_per_thread_order():
     loop = asyncio.new_event_loop()
     c = Coalescer(loop)
@@ -52,6 +56,7 @@ def test_submissions_from_threads_while_the_loop_runs_are_all_delivered_in_per_t
     assert c.wakeups < 6000  # batches formed
 
 
+@in_thread
 def test_a_failing_callback_does_not_stop_the_batch():
     loop = asyncio.new_event_loop()
     errors = []
@@ -85,6 +90,7 @@ class _FakeMsg:
         return self.kind
 
 
+@in_thread
 def test_a_burst_of_reruns_reaches_streamlit_in_one_flush_in_order():
     from sgapp import runtime
 
@@ -116,6 +122,7 @@ def test_a_burst_of_reruns_reaches_streamlit_in_one_flush_in_order():
     assert {t for _, n, t in reruns if n < 50} == {1} and reruns[-1][2] == 2
 
 
+@in_thread
 def test_without_an_event_loop_reruns_are_handled_at_once():
     from sgapp import runtime
 
