@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from sgapp.caching import shared
 from sgapp.charts import chart
 from sgapp.controls import compute_or_keep, preset_bar, surrogate_widgets, url_notices, widget
 from sgapp.layout import banner, page_setup
@@ -20,7 +21,7 @@ PRESETS = {
 
 
 # Results and figures are immutable and shared read-only across sessions: no copy per hit.
-@st.cache_resource(max_entries=64, show_spinner=False)
+@shared(max_entries=64)
 def compute(cfg: EscapeConfig):
     view = escape_view(cfg)
     return view, escape_figures(view)

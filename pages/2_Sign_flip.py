@@ -2,9 +2,11 @@
 
 import streamlit as st
 
+from sgapp.caching import shared
 from sgapp.charts import chart
 from sgapp.controls import compute_or_keep, preset_bar, surrogate_widgets, url_notices, widget
 from sgapp.layout import banner, page_setup
+from sgapp.tables import arrow
 from sgcore.export import signflip_tables
 from sgcore.figures import signflip_figures
 from sgcore.signflip import SIGNFLIP_PARAMS, SignflipConfig, signflip_view
@@ -20,7 +22,7 @@ PRESETS = {
 }
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
+@shared(max_entries=64)
 def compute(cfg: SignflipConfig):
     view = signflip_view(cfg)
     return view, signflip_figures(view)
@@ -110,8 +112,8 @@ chart(figs["disagreement"], key="fig_disagreement", container=d1)
 with d2:
     st.markdown(f"**Fraction of the plane where the SG points the wrong way** (β_SG = {cfg.beta_sg:g}, "
                 f"{view.plane.a.size}×{view.plane.b.size} grid):")
-    st.dataframe({"component": [f"dy/d{k}" for k in view.plane.fractions],
-                  "opposite sign": [f"{f:.2%}" for f in view.plane.fractions.values()]},
+    st.dataframe(arrow({"component": [f"dy/d{k}" for k in view.plane.fractions],
+                        "opposite sign": [f"{f:.2%}" for f in view.plane.fractions.values()]}),
                  hide_index=True, width="stretch")
     st.caption("Opposite sign means strictly opposite: where the true component is exactly 0 (e.g. with the "
                "step forward, or where a sigmoid derivative underflows) the point is counted as neither.")

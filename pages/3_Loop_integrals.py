@@ -3,9 +3,11 @@
 import numpy as np
 import streamlit as st
 
+from sgapp.caching import shared
 from sgapp.charts import chart
 from sgapp.controls import compute_or_keep, preset_bar, surrogate_widgets, url_notices, widget
 from sgapp.layout import banner, page_setup
+from sgapp.tables import arrow
 from sgcore.export import columns_to_csv
 from sgcore.figures import fig_accumulated, fig_convergence, fig_curl, fig_heatmaps
 from sgcore.loop import LOOP_PARAMS, LoopConfig, loop_curl, loop_heatmaps, loop_integrals, part_key
@@ -21,19 +23,19 @@ PRESETS = {
 
 
 # Each part depends on a subset of the parameters: a slider recomputes only the parts it affects.
-@st.cache_resource(max_entries=32, show_spinner=False)
+@shared(max_entries=32)
 def heatmaps(key: LoopConfig):
     hm = loop_heatmaps(key)
     return hm, fig_heatmaps(hm, key)
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
+@shared(max_entries=32)
 def integrals(key: LoopConfig):
     li = loop_integrals(key)
     return li, fig_accumulated(li, key), fig_convergence(li)
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
+@shared(max_entries=32)
 def curl(key: LoopConfig):
     cu = loop_curl(key)
     return cu, fig_curl(cu, key)
@@ -115,7 +117,7 @@ rows = {"β_SG": [f"{b:g}" for b in li.loop_sg],
         "∮ SG (accurate)": [f"{v:+.6f}" for v in li.loop_sg.values()],
         f"∮ SG (midpoint, N = {li.ladder[-1]:,})": [f"{v[-1]:+.6f}" for v in li.ladder_sg.values()],
         "∮ exact ∇y of the β_SG sigmoid net": [f"{v:+.1e}" for v in li.loop_exact.values()]}
-st.dataframe(rows, hide_index=True, width="stretch")
+st.dataframe(arrow(rows), hide_index=True, width="stretch")
 
 st.subheader("Where the SG field is not conservative: its curl")
 d1, d2 = st.columns([3, 2])

@@ -5,9 +5,11 @@ import math
 import pandas as pd
 import streamlit as st
 
+from sgapp.caching import shared
 from sgapp.charts import chart
 from sgapp.controls import compute_or_keep, preset_bar, url_notices, widget
 from sgapp.layout import banner, page_setup
+from sgapp.tables import arrow
 from sgcore import SHAPES
 from sgcore.export import columns_to_csv
 from sgcore.figures import localzo_figures
@@ -26,20 +28,20 @@ PRESETS = {
 }
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
+@shared(max_entries=64)
 def compute(cfg: LocalZOConfig):
     view = localzo_view(cfg)
     return view, localzo_figures(view)
 
 
-@st.cache_resource(show_spinner=False)
+@shared()
 def checks() -> pd.DataFrame:
     """The paper's printed numbers recomputed, as a table built once per process (not on every rerun)."""
     rows = paper_checks()
-    return pd.DataFrame(
+    return arrow(pd.DataFrame(
         {"where": [r.where for r in rows], "quantity": [r.quantity for r in rows],
          "printed": [r.printed for r in rows], "computed": [f"{r.computed:.6g}" for r in rows],
-         "holds": ["✓" if r.holds else "✗" for r in rows], "comment": [r.comment for r in rows]})
+         "holds": ["✓" if r.holds else "✗" for r in rows], "comment": [r.comment for r in rows]}))
 
 
 page_setup("LocalZO")

@@ -7,9 +7,11 @@ import math
 import numpy as np
 import streamlit as st
 
+from sgapp.caching import shared
 from sgapp.charts import chart
 from sgapp.controls import compute_or_keep, preset_bar, url_notices, widget
 from sgapp.layout import banner, page_setup
+from sgapp.tables import arrow
 from sgcore.estimators import (
     ESTIMATOR_PARAMS,
     MAX_HIDDEN_UNITS,
@@ -43,14 +45,14 @@ def _net(cfg: EstimatorConfig, edited: str | None) -> BinaryNet | None:
     return BinaryNet.from_lists(spec["input"], spec["weights"], spec["biases"], beta_n=cfg.beta_n, theta=cfg.theta)
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
+@shared(max_entries=32)
 def sweep_for(net_cfg: EstimatorConfig, edited: str | None):
     """The exact bias sweep depends on the network only (not on beta_SG, K or the estimators' settings)."""
     net = _net(net_cfg, edited) or net_cfg.net()
     return bias_sweep(net, net.beta_n)
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
+@shared(max_entries=32)
 def compute(cfg: EstimatorConfig, edited: str | None):
     """The view, the bias sweep and the figures; ``edited`` is a hand-edited network as JSON (or None)."""
     view = estimator_view(cfg, _net(cfg, edited))
@@ -204,7 +206,7 @@ for name, s in view.stats.items():
         "estimator": SHORT_LABELS[name], "‖mean − ∇E[y]‖": s.bias_norm, "± s.e.": s.bias_norm_stderr,
         "noise floor": s.noise_floor, "variance tr S": s.variance, "cosine of mean": s.cosine,
         "p (H0: unbiased)": p, "bias": verdict_txt})
-st.dataframe(stats_rows, hide_index=True, width="stretch",
+st.dataframe(arrow(stats_rows), hide_index=True, width="stretch",
              column_config={k: st.column_config.NumberColumn(format="%.4g") for k in
                             ("‖mean − ∇E[y]‖", "± s.e.", "noise floor", "variance tr S", "cosine of mean",
                              "p (H0: unbiased)")})

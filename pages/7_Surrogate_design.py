@@ -6,9 +6,11 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
+from sgapp.caching import shared
 from sgapp.charts import chart
 from sgapp.controls import compute_or_keep, preset_bar, url_notices, widget
 from sgapp.layout import banner, page_setup
+from sgapp.tables import arrow
 from sgcore.design import (
     DESIGN_PARAMS,
     INIT_PARAMS,
@@ -55,13 +57,13 @@ PAGE_PRESETS = {
 }
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
+@shared(max_entries=64)
 def design(cfg: DesignConfig):
     view = design_view(cfg)
     return view, fig_gallery(view), fig_eq2(view)
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
+@shared(max_entries=32)
 def calculator(cfg: InitConfig):
     tc = theory_check(cfg)
     return tc, fig_theory(tc)
@@ -74,7 +76,7 @@ def _tail_text(p: float) -> str:
     return f"infinite: v²f ~ |v|^{-p:.3g}" if p > 0 else f"infinite: v²f grows like |v|^{-p:.3g}"
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
+@shared(max_entries=16)
 def gallery_rows(q: float):
     rows = []
     for m in gallery(q):
@@ -82,7 +84,7 @@ def gallery_rows(q: float):
                      "∫v²f": m.tail_moment if m.tail_finite else math.inf,
                      "tail": "finite" if m.tail_finite else _tail_text(m.tail_exponent),
                      "closed forms": ", ".join(f"{k} = {v:.6g}" for k, v in m.closed.items())})
-    return pd.DataFrame(rows)  # converted once per q, not on every rerun (read-only, shared)
+    return arrow(pd.DataFrame(rows))  # converted once per q, not on every rerun (read-only, shared)
 
 
 TABS = ("Shapes", "Library translation", "Eq. 2: gradient variance", "Initialisation (CI–CIV)", "Paper checks")
@@ -248,7 +250,8 @@ def init_panel() -> None:
                        f"[{r.y_min:.3g}, {r.y_max:.3g}]")
         for note in r.notes:
             st.warning(note, icon=":material/report:")
-        st.dataframe([{"value": k, "how": v} for k, v in r.derived.items()], hide_index=True, width="stretch")
+        st.dataframe(arrow([{"value": k, "how": v} for k, v in r.derived.items()]), hide_index=True,
+                     width="stretch")
         st.latex(r"\text{CI: } \mathrm{Mean}[w_{rec}] = \frac{(3 - 2\alpha)\,\vartheta}{n_{rec} - 1}\qquad"
                  r"\text{CII: } \mathrm{Var}[w_{rec}] = \frac{2 n_{in}}{n_{rec} - 1}(\mathrm{Var}\,z + \mathrm{Mean}"
                  r"\,z^2)\,\mathrm{Var}[w_{in}] - \frac{\mathrm{Mean}[w_{rec}]^2}{2}")
