@@ -50,6 +50,10 @@ TRAINING_TICK = 0.5  #: seconds between ticks of an admitted training (train a c
 CHARTS_TICK = 1.0  #: seconds between chart redraws of an admitted training
 QUEUED_TICK = 2.0  #: seconds between ticks of a queued session (renew its place, show it; no charts)
 MAX_TICK_FRACTION = 0.6  #: the most of a tick interval one session may train, whatever its share (time to draw)
+#: Credit a session may bank, in wall seconds of its share: on a busy replica ticks come late (a tick waits for
+#: the other sessions' reruns), and a late tick then trains what its session earned meanwhile instead of losing
+#: it (measured: with one tick's worth, 100 students on two replicas left admitted trainings ~8 % of a core).
+BANK_SECONDS = 2.0
 
 PAUSED, TRAINING, QUEUED = "paused", "training", "queued"
 
@@ -207,11 +211,12 @@ class TrainingBudget:
     """``rate`` CPU seconds of training per wall second for one replica, shared equally by the admitted sessions.
 
     Each session holds a credit that grows at its share (:meth:`share`) per wall second since its last grant, up
-    to one tick's worth; :meth:`grant` returns the credit (what this tick may train), :meth:`charge` deducts what
-    the tick really used, overshoot included, so the debt of an expensive last epoch is paid by later ticks.
+    to ``bank`` seconds' worth (at least one tick's); :meth:`grant` returns the credit (what this tick may train),
+    :meth:`charge` deducts what the tick really used, overshoot included, so the debt of an expensive last epoch
+    is paid by later ticks. Ticking more often earns nothing extra: credit grows with wall time only.
     """
 
-    def __init__(self, rate: float, *, max_fraction: float = MAX_TICK_FRACTION,
+    def __init__(self, rate: float, *, max_fraction: float = MAX_TICK_FRACTION, bank: float = BANK_SECONDS,
                  clock: Callable[[], float] = time.monotonic):
         if not (rate > 0 and math.isfinite(rate)):
             raise ValueError(f"rate must be a number of CPU seconds per second > 0; got {rate!r}")
@@ -219,6 +224,9 @@ class TrainingBudget:
             raise ValueError(f"max_fraction must be in (0, 1]; got {max_fraction!r}")
         self.rate = float(rate)
         self.max_fraction = float(max_fraction)
+        if not (bank >= 0 and math.isfinite(bank)):
+            raise ValueError(f"bank must be a finite number of seconds >= 0; got {bank!r}")
+        self.bank = float(bank)
         self._clock = clock
         self._lock = threading.Lock()
         self._credit: dict[str, tuple[float, float]] = {}  # session -> (credit, time of last grant)
@@ -231,14 +239,15 @@ class TrainingBudget:
     def grant(self, session: str, admitted: int, interval: float) -> float:
         """CPU seconds ``session`` may train in this tick (0 while it is paying back an overshoot)."""
         share = self.share(admitted)
-        cap = share * float(interval)
+        first = share * float(interval)
+        cap = share * max(float(interval), self.bank)
         with self._lock:
             now = self._clock()
             if session in self._credit:
                 credit, last = self._credit[session]
                 credit = min(credit + max(0.0, now - last) * share, cap)
             else:
-                credit = cap
+                credit = first
             self._credit[session] = (credit, now)
             return max(0.0, credit)
 
