@@ -11,9 +11,9 @@ Nothing else changes (the same callbacks, in the same order, on the same loop).
 
 **Coalesced bursts of reruns.** A tab that sends many rerun requests at once (a held arrow key, a script, a
 flood) made the replica start, interrupt and restart the script once per request. Rerun requests of one session
-that arrive back to back are now handed to Streamlit together, after the websocket reader has taken every frame
-already received: Streamlit's own request queue merges them (it keeps the latest widget values and every button
-trigger), so the burst costs about one run. A request that arrives alone is handled in the same loop iteration
+that arrive back to back are collected until the websocket reader has taken every frame already received, then
+merged by Streamlit's own rule (:func:`merge_reruns`: the latest widget values and every button trigger), so the
+burst costs about one run. A request that arrives alone is handled in the same loop iteration
 as before (no added latency).
 
 The patches target the pinned Streamlit (requirements.txt); ``tests/test_runtime.py`` checks that the method it
@@ -147,11 +147,43 @@ def _patch_handle_backmsg(cls: Any) -> None:
 
 
 def _flush(session: Any, original: Callable[[Any, Any], None]) -> None:
-    """Hand a burst's rerun requests to Streamlit back to back, so its request queue merges them into one run."""
+    """Hand a burst's rerun requests to Streamlit, consecutive ones for the same target merged into one."""
     batch = session.__dict__.get("_sge_pending_reruns") or []
     session.__dict__["_sge_pending_reruns"] = []
-    for msg in batch:
+    for msg in merge_reruns(batch):
         original(session, msg)
+
+
+def _target(msg: Any) -> tuple:
+    cs = msg.rerun_script
+    return (cs.page_script_hash, cs.page_name, cs.fragment_id, cs.is_auto_rerun, cs.is_history_navigation)
+
+
+def merge_reruns(batch: list[Any]) -> list[Any]:
+    """Collapse runs of consecutive rerun requests for the same page and fragment into their last one.
+
+    The widget states are merged with Streamlit's own rule (``_coalesce_widget_states``, what its request queue
+    does when a request arrives while another is pending): the newest value of every widget, and every button
+    trigger that an older request carried. Everything else (query string, cached message hashes, context) is the
+    newest request's, as in Streamlit. Requests for another page or fragment, and history navigations, stay
+    separate and in order.
+    """
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.runtime.scriptrunner_utils.script_requests import _coalesce_widget_states
+
+    out: list[Any] = []
+    for msg in batch:
+        if out and not msg.rerun_script.is_history_navigation and _target(out[-1]) == _target(msg):
+            prev = out[-1]
+            states = _coalesce_widget_states(prev.rerun_script.widget_states, msg.rerun_script.widget_states)
+            merged = BackMsg()
+            merged.CopyFrom(msg)
+            if states is not None:
+                merged.rerun_script.widget_states.CopyFrom(states)
+            out[-1] = merged
+        else:
+            out.append(msg)
+    return out
 
 
 def installed() -> bool:

@@ -82,44 +82,43 @@ def test_install_patches_the_pinned_streamlit_method():
     assert patched.__wrapped__.__code__.co_varnames[:2] == ("self", "callback")
 
 
-class _FakeMsg:
-    def __init__(self, kind: str, n: int):
-        self.kind, self.n = kind, n
-
-    def WhichOneof(self, _field: str) -> str:  # noqa: N802 - protobuf's name
-        return self.kind
-
-
 @in_thread
-def test_a_burst_of_reruns_reaches_streamlit_in_one_flush_in_order():
+def test_a_burst_of_reruns_reaches_streamlit_as_one_request_after_the_reader_yields():
     from sgapp import runtime
 
-    calls: list[tuple[str, int, int]] = []
+    calls: list[tuple[str, object, int]] = []
 
     class Session:
         ticks = 0
 
         def handle_backmsg(self, msg):
-            calls.append((msg.kind, msg.n, Session.ticks))
+            if msg.WhichOneof("type") == "rerun_script":
+                ws = msg.rerun_script.widget_states.widgets
+                calls.append(("rerun_script", [w.double_array_value.data[0] for w in ws], Session.ticks))
+            else:
+                calls.append((msg.WhichOneof("type"), None, Session.ticks))
 
     runtime._patch_handle_backmsg(Session)
     s = Session()
 
     async def main():
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+
         for i in range(50):
-            s.handle_backmsg(_FakeMsg("rerun_script", i))
-        s.handle_backmsg(_FakeMsg("app_heartbeat", -1))  # other messages are not delayed
-        assert [c[:2] for c in calls] == [("app_heartbeat", -1)]
+            s.handle_backmsg(_rerun([("slider", "double", float(i))]))
+        beat = BackMsg()
+        beat.app_heartbeat = True
+        s.handle_backmsg(beat)  # other messages are not delayed
+        assert [c[0] for c in calls] == ["app_heartbeat"]
         Session.ticks = 1
         await asyncio.sleep(0)  # the reader yields: the burst is flushed
-        s.handle_backmsg(_FakeMsg("rerun_script", 99))  # a later request: its own flush
+        s.handle_backmsg(_rerun([("slider", "double", 99.0)]))  # a later request: its own flush
         Session.ticks = 2
         await asyncio.sleep(0)
 
     asyncio.run(main())
     reruns = [c for c in calls if c[0] == "rerun_script"]
-    assert [n for _, n, _ in reruns] == [*range(50), 99]  # every request, in order: Streamlit merges them
-    assert {t for _, n, t in reruns if n < 50} == {1} and reruns[-1][2] == 2
+    assert reruns == [("rerun_script", [49.0], 1), ("rerun_script", [99.0], 2)]
 
 
 @in_thread
@@ -130,8 +129,42 @@ def test_without_an_event_loop_reruns_are_handled_at_once():
 
     class Session:
         def handle_backmsg(self, msg):
-            calls.append(msg.n)
+            calls.append(msg)
 
     runtime._patch_handle_backmsg(Session)
-    Session().handle_backmsg(_FakeMsg("rerun_script", 7))
-    assert calls == [7]
+    Session().handle_backmsg(_rerun([("slider", "double", 7.0)]))
+    assert [m.rerun_script.widget_states.widgets[0].double_array_value.data[0] for m in calls] == [7.0]
+
+
+def _rerun(states, *, fragment="", page="p1"):
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+
+    m = BackMsg()
+    m.rerun_script.page_script_hash = page
+    m.rerun_script.fragment_id = fragment
+    for wid, kind, value in states:
+        w = m.rerun_script.widget_states.widgets.add()
+        w.id = wid
+        if kind == "double":
+            w.double_array_value.data.append(value)
+        else:
+            w.trigger_value = value
+    return m
+
+
+def test_merged_reruns_keep_the_newest_values_and_every_button_press():
+    from sgapp.runtime import merge_reruns
+
+    batch = [_rerun([("slider", "double", 1.0), ("play", "trigger", True)]),
+             _rerun([("slider", "double", 2.0)]),
+             _rerun([("slider", "double", 3.0)]),
+             _rerun([("slider", "double", 3.0)], fragment="frag"),  # another target: kept apart, in order
+             _rerun([("slider", "double", 4.0)], page="p2")]
+    out = merge_reruns(batch)
+    assert [(m.rerun_script.fragment_id, m.rerun_script.page_script_hash) for m in out] == [
+        ("", "p1"), ("frag", "p1"), ("", "p2")]
+    states = {w.id: w for w in out[0].rerun_script.widget_states.widgets}
+    assert list(states["slider"].double_array_value.data) == [3.0]  # the newest value
+    assert states["play"].trigger_value is True  # the older request's button press survives
+    assert list(out[2].rerun_script.widget_states.widgets[0].double_array_value.data) == [4.0]
+    assert merge_reruns([]) == []
