@@ -21,7 +21,6 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,40 +29,24 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import loadtest  # noqa: E402
+from loadtest import PAGES, free_port  # noqa: E402,F401 - one list of pages and sliders
 from stclient import Tab  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-#: page -> slider key moved (one that changes at least one chart at default settings)
-PAGES = {
-    "Escape_noise": "beta_sg",
-    "Sign_flip": "beta_sg",
-    "Loop_integrals": "radius",
-    "LocalZO": "delta",
-    "Estimators": "beta_sg",
-    "Surrogate_design": "sharpness",
-}
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU of process ``pid`` (all its threads)."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
+    """User + system CPU of process ``pid`` (all its threads), as the load test reads it."""
+    value = loadtest.cpu_seconds(pid)
+    if value is None:
+        raise RuntimeError(f"cannot read the CPU time of process {pid}")
+    return value
 
 
 def rss_mb(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
+    value = loadtest.rss_mib(pid)
+    return float("nan") if value is None else value
 
 
 def start_server(repo: Path, port: int, python: str) -> subprocess.Popen:
