@@ -66,8 +66,8 @@ else:
            f"max |Δ| = {view.max_abs_diff:.3g}. " + "; ".join(view.mismatch) + ".", ok=False)
 
 m1, m2, m3, m4 = st.columns(4)
-m1.metric("Peak ∂E[y]/∂u", f"{view.d_expected_output.max():.3g}")
-m2.metric("Peak SD", f"{view.surrogate_derivative.max():.3g}")
+m1.metric("Peak ∂E[y]/∂u", f"{view.peak_d_expected_output:.3g}")
+m2.metric("Peak SD", f"{view.peak_surrogate_derivative:.3g}")
 m3.metric("SD scaling", scale, help=SCALINGS[scale])
 m4.metric("SD sharpness s, dampening γ", f"{view.sd_s:.3g}, {view.sd_gamma:.3g}")
 

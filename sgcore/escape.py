@@ -274,6 +274,16 @@ class EscapeView:
     threshold_mc_p: np.ndarray
     threshold_mean: float
 
+    @property
+    def peak_d_expected_output(self) -> float:
+        """max over the u grid of d/du E[y]."""
+        return float(self.d_expected_output.max())
+
+    @property
+    def peak_surrogate_derivative(self) -> float:
+        """max over the u grid of the SD."""
+        return float(self.surrogate_derivative.max())
+
 
 #: Relative L2 distance below which the SD and d/du E[y] count as matched.
 MATCH_TOL = 1e-9

@@ -67,10 +67,12 @@ from .params import DeclaredConfig, ParamSpec, positive
 from .shapes import heaviside, surrogate_derivative
 
 __all__ = [
+    "BIAS_ALPHA",
     "ESTIMATORS",
     "ESTIMATOR_PARAMS",
     "MAX_HIDDEN_UNITS",
     "RANDOM_ESTIMATORS",
+    "SG_EXACT_TOLERANCE",
     "BiasSweep",
     "BiasTest",
     "BinaryNet",
@@ -100,6 +102,7 @@ __all__ = [
     "reinforce",
     "sample_outputs",
     "sample_path",
+    "spike_patterns",
     "spike_tree",
     "stochastic_sg",
     "stochastic_sg_expectation",
@@ -126,6 +129,11 @@ RANDOM_ESTIMATORS = ("finite_difference", "finite_difference_crn", "reinforce")
 
 FD_TARGETS = ("output", "rate")
 BASELINES = ("batch", "none")
+
+#: Significance level of the bias test: an estimator is called biased when its p-value is below it.
+BIAS_ALPHA = 0.01
+#: Relative exact bias ||E[SG] - grad E[y]|| / ||grad E[y]|| below which the stochastic SG counts as exact.
+SG_EXACT_TOLERANCE = 1e-9
 
 
 # ---------------------------------------------------------------------------------------------
@@ -352,6 +360,11 @@ def all_patterns(n: int) -> np.ndarray:
     n = int(n)
     k = np.arange(2**n)
     return ((k[:, None] >> np.arange(n - 1, -1, -1)) & 1).astype(np.float64)
+
+
+def spike_patterns(hidden: Sequence[int]) -> int:
+    """Spike patterns of hidden layers of sizes ``hidden``, 2^(total units): the paths exact values sum over."""
+    return 2 ** sum(int(n) for n in hidden)
 
 
 def _resid(h: np.ndarray, z: np.ndarray) -> np.ndarray:
@@ -868,6 +881,18 @@ class EstimatorStats:
     def p_value(self) -> float:
         return self.test.p_value
 
+    @property
+    def verdict(self) -> str:
+        """The bias test's answer in words: for samples without variation "biased (exact)" if p = 0, else
+        "exact"; otherwise "too few events" when the test had nothing to test with (p is NaN), "biased" when
+        p < :data:`BIAS_ALPHA`, else "not detected"."""
+        p = self.p_value
+        if self.test.deterministic:
+            return "biased (exact)" if p == 0.0 else "exact"
+        if not np.isfinite(p):
+            return "too few events"
+        return "biased" if p < BIAS_ALPHA else "not detected"
+
 
 def estimator_stats(samples: Any, exact: Any, net: BinaryNet | Sequence[int] | None = None,
                     name: str = "", *, random: bool | None = None) -> EstimatorStats:
@@ -1085,6 +1110,32 @@ class EstimatorView:
     @property
     def exact_gradient(self) -> np.ndarray:
         return self.exact.gradient
+
+    @property
+    def exact_gradient_norm(self) -> float:
+        """||grad E[y]|| (exact)."""
+        return float(np.linalg.norm(self.exact.gradient))
+
+    @property
+    def stochastic_sg_relative_bias(self) -> float:
+        """The stochastic SG's exact bias relative to the exact gradient, ||E[SG] - grad E[y]|| / ||grad E[y]||
+        (NaN when the gradient vanishes)."""
+        g = self.exact_gradient_norm
+        return self.stochastic_sg_bias_norm / g if g > 0 else math.nan
+
+    @property
+    def stochastic_sg_is_exact(self) -> bool:
+        """Whether the stochastic SG is the exact gradient of E[y]: a single unit with a matched SD
+        (beta_SG = beta_N; Gygax & Zenke Eq. 6 = Eq. 8), or an exact relative bias below
+        :data:`SG_EXACT_TOLERANCE`."""
+        rel = self.stochastic_sg_relative_bias
+        return bool(not self.net.hidden and math.isclose(self.config.beta_sg, self.net.beta_n)
+                    or (np.isfinite(rel) and rel < SG_EXACT_TOLERANCE))
+
+    @property
+    def n_paths(self) -> int:
+        """Spike patterns (paths through the tree) enumerated for the exact values."""
+        return spike_patterns(self.net.hidden)
 
 
 #: Largest number of hidden units for which the view builds the tree of spike patterns.

@@ -31,6 +31,7 @@ from .shapes import Surrogate, sd_param_specs
 from .signflip import WEIGHT_NAMES, SignflipWeights, _backward, _forward, sigmoid_activation, step_activation
 
 __all__ = [
+    "CIRCULATION_TOLERANCE",
     "FIG5_D1",
     "FIG5_D2",
     "LOOP_PARAMS",
@@ -357,6 +358,8 @@ class LoopConfig(DeclaredConfig):
 
 #: Largest N of the exact gradients' midpoint ladder (they are at round-off well before).
 EXACT_LADDER_MAX = 1000
+#: |loop integral| above which a field counts as circulating around the circle (not conservative there).
+CIRCULATION_TOLERANCE = 1e-6
 
 _GEOMETRY = ("plane", "seed", "axis_a", "axis_b", "c_w", "c_v1", "c_v2", "c_u1", "c_u2", "radius", "x")
 _SD_FIELDS = ("shape", "scale", "gamma", "q")
@@ -397,6 +400,27 @@ class LoopIntegrals:
     ladder_sg: dict[float, np.ndarray]
     ladder_exact: dict[float, np.ndarray]  # on ladder[:len(values)] (capped at EXACT_LADDER_MAX)
 
+    @property
+    def worst_beta(self) -> float:
+        """The beta_SG whose SG loop integral is largest in magnitude (the first of equals)."""
+        return max(self.loop_sg, key=lambda b: abs(self.loop_sg[b]))
+
+    @property
+    def worst_loop_sg(self) -> float:
+        """The SG loop integral of :attr:`worst_beta`."""
+        return self.loop_sg[self.worst_beta]
+
+    @property
+    def exact_loop_max(self) -> float:
+        """max over beta_SG of |loop integral of the exact gradient| (zero up to quadrature error)."""
+        return max(abs(v) for v in self.loop_exact.values())
+
+    @property
+    def circulates(self) -> bool:
+        """Whether some SG field integrates to more than :data:`CIRCULATION_TOLERANCE` around the circle: then
+        it is not the gradient of any function (Gygax & Zenke Sec. 4.2)."""
+        return abs(self.worst_loop_sg) > CIRCULATION_TOLERANCE
+
 
 @dataclass(frozen=True)
 class LoopCurl:
@@ -404,6 +428,11 @@ class LoopCurl:
     curl: np.ndarray
     stokes_loop: float
     stokes_curl: float
+
+    @property
+    def stokes_relative_difference(self) -> float:
+        """|loop integral - (- disc integral of the curl)| / |loop integral|: how well Stokes' theorem holds."""
+        return abs(self.stokes_loop - self.stokes_curl) / max(abs(self.stokes_loop), 1e-300)
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,12 @@ import pytest
 from scipy import special, stats
 
 from sgcore.estimators import (
+    BIAS_ALPHA,
     ESTIMATOR_PARAMS,
     ESTIMATORS,
     MAX_HIDDEN_UNITS,
+    SG_EXACT_TOLERANCE,
+    BiasTest,
     BinaryNet,
     EstimatorConfig,
     all_patterns,
@@ -37,6 +40,7 @@ from sgcore.estimators import (
     reinforce,
     sample_outputs,
     sample_path,
+    spike_patterns,
     spike_tree,
     stochastic_sg,
     stochastic_sg_expectation,
@@ -603,6 +607,37 @@ def test_view_accepts_a_hand_made_net_and_notes_exactness():
     assert view.net is net and view.tree.paths.shape == (1, 0)
     assert view.stats["stochastic_sg"].bias_norm < 1e-14
     assert any("exact gradient" in n for n in view.notes)
+
+
+def test_view_verdict_on_the_stochastic_sg():
+    view = estimator_view(EstimatorConfig(samples=200))  # two layers of 3 units: biased
+    assert view.exact_gradient_norm == pytest.approx(np.linalg.norm(view.exact_gradient), rel=1e-15)
+    assert view.stochastic_sg_relative_bias == view.stochastic_sg_bias_norm / view.exact_gradient_norm
+    assert view.stochastic_sg_relative_bias > SG_EXACT_TOLERANCE and not view.stochastic_sg_is_exact
+    assert view.n_paths == 2**6 == spike_patterns(view.net.hidden) == spike_patterns([3, 3, 0])
+    matched = estimator_view(EstimatorConfig.with_hidden((), beta_n=4.0, beta_sg=4.0, samples=50))
+    assert matched.stochastic_sg_is_exact and matched.n_paths == 1  # Eq. 6 = Eq. 8
+    assert matched.stochastic_sg_relative_bias < SG_EXACT_TOLERANCE
+    scaled = estimator_view(EstimatorConfig.with_hidden((), beta_n=4.0, beta_sg=1.0, samples=50))
+    assert not scaled.stochastic_sg_is_exact and scaled.stochastic_sg_relative_bias > 0.1  # a mismatched SD
+    saturated = BinaryNet.from_lists([1.0], [[[1000.0]]], [[0.0]], beta_n=4.0)
+    flat = estimator_view(EstimatorConfig(beta_sg=1.0, samples=50), saturated)
+    assert flat.exact_gradient_norm == 0.0 and math.isnan(flat.stochastic_sg_relative_bias)
+    assert not flat.stochastic_sg_is_exact
+
+
+def test_estimator_verdicts_in_words():
+    g = np.array([1.0, -2.0])
+    rng = np.random.default_rng(5)
+    assert estimator_stats(np.tile(g, (20, 1)), g).verdict == "exact"
+    assert estimator_stats(np.tile(g + [0.5, 0.0], (20, 1)), g).verdict == "biased (exact)"
+    assert estimator_stats(g + 1.0 + rng.standard_normal((400, 2)), g).verdict == "biased"
+    unbiased = estimator_stats(g + rng.standard_normal((400, 2)), g)
+    assert unbiased.p_value > BIAS_ALPHA and unbiased.verdict == "not detected"
+    at = dataclasses.replace(unbiased, test=BiasTest(2.0, 199, BIAS_ALPHA, False))  # the level itself: not below
+    assert BIAS_ALPHA == 0.01 and at.verdict == "not detected"
+    assert dataclasses.replace(at, test=BiasTest(2.7, 199, 0.0099, False)).verdict == "biased"
+    assert dataclasses.replace(at, test=BiasTest(math.nan, 9, math.nan, False)).verdict == "too few events"
 
 
 def test_estimators_at_gives_plain_json_with_the_weights_shapes():

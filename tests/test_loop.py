@@ -1,5 +1,6 @@
 """Loop integrals: exact gradients integrate to zero around loops, SGs do not; curl and Stokes."""
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -8,13 +9,16 @@ import numpy as np
 import pytest
 
 from sgcore.loop import (
+    CIRCULATION_TOLERANCE,
     FIG5_D1,
     FIG5_D2,
     LoopConfig,
+    LoopCurl,
     curl_at,
     curl_map,
     find_breaks,
     gradient_field,
+    loop_curl,
     loop_integral,
     loop_integrals,
     midpoint_loop_integral,
@@ -65,6 +69,27 @@ def test_fig5_sg_loop_integrals_are_not_zero():
     for b, cum in li.cumulative_sg.items():
         assert cum[0] == li.output_along[0]
         assert abs(cum[-1] - li.output_along[-1]) == pytest.approx(abs(li.loop_sg[b]))
+
+
+def test_the_page_verdict_names_the_largest_circulation():
+    li = loop_integrals(LoopConfig(max_steps=100))
+    assert li.circulates and li.worst_beta in li.loop_sg
+    assert abs(li.worst_loop_sg) == max(abs(v) for v in li.loop_sg.values()) > 0.01
+    assert li.exact_loop_max == max(abs(v) for v in li.loop_exact.values()) < 1e-10
+    quiet = dataclasses.replace(li, loop_sg={1.0: 1e-7, 2.0: -5e-7, 3.0: 5e-7})
+    assert not quiet.circulates and quiet.worst_beta == 2.0 and quiet.worst_loop_sg == -5e-7  # the first of equals
+    assert CIRCULATION_TOLERANCE == 1e-6
+    assert not dataclasses.replace(li, loop_sg={1.0: CIRCULATION_TOLERANCE}).circulates  # strictly above
+    assert dataclasses.replace(li, loop_sg={1.0: -2e-6}).circulates
+
+
+def test_stokes_relative_difference():
+    cu = loop_curl(LoopConfig(n_grid=41))
+    rel = cu.stokes_relative_difference
+    assert rel == abs(cu.stokes_loop - cu.stokes_curl) / abs(cu.stokes_loop) and rel < 1e-3
+    empty = np.zeros(1)
+    assert LoopCurl(empty, empty, 2.0, 1.9).stokes_relative_difference == pytest.approx(0.05)
+    assert LoopCurl(empty, empty, 0.0, 0.0).stokes_relative_difference == 0.0  # no division by zero
 
 
 @pytest.mark.parametrize("beta", [1.0, 20.0])
