@@ -1,0 +1,36 @@
+"""What every LocalZO module shares: the exponents alpha offered, the sigmoid constant, the checks of alpha and m."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from scipy import special
+
+__all__ = ["ALPHAS", "SIGMOID_CONSTANT"]
+
+#: Exponents alpha offered (Eq. 8: a non-zero integer). The paper uses alpha = 1 and -1.
+ALPHAS: tuple[int, ...] = (1, -1, 2, 3)
+
+#: The sigmoid constant of paper Sec. 4.6.1: 1/a^2 = 0.4262 is exactly 7 zeta(3) / (2 pi^2).
+SIGMOID_CONSTANT: float = 7.0 * float(special.zeta(3.0)) / (2.0 * math.pi**2)
+
+
+def _check_alpha(alpha: Any) -> int:
+    try:
+        a = int(alpha)
+    except (TypeError, ValueError):
+        raise ValueError(f"alpha must be one of {', '.join(map(str, ALPHAS))}; got {alpha!r}") from None
+    if a not in ALPHAS or a != float(alpha):
+        raise ValueError(f"alpha must be one of {', '.join(map(str, ALPHAS))}; got {alpha!r}")
+    return a
+
+
+def _check_m(m: Any) -> int:
+    try:
+        k = int(m)
+    except (TypeError, ValueError):
+        raise ValueError(f"m must be an integer in [1, 10000]; got {m!r}") from None
+    if k != float(m) or not 1 <= k <= 10_000:
+        raise ValueError(f"m must be an integer in [1, 10000]; got {m!r}")
+    return k

@@ -1,0 +1,273 @@
+"""The LocalZO page: its declared parameters, validated config, and the view and CLI numbers computed from it.
+
+Everything the page draws (:func:`localzo_view`) and the CLI prints (:func:`localzo_at`) comes from one
+:class:`LocalZOConfig`; a config names a z-source (a distribution, Theorem 2, or a registry target,
+Theorem 3) and the law of the membrane potentials u.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ..params import DeclaredConfig, ParamSpec, lookup
+from ..shapes import Q_SPEC
+from .common import ALPHAS
+from .distributions import DISTRIBUTIONS, ZDistribution
+from .estimator import (
+    ZSource,
+    bth_over_delta,
+    expected_surrogate,
+    monte_carlo,
+    pooled_mean,
+    sample_g2,
+    single_sample_variance,
+)
+from .sparsity import _u_dist, active_fraction, active_fractions, sparsegrad_active_fraction
+from .theorem3 import TARGETS, Theorem3Target
+
+__all__ = ["LOCALZO_PARAMS", "LocalZOConfig", "LocalZOView", "localzo_at", "localzo_view", "make_source"]
+
+#: The page's declared parameters: they build its widgets, URL parsing, CLI options and checks.
+LOCALZO_PARAMS: tuple[ParamSpec, ...] = (
+    ParamSpec("source", "Sample z from", "distribution", kind="choice", choices=("distribution", "surrogate"),
+              help="distribution: pick lambda, see the surrogate it gives (Theorem 2). surrogate: pick a registry "
+                   "surrogate g, sample from the density that reproduces it (Theorem 3)."),
+    ParamSpec("dist", "Distribution λ of z", "normal", kind="choice", choices=tuple(DISTRIBUTIONS),
+              help="All have unit variance. normal, uniform, laplace: closed forms (Eqs. 10-12); others: quadrature."),
+    ParamSpec("target", "Target surrogate g", "sigmoid", kind="choice", choices=TARGETS,
+              help="Registry shape at steepness k; superspike is the paper's fast sigmoid 1/(1+k|u|)^2."),
+    ParamSpec("k", "Target steepness", 10.0, symbol="k", domain=(0.0, 1e5), open_low=True, slider=(0.5, 200.0),
+              step=0.01, help="sigmoid: k sigma'(k u); superspike (fast sigmoid): 1/(1+k|u|)^2; others: the "
+                             "registry convention with beta = k."),
+    Q_SPEC,
+    ParamSpec("delta", "LocalZO step", 0.5, symbol=r"\delta", domain=(0.0, 1e3), open_low=True,
+              slider=(0.01, 2.0), step=0.01, help="Width of the 2-point difference; narrows the surrogate."),
+    ParamSpec("m", "Samples per estimate", 1, kind="int", symbol="m", domain=(1, 10_000), slider=(1, 20), step=1,
+              help="Eq. 7 averages G2 over m samples z_k."),
+    ParamSpec("alpha", "Exponent", "1", kind="choice", symbol=r"\alpha", choices=tuple(str(a) for a in ALPHAS),
+              help="|z|^alpha in Eq. 8 (a non-zero integer; the paper uses 1, and -1 for the fast sigmoid)."),
+    ParamSpec("n_samples", "Monte Carlo estimates per u", 2000, kind="int", domain=(10, 1_000_000),
+              slider=(10, 20_000), step=10, help="Independent LocalZO estimates averaged at each u."),
+    ParamSpec("u_span", "Plotted range of u", 2.0, symbol=r"\Delta u", domain=(0.0, 1e3), open_low=True,
+              slider=(0.05, 5.0), step=0.05, help="Curves cover -span .. span."),
+    ParamSpec("n_points", "Curve resolution", 401, kind="int", domain=(11, 5001), slider=(51, 1001), step=50,
+              help="Points per curve."),
+    ParamSpec("u_dist", "Membrane potentials u", "uniform", kind="choice", choices=("uniform", "normal"),
+              help="Distribution of u - theta over neurons, for the fraction active in the backward pass."),
+    ParamSpec("u_lo", "u from", -1.0, domain=(-1e3, 1e3), slider=(-5.0, 5.0), step=0.05,
+              help="Uniform potentials: lower end."),
+    ParamSpec("u_hi", "u to", 1.0, domain=(-1e3, 1e3), slider=(-5.0, 5.0), step=0.05,
+              help="Uniform potentials: upper end."),
+    ParamSpec("u_mean", "u mean", -0.5, domain=(-1e3, 1e3), slider=(-5.0, 5.0), step=0.05,
+              help="Normal potentials: mean."),
+    ParamSpec("u_std", "u s.d.", 0.5, domain=(0.0, 1e3), open_low=True, slider=(0.01, 5.0), step=0.01,
+              help="Normal potentials: standard deviation."),
+    ParamSpec("seed", "Seed", 0, kind="int", domain=(0, 2**32 - 1), slider=(0, 9999), step=1, widget="number",
+              help="Seed of all random draws on this page."),
+)
+
+
+def make_source(source: str, dist: str = "normal", target: str = "sigmoid", k: float = 10.0, delta: float = 0.5,
+                alpha: int = 1, q: float = 1.5) -> ZSource:
+    """The z-source of a page state: a distribution (Theorem 2) or a Theorem 3 target."""
+    if source == "distribution":
+        return lookup(DISTRIBUTIONS, dist, "dist")
+    if source == "surrogate":
+        return Theorem3Target(target, k, delta, int(alpha), q)
+    raise ValueError(f"source must be 'distribution' or 'surrogate'; got {source!r}")
+
+
+@dataclass(frozen=True)
+class LocalZOConfig(DeclaredConfig):
+    """A validated LocalZO page state."""
+
+    PARAMS: ClassVar[tuple[ParamSpec, ...]] = LOCALZO_PARAMS
+    source: str = "distribution"
+    dist: str = "normal"
+    target: str = "sigmoid"
+    k: float = 10.0
+    q: float = 1.5
+    delta: float = 0.5
+    m: int = 1
+    alpha: str = "1"
+    n_samples: int = 2000
+    u_span: float = 2.0
+    n_points: int = 401
+    u_dist: str = "uniform"
+    u_lo: float = -1.0
+    u_hi: float = 1.0
+    u_mean: float = -0.5
+    u_std: float = 0.5
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if isinstance(self.alpha, int | float) and not isinstance(self.alpha, bool):
+            object.__setattr__(self, "alpha", str(int(self.alpha)) if float(self.alpha).is_integer() else
+                               str(self.alpha))
+        super().__post_init__()
+        if self.u_dist == "uniform" and not self.u_lo < self.u_hi:
+            raise ValueError(f"u range must have u_lo < u_hi; got {self.u_lo:g} and {self.u_hi:g}")
+        self.z_source()  # validates the Theorem 3 combination
+
+    @property
+    def a(self) -> int:
+        return int(self.alpha)
+
+    def z_source(self) -> ZSource:
+        return make_source(self.source, self.dist, self.target, self.k, self.delta, self.a, self.q)
+
+    def u_distribution(self):
+        return _u_dist(self.u_dist, self.u_lo, self.u_hi, self.u_mean, self.u_std)
+
+
+@dataclass(frozen=True)
+class LocalZOView:
+    """Everything the LocalZO page shows, computed from one configuration."""
+
+    config: LocalZOConfig
+    source_label: str
+    method: str
+    weight: float
+    u: np.ndarray
+    expected: np.ndarray  # c * E[G2] (closed form or quadrature)
+    target: np.ndarray | None  # g(u) for a Theorem 3 target
+    one_draw: np.ndarray  # one estimate per u (independent z per neuron)
+    mc_mean: np.ndarray
+    mc_stderr: np.ndarray  # standard error of mc_mean from the exact variance (inf where it diverges)
+    variance_1: np.ndarray  # single-sample variance; / m for the Eq. 7 average
+    area: float  # int of the expected surrogate
+    bth_over_delta: float
+    bth: float
+    sparse_sd: np.ndarray  # expected surrogate truncated at |u| < B_th (SparseGrad)
+    active_localzo: float
+    active_sparse: float
+    m_values: np.ndarray
+    bth_by_m: np.ndarray
+    active_localzo_by_m: np.ndarray
+    active_sparse_by_m: np.ndarray
+    z: np.ndarray  # grid for the density
+    density: np.ndarray
+    samples: np.ndarray  # signed samples from the inverse-transform sampler
+    sampler: str
+    table_error: float | None
+    conv_n: np.ndarray
+    conv_err: np.ndarray  # sup-norm error of the MC estimate vs the expected surrogate
+    conv_stderr: np.ndarray  # typical standard error at that n (mean over u)
+    u_samples: np.ndarray
+    notes: tuple[str, ...] = ()
+    infinite_variance_at: tuple[float, ...] = ()
+
+
+def _area(src: ZSource, alpha: int) -> float:
+    """int c E[G2] du = c E[|z|^(alpha+1)] (Lemma 1); exact via the tail at a = 0."""
+    return float(src.weight * src.tail(np.array([0.0]), alpha + 1)[0]) if alpha + 1 > 0 else float(src.weight)
+
+
+def localzo_view(cfg: LocalZOConfig) -> LocalZOView:
+    """The page's computation (deterministic for a given seed)."""
+    src = cfg.z_source()
+    rng = np.random.default_rng(cfg.seed)
+    alpha, delta, m = cfg.a, cfg.delta, cfg.m
+    u = np.linspace(-cfg.u_span, cfg.u_span, cfg.n_points)
+    notes: list[str] = []
+    expected = expected_surrogate(src, u, delta, alpha)
+    target = src.g(u) if isinstance(src, Theorem3Target) else None
+    one = sample_g2(src, u, delta, alpha, m, 1, rng)[0]
+    pool = src.sample_abs((cfg.n_samples, m), rng)
+    mc_mean = pooled_mean(u, pool, delta, alpha, src.weight)
+    var1 = single_sample_variance(src, u, delta, alpha)
+    inf_at = tuple(float(x) for x in u[np.isinf(var1)])
+    if inf_at:
+        notes.append("the single-sample variance is infinite at u = 0 (E[|z|^(2 alpha)] diverges there)")
+    if np.any(np.isinf(expected)):
+        notes.append("the expected surrogate is infinite at u = 0 (E[|z|^alpha] diverges for alpha < 0)")
+    area = _area(src, alpha)
+    bod = bth_over_delta(src, m)
+    if math.isinf(bod):
+        notes.append("E[max |z_k|] diverges (heavy tail of lambda): the expected back-propagation threshold is "
+                     "infinite, so SparseGrad has no finite matching threshold (paper Sec. 4.6.2)")
+    bth = bod * delta
+    udist = cfg.u_distribution()
+    act = active_fraction(src, udist, delta, m)
+    act_sp = sparsegrad_active_fraction(udist, bth)
+    sparse_sd = np.where(np.abs(u) < bth, expected, 0.0)
+    m_values = np.unique(np.clip(np.array([1, 2, 3, 5, 10, 20, m]), 1, 10_000))
+    bth_by_m = np.array([bth_over_delta(src, int(k)) for k in m_values])
+    act_by_m = active_fractions(src, udist, delta, m_values)
+    sp_by_m = np.array([sparsegrad_active_fraction(udist, b * delta) for b in bth_by_m])
+    # density of z with samples from the inverse-transform sampler
+    samples = src.sample(20_000, rng)
+    q90, q99 = np.quantile(np.abs(samples), [0.9, 0.99])
+    zmax = float(min(q99, 4.0 * q90)) * 1.15 or 1.0  # heavy tails: keep the bulk readable
+    z = np.linspace(-zmax, zmax, 801)
+    dens = src.density(z)
+    # Monte Carlo convergence: nested prefixes of one sample stream, one z-set shared across u
+    conv_n = np.array([10, 30, 100, 300, 1000, 3000, 10_000, 30_000])
+    zs = src.sample_abs((int(conv_n[-1]), m), rng)
+    fin = np.isfinite(expected) & np.isfinite(var1)
+    errs = [float(np.max(np.abs(pooled_mean(u[fin], zs[:n], delta, alpha, src.weight) - expected[fin])))
+            for n in conv_n]
+    ses = [float(np.mean(np.sqrt(var1[fin] / (m * n)))) for n in conv_n]
+    u_samples = udist.rvs(size=4000, random_state=rng)
+    label = src.label if isinstance(src, ZDistribution) else f"{src.label}, k = {src.k:g}"
+    return LocalZOView(
+        config=cfg, source_label=label, method=getattr(src, "method", "quadrature of λ (Theorem 3)"),
+        weight=float(src.weight), u=u, expected=expected, target=target, one_draw=one, mc_mean=mc_mean,
+        mc_stderr=np.sqrt(var1 / (m * cfg.n_samples)), variance_1=var1, area=area, bth_over_delta=bod, bth=bth,
+        sparse_sd=sparse_sd,
+        active_localzo=act, active_sparse=act_sp, m_values=m_values, bth_by_m=bth_by_m,
+        active_localzo_by_m=act_by_m, active_sparse_by_m=sp_by_m, z=z, density=dens, samples=samples,
+        sampler=getattr(src, "sampler", "inverse CDF (scipy.stats ppf)"), table_error=getattr(src, "table_error", None),
+        conv_n=conv_n, conv_err=np.array(errs), conv_stderr=np.array(ses), u_samples=u_samples, notes=tuple(notes),
+        infinite_variance_at=inf_at,
+    )
+
+
+def localzo_at(cfg: LocalZOConfig, u: Any, samples: int | None = None, seed: int = 0) -> dict[str, Any]:
+    """The CLI's numbers at chosen u (lists aligned with u); ``None``-worthy values stay inf/NaN here."""
+    src = cfg.z_source()
+    u = np.atleast_1d(np.asarray(u, dtype=float))
+    alpha, delta, m = cfg.a, cfg.delta, cfg.m
+    out: dict[str, Any] = {"u": u, "notes": []}
+    exp = expected_surrogate(src, u, delta, alpha)
+    out["expected_surrogate"] = exp
+    if np.any(np.isinf(exp)):
+        out["notes"].append("expected_surrogate is null at u = 0: E[|z|^alpha] diverges for alpha < 0")
+    var = single_sample_variance(src, u, delta, alpha)
+    out["single_sample_variance"] = var
+    if np.any(np.isinf(var)):
+        out["notes"].append("single_sample_variance is null where it is infinite (E[|z|^(2 alpha); |z| >= |u|/delta] "
+                            "diverges)")
+    bod = bth_over_delta(src, m)
+    out["bth_over_delta"] = bod
+    out["bth"] = bod * delta
+    if math.isinf(bod):
+        out["notes"].append("bth is null: E[max_k |z_k|] diverges for this sampling density (heavy tail)")
+    out["area"] = _area(src, alpha)
+    out["method"] = getattr(src, "method", "quadrature (Theorem 3 density)")
+    if isinstance(src, Theorem3Target):
+        out["theorem3_c"] = src.c
+        out["target_surrogate"] = src.g(u)
+        out["sampler"] = src.sampler
+        out["table_error"] = src.table_error
+    if samples is not None:
+        rng = np.random.default_rng(seed)
+        mc = monte_carlo(src, u, delta, alpha, m, samples, rng)
+        out["monte_carlo_mean"] = mc.mean
+        out["monte_carlo_stderr"] = np.where(np.isinf(var), np.nan, mc.stderr)
+        if np.any(np.isinf(var)):
+            out["notes"].append("monte_carlo_stderr is null where the variance is infinite: the sample standard "
+                                "deviation does not estimate anything there")
+        udist = cfg.u_distribution()
+        us = udist.rvs(size=samples, random_state=rng)
+        nz = sample_g2(src, us, delta, alpha, m, 1, rng)[0] != 0
+        out["active_fraction"] = float(nz.mean())
+        out["active_fraction_stderr"] = float(nz.std() / math.sqrt(samples))
+    udist = cfg.u_distribution()
+    out["active_fraction_exact"] = active_fraction(src, udist, delta, m)
+    out["sparsegrad_active_fraction"] = sparsegrad_active_fraction(udist, bod * delta)
+    return out

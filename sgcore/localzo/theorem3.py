@@ -1,0 +1,369 @@
+"""Theorem 3's direction: the sampling density lambda(z) that makes LocalZO reproduce a registry surrogate.
+
+Mukhoty et al. (2023), Theorem 3. :class:`Theorem3Target` gives |z|'s CDF, an inverse-transform
+sampler (analytic inverse CDF where one exists, else a dense table of the standard variable Y
+whose error is reported), tail expectations, E[max_k |z_k|] and the weight ``c``. Tables of Y
+depend on (shape, alpha, q) only and are cached across every k and delta.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from types import MappingProxyType
+from typing import Any, ClassVar
+
+import numpy as np
+from scipy import integrate, special
+
+from ..params import positive
+from ..shapes import Q_SPEC, SHAPES, get_shape
+from .common import SIGMOID_CONSTANT, _check_alpha, _check_m
+from .quadrature import _emax_quad, _tail_quad
+
+__all__ = ["TARGETS", "Theorem3Target"]
+
+#: Registry shapes that are surrogates in the paper's sense (Definition 4.1: even).
+TARGETS: tuple[str, ...] = tuple(name for name, s in SHAPES.items() if s.symmetric)
+
+
+# =============================================================================================
+# Shape facts that Theorem 3 needs, keyed by registry shape name. They describe the shapes, not
+# LocalZO, and are kept together here so that they can move onto the registry (sgcore.shapes)
+# as one piece. Everything below the marked end reads them only through these names.
+# =============================================================================================
+#: The target's label where it differs from the registry's (the paper's name for superspike).
+_TARGET_LABELS: Mapping[str, str] = MappingProxyType({"superspike": "fast sigmoid 1/(1+k|u|)²"})
+
+#: Shapes whose Theorem 3 density is a point mass at Y = 1/2 (|z| = 1 / (2 s delta)).
+_POINT_MASS: frozenset[str] = frozenset({"rectangular"})
+
+# Shape constants M_alpha = int_0^inf y^-alpha (-f'(y)) dy of the standard forms, where known
+# in closed form (tests check them against quadrature). alpha = -1 gives 1/2 for every shape.
+# These are exactly the shapes smooth at 0 (f'(0) = 0), for which alpha = 1 is possible.
+_M1_CLOSED: Mapping[str, float] = MappingProxyType({
+    "sigmoid": 8.0 * SIGMOID_CONSTANT,  # 16 int -sigma''(x)/x dx = 28 zeta(3) / pi^2
+    "gaussian": math.pi,
+    "atan": math.pi**2 / 2.0,
+})
+
+
+def _smooth_at_zero(shape: str) -> bool:
+    """f'(0) = 0, so -f'(y)/y has a finite limit at 0 (alpha = 1 is possible)."""
+    return shape in _M1_CLOSED
+
+
+def _shape_params(shape: str, q: float) -> dict[str, Any]:
+    """The keyword parameters of the registry's formulas for this shape."""
+    return {"q": q} if shape == "q_pseudospike" else {}
+
+
+def _standard_q(shape: str, q: float) -> float:
+    """q as far as the standard variable Y depends on it (the default 1.5 for shapes without q)."""
+    return q if shape == "q_pseudospike" else 1.5
+
+
+def _finite_first_moment(shape: str, q: float) -> bool:
+    """int_0^inf y f(y) dy < inf? (E|z| for alpha = -1; false for tails like y^-2 or heavier)."""
+    return shape not in ("superspike", "atan") and not (shape == "q_pseudospike" and q <= 2.0)
+
+
+def _atan_cdf_alpha1(y: np.ndarray) -> np.ndarray:
+    x = math.pi * y
+    return (x / (1.0 + x * x) + np.arctan(x)) * (2.0 / math.pi)
+
+
+#: alpha = 1: closed-form CDF R(y) = P(Y <= y) of the standard variable (the sigmoid is tabulated).
+_CDF_ALPHA1: Mapping[str, Callable[[np.ndarray], np.ndarray]] = MappingProxyType({
+    "gaussian": lambda y: special.erf(math.sqrt(math.pi) * y),
+    "atan": _atan_cdf_alpha1,
+})
+
+
+def _superspike_ppf(p: np.ndarray) -> np.ndarray:
+    r = np.sqrt(p)  # R(y) = (2y / (1 + 2y))^2
+    return r / (2.0 * (1.0 - r))
+
+
+#: Analytic inverse CDFs Q(p) of the standard variable Y, keyed by (alpha, shape).
+_PPF_ANALYTIC: Mapping[tuple[int, str], Callable[[np.ndarray], np.ndarray]] = MappingProxyType({
+    (-1, "superspike"): _superspike_ppf,
+    (-1, "triangular"): lambda p: np.sqrt(p),  # R(y) = y^2 on [0, 1]
+    (-1, "exponential"): lambda p: special.gammaincinv(2.0, p) / 2.0,  # R(y) = 1 - e^{-2y}(1 + 2y): Gamma(2, rate 2)
+    (1, "gaussian"): lambda p: special.erfinv(p) / math.sqrt(math.pi),  # R(y) = erf(sqrt(pi) y): half-normal
+})
+# ============================== end of the shape facts =======================================
+
+
+_TABLE_P = None  # built lazily (module-level cache of the probability grid)
+
+
+def _prob_grid() -> np.ndarray:
+    """Probabilities of the inverse-CDF table: dense in the middle, geometric toward 0 and 1."""
+    global _TABLE_P
+    if _TABLE_P is None:
+        core = np.linspace(0.0, 1.0, 8193)
+        lo = np.logspace(-14, -3, 221)
+        _TABLE_P = np.unique(np.concatenate([core, lo, 1.0 - lo]))
+    return _TABLE_P
+
+
+@dataclass(frozen=True)
+class Theorem3Target:
+    """The sampling density that makes LocalZO reproduce a registry surrogate (Theorem 3).
+
+    Target g(u) = gamma f(s u) with s, gamma from the registry at steepness ``k`` (for
+    ``superspike``, the fast sigmoid 1/(1 + k|u|)^2 of paper Sec. 4.6.2). With y = s delta |z|
+    the standard variable Y has density rho(y) = y^-alpha (-f'(y)) / M_alpha on y > 0, so
+
+        lambda(z) = -delta^2 g'(z delta) / (c z^alpha),   c = 2 gamma delta^(1+alpha) s^alpha M_alpha,
+
+    and c * E[G2] = g. alpha = -1 works for every even shape (M = 1/2, c = area of g);
+    alpha = 1 needs g'(0) = 0 (smooth shapes: sigmoid, gaussian, atan); the rectangular shape
+    gives a point mass at |z| = 1 / (2 s delta).
+    """
+
+    shape: str = "sigmoid"
+    k: float = 10.0
+    delta: float = 0.5
+    alpha: int = 1
+    q: float = 1.5
+    weight_note: ClassVar[str] = "c"
+
+    def __post_init__(self) -> None:
+        shp = get_shape(self.shape)
+        if not shp.symmetric:
+            raise ValueError(f"target {self.shape!r} is not even, so it is not a surrogate in the paper's sense "
+                             f"(Definition 4.1); choose one of {', '.join(TARGETS)}")
+        object.__setattr__(self, "k", positive("k", self.k))
+        object.__setattr__(self, "delta", positive("delta", self.delta))
+        object.__setattr__(self, "alpha", _check_alpha(self.alpha))
+        object.__setattr__(self, "q", Q_SPEC.validate(self.q))
+        if self.alpha not in (-1, 1):
+            raise ValueError(f"Theorem 3 with alpha = {self.alpha} has c = inf for every registry shape "
+                             "(int z^-alpha g'(z delta) dz diverges at z = 0); use alpha = 1 or -1")
+        if self.alpha == 1 and not _smooth_at_zero(self.shape) and not self.point_mass:
+            raise ValueError(f"Theorem 3 with alpha = 1 needs g'(0) = 0, but {self.shape} has a corner at 0 "
+                             "(c = inf, as the paper notes for the fast sigmoid); use alpha = -1")
+
+    # -- the target ------------------------------------------------------------------------------
+    @property
+    def label(self) -> str:
+        return _TARGET_LABELS.get(self.shape) or SHAPES[self.shape].label
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return _shape_params(self.shape, self.q)
+
+    @property
+    def s(self) -> float:
+        return get_shape(self.shape).sharpness(self.k)
+
+    @property
+    def gamma(self) -> float:
+        shp = get_shape(self.shape)
+        return 1.0 if shp.default_scale == "peak" else self.s
+
+    def g(self, u: Any) -> np.ndarray:
+        """The target surrogate g(u) = gamma f(s u)."""
+        return self.gamma * get_shape(self.shape).f(self.s * np.asarray(u, dtype=float), **self.params)
+
+    @property
+    def point_mass(self) -> bool:
+        return self.shape in _POINT_MASS
+
+    @cached_property
+    def M(self) -> float:
+        """M_alpha = int_0^inf y^-alpha (-f'(y)) dy of the standard form."""
+        if self.point_mass:
+            return 0.5 ** (-self.alpha)
+        if self.alpha == -1:
+            return 0.5
+        return _M1_CLOSED[self.shape]
+
+    @property
+    def c(self) -> float:
+        """Theorem 3's c = -2 delta^2 int_0^inf z^-alpha g'(z delta) dz."""
+        return 2.0 * self.gamma * self.delta ** (1 + self.alpha) * self.s**self.alpha * self.M
+
+    @property
+    def weight(self) -> float:
+        return self.c
+
+    @property
+    def scale(self) -> float:
+        """|z| = Y / (s delta)."""
+        return 1.0 / (self.s * self.delta)
+
+    # -- the standard variable Y ----------------------------------------------------------------
+    def _rho_unnorm(self, y: np.ndarray) -> np.ndarray:
+        shp = get_shape(self.shape)
+        return y ** (-self.alpha) * -shp.df(y, **self.params)
+
+    def _R(self, y: Any) -> np.ndarray:
+        """P(Y <= y): closed form for alpha = -1 (2 [F(y) - 1/2 - y f(y)]), for the gaussian and atan."""
+        y = np.maximum(np.asarray(y, dtype=float), 0.0)
+        shp = get_shape(self.shape)
+        if self.point_mass:
+            return (y >= 0.5).astype(float)
+        if self.alpha == -1:
+            return np.clip(2.0 * (0.5 - shp.sf(y, **self.params) - y * shp.f(y, **self.params)), 0.0, 1.0)
+        closed = _CDF_ALPHA1.get(self.shape)
+        if closed is not None:
+            return closed(y)
+        return np.interp(y, *self._sigmoid_cdf_table)
+
+    @property
+    def _key(self) -> tuple[str, int, float]:
+        """What the standard variable Y depends on (not k, not delta): tables are cached by it."""
+        return self.shape, self.alpha, _standard_q(self.shape, self.q)
+
+    @property
+    def _sigmoid_cdf_table(self) -> tuple[np.ndarray, np.ndarray]:
+        return _cached_standard(self._key, "_build_sigmoid_cdf_table")
+
+    def _build_sigmoid_cdf_table(self) -> tuple[np.ndarray, np.ndarray]:
+        """(y, R(y)) for the sigmoid with alpha = 1: cumulative quadrature on a dense grid."""
+        y = np.concatenate([[0.0], np.logspace(-6, math.log10(12.0), 6000)])
+        nodes, weights = np.polynomial.legendre.leggauss(12)
+        lo, hi = y[:-1], y[1:]
+        mid, half = (lo + hi) / 2, (hi - lo) / 2
+        pts = mid[:, None] + half[:, None] * nodes[None, :]
+        vals = self._rho_unnorm(pts)
+        pieces = (vals * weights[None, :]).sum(axis=1) * half
+        cum = np.concatenate([[0.0], np.cumsum(pieces)]) / self.M
+        cum[-1] = min(cum[-1], 1.0)
+        y = np.append(y, 1e6)
+        cum = np.append(cum, 1.0)
+        return y, cum
+
+    def _ppf_analytic(self, p: np.ndarray) -> np.ndarray | None:
+        if self.point_mass:
+            return np.full_like(p, 0.5)
+        exact = _PPF_ANALYTIC.get((self.alpha, self.shape))
+        return None if exact is None else exact(p)
+
+    @property
+    def sampler(self) -> str:
+        if self.point_mass:
+            return "point mass"
+        return "analytic inverse CDF" if self._ppf_analytic(np.array([0.5])) is not None else "inverse-CDF table"
+
+    @property
+    def _table(self) -> tuple[np.ndarray, np.ndarray]:
+        return _cached_standard(self._key, "_build_table")
+
+    def _build_table(self) -> tuple[np.ndarray, np.ndarray]:
+        """(p, y) of the inverse-CDF table: R on a dense log grid, inverted by interpolation."""
+        p = _prob_grid()
+        if self.alpha == 1 and self.shape == "sigmoid":
+            ys, rs = self._sigmoid_cdf_table
+        else:
+            ys = np.concatenate([[0.0], np.logspace(-9, 12, 60000)])
+            rs = self._R(ys)
+        rs = np.maximum.accumulate(rs)
+        keep = np.concatenate([[True], np.diff(rs) > 0])
+        y_at_p = np.interp(p, rs[keep], ys[keep])
+        return p, y_at_p
+
+    def _ppf_Y(self, p: np.ndarray) -> np.ndarray:
+        exact = self._ppf_analytic(p)
+        if exact is not None:
+            return exact
+        tp, ty = self._table
+        return np.interp(p, tp, ty)
+
+    @property
+    def table_error(self) -> float | None:
+        return _cached_standard(self._key, "_build_table_error")
+
+    def _build_table_error(self) -> float | None:
+        """Largest CDF error of the table, max_p |R(Q_table(p)) - p| (Kolmogorov distance); None if exact."""
+        if self.sampler != "inverse-CDF table":
+            return None
+        p = np.linspace(1e-6, 1.0 - 1e-6, 20001)
+        return float(np.max(np.abs(self._R(self._ppf_Y(p)) - p)))
+
+    # -- the z-source interface ---------------------------------------------------------------
+    def density(self, z: Any) -> np.ndarray:
+        """lambda(z) (even); zero everywhere for the point mass (shown as a spike instead)."""
+        z = np.abs(np.asarray(z, dtype=float))
+        if self.point_mass:
+            return np.zeros_like(z)
+        y = z / self.scale
+        # at y = 0: alpha = 1 takes the limit -f''(0) (evaluated at 1e-6, exact to ~1e-12); alpha = -1 gives 0
+        safe = np.where(y > 0, y, 1e-6 if self.alpha == 1 else 1.0)
+        rho = np.where((y > 0) | (self.alpha == 1), self._rho_unnorm(safe) / self.M, 0.0)
+        return 0.5 * rho / self.scale  # half of |z|'s density on each side
+
+    def abs_cdf(self, t: Any) -> np.ndarray:
+        return self._R(np.asarray(t, dtype=float) / self.scale)
+
+    def sample_abs(self, shape: Any, rng: np.random.Generator) -> np.ndarray:
+        p = rng.uniform(0.0, 1.0, size=shape)
+        return self._ppf_Y(p) * self.scale
+
+    def sample(self, shape: Any, rng: np.random.Generator) -> np.ndarray:
+        mag = self.sample_abs(shape, rng)
+        return np.where(rng.uniform(size=np.shape(mag)) < 0.5, -mag, mag)
+
+    def tail(self, a: Any, p: int) -> np.ndarray:
+        """E[|z|^p ; |z| >= a] by quadrature of the density (+inf where it diverges)."""
+        a = np.abs(np.asarray(a, dtype=float))
+        y0 = a / self.scale
+        if self.point_mass:
+            return np.where(y0 <= 0.5, (0.5 * self.scale) ** p, 0.0)
+        r = p - self.alpha
+
+        shp = get_shape(self.shape)
+        smooth = _smooth_at_zero(self.shape)
+        # a smooth f has -f'(y)/y -> -f''(0) at 0: use that limit below 1e-6 (no 0/0 cancellation)
+        lim = float(-shp.df(np.array([1e-6]), **self.params)[0] / 1e-6) if smooth and r == -1 else 0.0
+
+        def integrand(y: np.ndarray) -> np.ndarray:
+            safe = np.where(y > 1e-6, y, 1e-6)
+            val = safe**r * -shp.df(safe, **self.params)
+            return np.where(y > 1e-6, val, lim) if smooth and r == -1 else val
+
+        support = shp.support
+        # y^r (-f') ~ y^r |f'(0+)| near 0: divergent at a = 0 when r <= -1 and f has a corner
+        diverges = (y0 == 0) & (r <= -1) & (not smooth)
+        out = np.full_like(y0, np.inf)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out[~diverges] = _tail_quad(integrand, y0[~diverges], support) / self.M * self.scale**p
+        return out
+
+    def emax(self, m: int) -> float:
+        """E[max_k |z_k|]; inf when E|z| diverges (alpha = -1 and int y f(y) dy = inf)."""
+        m = _check_m(m)
+        if not self.finite_mean:
+            return math.inf
+        if self.point_mass:
+            return 0.5 * self.scale
+        return _emax_Y(*self._key, m) * self.scale
+
+    @property
+    def finite_mean(self) -> bool:
+        """E|z| < inf? alpha = 1: always (E Y = 1/M); alpha = -1: iff int y f(y) dy < inf."""
+        if self.alpha == 1 or self.point_mass:
+            return True
+        return _finite_first_moment(self.shape, self.q)
+
+
+@lru_cache(maxsize=64)
+def _cached_standard(key: tuple[str, int, float], builder: str) -> Any:
+    """Build (once per shape, alpha, q) a table of the standard variable Y, shared by every k and delta."""
+    shape, alpha, q = key
+    return getattr(Theorem3Target(shape, 1.0, 1.0, alpha, q), builder)()
+
+
+@lru_cache(maxsize=512)
+def _emax_Y(shape: str, alpha: int, q: float, m: int) -> float:
+    """E[max of m copies of Y] for the standard variable Y (independent of k and delta; cached)."""
+    t = Theorem3Target(shape, 1.0, 1.0, alpha, _standard_q(shape, q))
+    if alpha == 1 and shape == "sigmoid":  # tabulated CDF: integrate on its own nodes
+        y, r = t._sigmoid_cdf_table
+        return float(integrate.trapezoid(1.0 - r**m, y))
+    return _emax_quad(t._R, math.inf, m)
