@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from sgapp.layout import APP_TITLE, PAGES, page_setup
+from sgapp.layout import APP_TITLE, page_setup
+from sgcore import pages
 
 page_setup("Home")
 st.title(APP_TITLE)
@@ -32,7 +33,7 @@ tested library `sgcore`, which you can import in a notebook or script with
 """
 )
 st.subheader("Pages")
-for page in PAGES[1:]:
+for page in pages.PAGES.content():
     with st.container(border=True):
         st.page_link(page.path, label=page.label, icon=page.icon)
         st.caption(page.blurb)

@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 from sgcore import EscapeConfig, escape_view
 from sgcore.figures import escape_figures, localzo_figures
 from sgcore.localzo import LocalZOConfig, localzo_view
+from sgcore.pages import PAGES
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -25,7 +26,7 @@ def _page(path: str) -> AppTest:
 
 @pytest.fixture
 def escape_app():
-    return _page("pages/1_Escape_noise.py")
+    return _page(PAGES["escape"].path)
 
 
 def test_escape_rerun_slider_move(benchmark, escape_app):
@@ -59,7 +60,7 @@ def test_escape_compute_max_samples(benchmark):
 
 @pytest.fixture
 def signflip_app():
-    return _page("pages/2_Sign_flip.py")
+    return _page(PAGES["signflip"].path)
 
 
 def test_signflip_rerun_slider_move(benchmark, signflip_app):
@@ -85,7 +86,7 @@ def test_signflip_compute_and_figures(benchmark):
 
 @pytest.fixture
 def loop_app():
-    return _page("pages/3_Loop_integrals.py")
+    return _page(PAGES["loop"].path)
 
 
 def test_loop_rerun_radius_move(benchmark, loop_app):
@@ -112,7 +113,7 @@ def test_loop_rerun_curl_beta_move(benchmark, loop_app):
 
 @pytest.fixture
 def localzo_app():
-    return _page("pages/4_LocalZO.py")
+    return _page(PAGES["localzo"].path)
 
 
 def test_localzo_rerun_delta_move(benchmark, localzo_app):
@@ -143,7 +144,7 @@ def test_localzo_compute_and_figures(benchmark, source, target, dist):
 
 @pytest.fixture
 def estimators_app():
-    return _page("pages/5_Estimators.py")
+    return _page(PAGES["estimators"].path)
 
 
 def test_estimators_rerun_beta_sg_move(benchmark, estimators_app):
@@ -175,7 +176,7 @@ def test_estimators_compute_and_figures(benchmark, hidden, samples):
 
 @pytest.fixture
 def design_app():
-    return _page("pages/7_Surrogate_design.py")
+    return _page(PAGES["design"].path)
 
 
 def test_design_rerun_sharpness_move(benchmark, design_app):

@@ -71,19 +71,15 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(1, str(Path(__file__).resolve().parents[1]))  # the app's root: its page registry
 from stclient import SUPERSEDED, Tab, TabError, TabTimeout  # noqa: E402
 
+from sgcore.pages import PAGES as REGISTRY  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[1]
-#: analytic page -> the slider a student moves (one that feeds at least one chart at default settings)
-PAGES = {
-    "Escape_noise": "beta_sg",
-    "Sign_flip": "beta_sg",
-    "Loop_integrals": "radius",
-    "LocalZO": "delta",
-    "Estimators": "beta_sg",
-    "Surrogate_design": "sharpness",
-}
-TRAINING = "Training"
+#: analytic page (URL path) -> the slider a student moves (the registry's probe: it feeds a chart at default settings)
+PAGES = {page.url_path: page.probe for page in REGISTRY.content() if page.probe}
+TRAINING = REGISTRY["training"].url_path
 TICKS = os.sysconf("SC_CLK_TCK")
 EPOCH_RE = re.compile(r"Epoch\s*(?:<b>)?\s*([\d,]+)\s*(?:</b>)?\s*\(deterministic\)\s*·\s*(?:<b>)?\s*([\d,]+)\s*"
                       r"(?:</b>)?\s*\(stochastic\)\s*,?\s*([^—<]*)")
@@ -635,7 +631,8 @@ async def measure_single_moves(run: LoadRun, tab: Tab, key: str, replica: str, n
 async def burst_prepare(run: LoadRun, routes: dict[str, http.cookiejar.CookieJar]) -> tuple[Tab, dict]:
     """The burst's tab, opened before the students come, and the server CPU of a few of its moves alone."""
     a = run.args
-    page, key = "Escape_noise", PAGES["Escape_noise"]
+    page = REGISTRY["escape"].url_path
+    key = PAGES[page]
     tab = Tab(run.base, "/" + page, timeout=a.load_timeout)
     name = next(iter(routes))
     tab.cookies = routes[name]

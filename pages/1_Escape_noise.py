@@ -6,18 +6,13 @@ from sgapp.caching import shared
 from sgapp.charts import chart
 from sgapp.controls import compute_or_keep, preset_bar, surrogate_widgets, url_notices, widget
 from sgapp.layout import banner, page_setup
-from sgcore import ESCAPE_FAMILIES, ESCAPE_PARAMS, SCALINGS, SHAPES, EscapeConfig, escape_view
+from sgcore import ESCAPE_FAMILIES, SCALINGS, SHAPES, EscapeConfig, escape_view
 from sgcore.export import escape_tables
 from sgcore.figures import escape_figures
+from sgcore.pages import PAGES
 
-P = {p.name: p for p in ESCAPE_PARAMS}
-PRESETS = {
-    "Fig. 1: matched sigmoid": {"escape": "sigmoid", "beta_n": 5.0, "shape": "sigmoid", "beta_sg": 5.0},
-    "Near-deterministic (β_N = 50)": {"escape": "sigmoid", "beta_n": 50.0, "shape": "sigmoid", "beta_sg": 5.0},
-    "SuperSpike SD on sigmoid noise": {"escape": "sigmoid", "beta_n": 5.0, "shape": "superspike", "beta_sg": 5.0},
-    "erf escape, matched": {"escape": "erf", "beta_n": 5.0, "shape": "gaussian", "beta_sg": 5.0},
-    "Exponential escape, matched": {"escape": "exponential", "beta_n": 5.0, "shape": "escape_exp", "beta_sg": 5.0},
-}
+PAGE = PAGES["escape"]
+P = {p.name: p for p in PAGE.specs}
 
 
 # Results and figures are immutable and shared read-only across sessions: no copy per hit.
@@ -27,14 +22,14 @@ def compute(cfg: EscapeConfig):
     return view, escape_figures(view)
 
 
-page_setup("Escape noise")
+page_setup(PAGE.title)
 st.title("Escape noise vs surrogate derivative")
 st.caption("Gygax & Zenke (2024), Sec. 3.1, Methods 8.2 and App. B: a single deterministic and "
            "stochastic Perceptron. When the surrogate derivative (SD) matches the derivative of "
            "the escape-noise function, it *is* the derivative of the expected output.")
-url_notices(ESCAPE_PARAMS)
+url_notices(PAGE.specs)
 
-preset_bar(ESCAPE_PARAMS, PRESETS)
+preset_bar(PAGE.specs, PAGE.presets)
 
 with st.sidebar:
     st.markdown("**Stochastic neuron**")

@@ -9,17 +9,11 @@ from sgapp.layout import banner, page_setup
 from sgapp.tables import arrow
 from sgcore.export import signflip_tables
 from sgcore.figures import signflip_figures
-from sgcore.signflip import SIGNFLIP_PARAMS, SignflipConfig, signflip_view
+from sgcore.pages import PAGES
+from sgcore.signflip import SignflipConfig, signflip_view
 
-P = {p.name: p for p in SIGNFLIP_PARAMS}
-TABLE1 = {"w": 0.0, "v1": 0.05, "v2": 0.1, "u1": 1.0, "u2": -1.0, "beta_f": 100.0, "beta_sg": 25.0, "x": 1.0}
-PRESETS = {
-    "Table 1": TABLE1,
-    "Fig. 4B, β_SG = 15": {**TABLE1, "beta_sg": 15.0},
-    "Fig. 4B, β_SG = 25 (printed)": TABLE1,
-    "Fig. 4B, β_SG = 30 (authors' notebook)": {**TABLE1, "beta_sg": 30.0},
-    "Fig. 4C": {**TABLE1, "beta_f": 20.0, "w": 1.0, "beta_sg": 4.0, "betas_landscape": (2.0, 4.0, 20.0)},
-}
+PAGE = PAGES["signflip"]
+P = {p.name: p for p in PAGE.specs}
 
 
 @shared(max_entries=64)
@@ -28,13 +22,13 @@ def compute(cfg: SignflipConfig):
     return view, signflip_figures(view)
 
 
-page_setup("Sign flip")
+page_setup(PAGE.title)
 st.title("Sign-flip landscape")
 st.caption("Gygax & Zenke (2024), Sec. 4.1, Eqs. 10–12, Table 1, Fig. 4: in a small differentiable network, "
            "replacing each node's derivative by a flatter surrogate can make the surrogate gradient point "
            "against the true gradient.")
-url_notices(SIGNFLIP_PARAMS)
-preset_bar(SIGNFLIP_PARAMS, PRESETS)
+url_notices(PAGE.specs)
+preset_bar(PAGE.specs, PAGE.presets)
 
 with st.sidebar:
     st.markdown("**Network (Eq. 10)**")

@@ -10,16 +10,11 @@ from sgapp.layout import banner, page_setup
 from sgapp.tables import arrow
 from sgcore.export import columns_to_csv
 from sgcore.figures import fig_accumulated, fig_convergence, fig_curl, fig_heatmaps
-from sgcore.loop import LOOP_PARAMS, LoopConfig, loop_curl, loop_heatmaps, loop_integrals, part_key
+from sgcore.loop import LoopConfig, loop_curl, loop_heatmaps, loop_integrals, part_key
+from sgcore.pages import PAGES
 
-P = {p.name: p for p in LOOP_PARAMS}
-TABLE1_CENTRE = {"c_w": 0.0, "c_v1": 0.05, "c_v2": 0.1, "c_u1": 1.0, "c_u2": -1.0}
-PRESETS = {
-    "Fig. 5": {},
-    "Fig. 5, notebook forward (sigmoid β_f = 10000)": {"forward": "sigmoid", "beta_f": 10000.0},
-    "Random plane (seed 1)": {"plane": "random", "seed": 1},
-    "(v1, v2) around Table 1": {"plane": "axes", "axis_a": "v1", "axis_b": "v2", "radius": 0.5, **TABLE1_CENTRE},
-}
+PAGE = PAGES["loop"]
+P = {p.name: p for p in PAGE.specs}
 
 
 # Each part depends on a subset of the parameters: a slider recomputes only the parts it affects.
@@ -45,12 +40,12 @@ def compute(cfg: LoopConfig):
     return cfg, heatmaps(part_key(cfg, "heatmaps")), integrals(part_key(cfg, "integrals")), curl(part_key(cfg, "curl"))
 
 
-page_setup("Loop integrals")
+page_setup(PAGE.title)
 st.title("Loop integrals: SGs are not gradients")
 st.caption("Gygax & Zenke (2024), Sec. 4.2, Fig. 5, Methods 8.3: if a vector field is the gradient of some "
            "function, its integral around every closed path is zero. The SG field of the Eq. 10 network is not.")
-url_notices(LOOP_PARAMS)
-preset_bar(LOOP_PARAMS, PRESETS)
+url_notices(PAGE.specs)
+preset_bar(PAGE.specs, PAGE.presets)
 
 with st.sidebar:
     st.markdown("**Plane and circle**")

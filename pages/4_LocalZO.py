@@ -13,19 +13,11 @@ from sgapp.tables import arrow
 from sgcore import SHAPES
 from sgcore.export import columns_to_csv
 from sgcore.figures import localzo_figures
-from sgcore.localzo import DISTRIBUTIONS, LOCALZO_PARAMS, LocalZOConfig, localzo_view, paper_checks
+from sgcore.localzo import DISTRIBUTIONS, LocalZOConfig, localzo_view, paper_checks
+from sgcore.pages import PAGES
 
-P = {p.name: p for p in LOCALZO_PARAMS}
-PRESETS = {
-    "Fig. 1: Normal, δ = 0.5": {"source": "distribution", "dist": "normal", "delta": 0.5, "m": 1, "alpha": "1"},
-    "Table 2: Normal, δ = 0.05, m = 5": {"source": "distribution", "dist": "normal", "delta": 0.05, "m": 5,
-                                          "alpha": "1", "u_span": 0.2, "u_lo": -1.0, "u_hi": 1.0},
-    "Uniform, δ = 0.5": {"source": "distribution", "dist": "uniform", "delta": 0.5, "alpha": "1"},
-    "Sec. 5.2: sigmoid, k ≈ 30.63": {"source": "surrogate", "target": "sigmoid", "k": 30.63, "delta": 0.05,
-                                    "alpha": "1", "u_span": 0.2},
-    "Sec. 5.2: fast sigmoid, k = 100": {"source": "surrogate", "target": "superspike", "k": 100.0, "delta": 0.05,
-                                       "alpha": "-1", "u_span": 0.1},
-}
+PAGE = PAGES["localzo"]
+P = {p.name: p for p in PAGE.specs}
 
 
 @shared(max_entries=64)
@@ -44,14 +36,14 @@ def checks() -> pd.DataFrame:
          "holds": ["✓" if r.holds else "✗" for r in rows], "comment": [r.comment for r in rows]}))
 
 
-page_setup("LocalZO")
+page_setup(PAGE.title)
 st.title("LocalZO: surrogates from zeroth-order estimates")
 st.caption("Mukhoty et al. (2023), Sec. 3–4 and App. A. A 2-point finite difference of the Heaviside with a random "
            "step z·δ is zero or |z|^α/(2δ): averaged over z it is a surrogate derivative, any surrogate can be "
            "reproduced by choosing z's distribution (Theorem 3), and most neurons get an exact zero in the backward "
            "pass.")
-url_notices(LOCALZO_PARAMS)
-preset_bar(LOCALZO_PARAMS, PRESETS)
+url_notices(PAGE.specs)
+preset_bar(PAGE.specs, PAGE.presets)
 
 with st.sidebar:
     st.markdown("**Where z comes from**")

@@ -14,7 +14,6 @@ from sgapp.layout import banner, page_setup
 from sgapp.tables import arrow
 from sgcore.estimators import (
     BIAS_ALPHA,
-    ESTIMATOR_PARAMS,
     MAX_HIDDEN_UNITS,
     BinaryNet,
     EstimatorConfig,
@@ -24,17 +23,10 @@ from sgcore.estimators import (
 )
 from sgcore.export import columns_to_csv
 from sgcore.figures.estimators import SHORT_LABELS, estimator_figures
+from sgcore.pages import PAGES
 
-P = {p.name: p for p in ESTIMATOR_PARAMS}
-PRESETS = {
-    "No hidden layer: SG is exact": {"n_in": 4, "hidden1": 0, "hidden2": 0, "hidden3": 0, "beta_n": 4.0,
-                                     "beta_sg": 4.0},
-    "Smallest tree: 2 hidden units": {"n_in": 2, "hidden1": 2, "hidden2": 0, "hidden3": 0, "beta_n": 4.0,
-                                      "beta_sg": 4.0, "seed": 20},
-    "Two layers of 3 (default)": {},
-    "Steep noise: large bias": {"hidden1": 3, "hidden2": 3, "beta_n": 8.0, "beta_sg": 8.0, "seed": 8},
-    "Mismatched SD: β_SG = 1": {"beta_n": 4.0, "beta_sg": 1.0},
-}
+PAGE = PAGES["estimators"]
+P = {p.name: p for p in PAGE.specs}
 LAYER_KEYS = ("hidden1", "hidden2", "hidden3")
 MAX_WEIGHT = 1e3  # hand-edited weights: beyond this every unit is saturated anyway
 NET_KEYS = ("n_in", *LAYER_KEYS, "beta_n", "theta", "weight_scale", "seed")  # what the network depends on
@@ -63,14 +55,14 @@ def compute(cfg: EstimatorConfig, edited: str | None):
     return view, sweep, estimator_figures(view, sweep)
 
 
-page_setup("Gradient estimators")
+page_setup(PAGE.title)
 st.title("Gradient estimators: exact gradients in a tiny stochastic network")
 st.caption("Gygax & Zenke (2024), Sec. 3.2, 7, Fig. 3, Fig. S1. Every forward pass of a stochastic network is one "
            "path through a tree of spike patterns. In a network small enough to enumerate every path, E[y] and its "
            "gradient are known exactly, and each estimator can be held against them: the surrogate gradient of a "
            "stochastic network, of a deterministic one, finite differences and REINFORCE.")
-url_notices(ESTIMATOR_PARAMS)
-preset_bar(ESTIMATOR_PARAMS, PRESETS)
+url_notices(PAGE.specs)
+preset_bar(PAGE.specs, PAGE.presets)
 
 with st.sidebar:
     st.markdown("**Network**")
@@ -86,7 +78,6 @@ with st.sidebar:
     with st.expander("Finite differences and REINFORCE"):
         for name in ("fd_eps", "fd_target", "baseline"):
             values[name] = widget(P[name])
-
 
 
 def _tables(spec: dict) -> list[list[dict]]:

@@ -2,81 +2,32 @@
 
 import hashlib
 import uuid
-from dataclasses import replace
 
 import numpy as np
 import streamlit as st
 
-from sgapp.admission import (
-    PAUSED,
-    QUEUED,
-    TRAINING,
-    TRAINING_TICK,
-    RateMeter,
-    Tick,
-    estimate_rates,
-    process_slots,
-    redraw,
-    train_within,
-)
+from sgapp.admission import PAUSED, QUEUED, TRAINING, process_slots, redraw
 from sgapp.charts import chart
 from sgapp.controls import preset_bar, url_notices, widget
 from sgapp.layout import banner, page_setup
+from sgapp.training_session import MAX_EPOCHS, TrainingSession
 from sgcore.figures.training import fig_activity, fig_fano, fig_lif, fig_losses, fig_rasters, fig_trials
+from sgcore.pages import PAGES
 from sgcore.params import ParamSpec
-from sgcore.snn import LIF_TRACE_PARAMS, PRESETS, TRAIN_PARAMS, TrainConfig, Trainer, lif_trace
+from sgcore.snn import TRAIN_PARAMS, TrainConfig, lif_trace
 from sgcore.targets import TARGETS, target_raster, upload_raster
+from sgcore.training_page import (  # the page's link parameters and presets, built in the library
+    FIXED,
+    LIF,
+    LR_OPTIONS,
+    NET_SPECS,
+    NETWORKS,
+    PER_NET,
+    SPECS,
+)
 
+PAGE = PAGES["training"]
 T = {p.name: p for p in TRAIN_PARAMS}
-NETWORKS = ("deterministic", "stochastic")
-PREFIX = {"deterministic": "det_", "stochastic": "sto_"}
-#: Shared by both networks; changing a FIXED one rebuilds them (new weights), the others apply mid-run.
-FIXED = ("n_in", "n_hidden", "n_out", "n_steps", "input_rate", "seed")
-SHARED = (*FIXED, "reset", "backprop_reset", "optimizer", "backward", "localzo_dist", "localzo_delta", "localzo_m",
-          "sparse_threshold")
-#: Per network (prefixed det_ / sto_ in the URL): the paper gives the two networks different SDs and rates.
-PER_NET = {"deterministic": ("shape", "beta_sg", "lr", "hidden_lr_factor"),
-           "stochastic": ("trials", "shape", "beta_sg", "match_escape", "beta_hid", "beta_out", "lr",
-                          "hidden_lr_factor")}
-DEFAULT = "quick"  # the page opens on settings that learn visibly within seconds
-LR_OPTIONS = (1e-6, 2e-6, 5e-6, 1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2, 2e-2, 5e-2)
-
-
-def _spec(name: str, net: str | None) -> ParamSpec:
-    base = T[name]
-    if net is None:
-        return replace(base, default=PRESETS[DEFAULT]["deterministic"].get(name, base.default))
-    return replace(base, name=PREFIX[net] + name, default=PRESETS[DEFAULT][net].get(name, base.default))
-
-
-SPECS = {name: _spec(name, None) for name in SHARED}
-NET_SPECS = {net: {name: _spec(name, net) for name in names} for net, names in PER_NET.items()}
-LIF = {p.name: replace(p, name="lif_" + p.name) for p in LIF_TRACE_PARAMS if p.name != "reset"}  # both resets shown
-TARGET = ParamSpec("target", "Target picture", next(iter(TARGETS)), kind="choice", choices=(*TARGETS, "upload"))
-LR_TEXTS = tuple(f"{v:g}" for v in LR_OPTIONS)
-
-
-def _lr_link_spec(spec: ParamSpec) -> ParamSpec:
-    """What a link may carry for a learning rate: one of the select slider's options, as it writes them."""
-    return ParamSpec(spec.name, spec.label, f"{spec.default:g}", kind="choice", choices=LR_TEXTS, widget="select")
-
-
-ALL_SPECS = [TARGET, *SPECS.values(),
-             *(_lr_link_spec(s) if s.name.endswith("_lr") else s for d in NET_SPECS.values() for s in d.values()),
-             *LIF.values()]
-
-
-def _page_preset(name: str) -> dict:
-    out = {k: v for k, v in PRESETS[name]["deterministic"].items() if k in SHARED}
-    for net, names in PER_NET.items():
-        out |= {PREFIX[net] + k: v for k, v in PRESETS[name][net].items() if k in names}
-    return out
-
-
-PAGE_PRESETS = {"Quick demo": _page_preset("quick"), "Paper Fig. 6": _page_preset("paper")}
-WALL_FRACTION = 0.8  # a tick trains at least this fraction of its interval in wall time if its budget allows
-MAX_TICK_WALL = 1.0  # and never longer (a late tick on a busy replica spends its banked credit within this)
-MAX_EPOCHS = 20_000  # per network and session: then training pauses
 UPLOAD_MAX_BYTES = 2_000_000
 
 
@@ -87,14 +38,14 @@ def _lr(spec: ParamSpec) -> float:
                             help=spec.help or None)
 
 
-page_setup("Live training")
+page_setup(PAGE.title)
 st.title("Live training: stochastic vs deterministic SNNs")
 st.caption("Gygax & Zenke (2024), Sec. 5–6, Fig. 6, Methods 8.1, 8.2, 8.4.1. A feed-forward LIF network learns to "
            "turn frozen Poisson input into a target spike pattern. The deterministic network spikes when its membrane "
            "crosses threshold and learns with a surrogate gradient; the stochastic one spikes with escape noise and "
            "learns with the derivative of that noise, averaged over trials — the same SG rule on sampled paths.")
-url_notices(ALL_SPECS)
-preset_bar(ALL_SPECS, PAGE_PRESETS)
+url_notices(PAGE.specs)
+preset_bar(PAGE.specs, PAGE.presets)
 
 # --- controls ---------------------------------------------------------------------------------------
 with st.sidebar:
@@ -164,121 +115,31 @@ def _configs() -> dict[str, TrainConfig] | None:
         return None
 
 
-state = st.session_state.setdefault("training", {"key": None, "trainers": None, "running": False, "note": ""})
-state.setdefault("gen", 0)  # counts rebuilds: part of every figure's version
-state.setdefault("meter", RateMeter())  # this tab's live epochs/s
-state.setdefault("last_rates", None)  # the last measured epochs/s (shown while paused)
-state.setdefault("figs", {})  # the last drawn figures and their versions
-SESSION = st.session_state.setdefault("training_session", uuid.uuid4().hex)  # this tab's place in the queue
-slots = process_slots()
-configs = _configs()
-target = _target()
-if target is None and state["trainers"] is not None:
-    target = (state["key"][-1], state["target"])
-if configs is not None and target is not None:
-    key = (*(values[k] for k in FIXED), target[0])
-    if state["key"] != key:
-        rebuilt = state["trainers"] is not None
-        state.update(key=key, target=target[1], running=False, gen=state["gen"] + 1, last_rates=None,
-                     trainers={net: Trainer(configs[net], target[1]) for net in NETWORKS},
-                     note="Rebuilt for the new size, seed, input or target: training starts again." if rebuilt else "")
-        slots.release(SESSION)
-    else:
-        for net in NETWORKS:
-            changes = {k: getattr(configs[net], k) for k in TrainConfig.__dataclass_fields__
-                       if k not in ("network", *FIXED) and k in {s.name for s in TRAIN_PARAMS}}
-            state["trainers"][net].set(**changes)
-if state["trainers"] is None:
+session = TrainingSession(st.session_state.setdefault("training", {}), process_slots(),
+                          st.session_state.setdefault("training_session", uuid.uuid4().hex))  # its place in the queue
+session.apply(_configs(), _target())
+if not session.ready:
     st.stop()
-trainers: dict[str, Trainer] = state["trainers"]
+trainers = session.trainers
 
 # --- the media player -------------------------------------------------------------------------------
 b1, b2, b3, b4, b5 = st.columns([1, 1, 1, 1, 3])
 if b1.button("Play", icon=":material/play_arrow:", type="primary", width="stretch", key="play"):
-    state["running"] = True
+    session.play()
 if b2.button("Pause", icon=":material/pause:", width="stretch", key="pause"):
-    state["running"] = False
-    slots.release(SESSION)
+    session.pause()
 step_now = b3.button("Step", icon=":material/skip_next:", width="stretch", key="step",
                      help="Train both networks for one epoch")
 if b4.button("Reset", icon=":material/restart_alt:", width="stretch", key="reset_training",
              help="New initial weights from the seed; keeps every setting"):
-    state["key"] = None
-    state["running"] = False
-    slots.release(SESSION)
+    session.reset()
     st.rerun()
-if state.get("note"):
-    b5.caption(state["note"])
-
-
-def _one_thread() -> None:
-    """One torch thread, set in this run's own thread (about a microsecond): OpenMP's thread count is per thread
-    and Streamlit runs each script run in a new thread, so a setting made once in another thread does not hold
-    here; without OMP_NUM_THREADS=1 every run would start its own spinning team and train ~10x slower."""
-    import torch
-
-    torch.set_num_threads(1)
-
-
+if session.note:
+    b5.caption(session.note)
 if step_now:
-    _one_thread()
-    for t in trainers.values():
-        if t.epoch < MAX_EPOCHS:
-            t.step(1)
+    session.step()
 
-
-def _work(cfg: TrainConfig) -> float:
-    """Proportional to one epoch's cost: trials x steps x synapses."""
-    return float(cfg.trials * cfg.n_steps * cfg.n_hidden * (cfg.n_in + cfg.n_out))
-
-
-def _train(seconds: float) -> bool:
-    """Train both networks within ``seconds`` of CPU time (shared fairly), charged to the budget; True when
-    MAX_EPOCHS stopped the run."""
-    _one_thread()
-
-    def job(t: Trainer):
-        def step() -> bool:
-            if t.epoch >= MAX_EPOCHS:
-                return False
-            t.step(1)
-            return True
-        return step
-
-    wall = min(MAX_TICK_WALL, max(WALL_FRACTION * TRAINING_TICK, 1.5 * seconds))
-    done = train_within([job(trainers[net]) for net in NETWORKS], seconds, wall)
-    slots.charge(SESSION, done.total_cpu)
-    for net, epochs, cpu in zip(NETWORKS, done.epochs, done.cpu, strict=True):
-        slots.speeds.observe(net, _work(trainers[net].cfg), epochs, cpu)
-    if all(t.epoch >= MAX_EPOCHS for t in trainers.values()):
-        state["running"] = False
-        slots.release(SESSION)
-        state["note"] = f"Paused: {MAX_EPOCHS:,} epochs is this server's limit per session."
-        return True
-    return False
-
-
-def _rates(tick: Tick) -> tuple[list[str], float]:
-    """Epochs/s per network as shown (measured over the last ticks; "≈" an estimate) and the CPU share used."""
-    share = slots.share(tick.admission.active if tick.mode == TRAINING else None)
-    measured = state["meter"].rates() if tick.mode == TRAINING else None
-    if measured is not None:
-        return [f"{r:.0f}" for r in measured], share
-    if tick.mode == PAUSED:  # the rate of the last run, if any
-        return [f"{r:.0f}" for r in state["last_rates"]] if state["last_rates"] else ["–", "–"], share
-    own = [t.history.seconds[-1] / (t.history.epoch[-1] + 1) if len(t.history) else None
-           for t in (trainers[net] for net in NETWORKS)]
-    spe = [o or slots.speeds.seconds_per_epoch(net, _work(trainers[net].cfg)) for o, net in zip(own, NETWORKS,
-                                                                                                 strict=True)]
-    return [f"≈ {r:.0f}" if r is not None else "–" for r in estimate_rates(share, spe)], share
-
-
-def _latest(t: Trainer, key: str, fmt: str) -> str:
-    h = t.history
-    return format(h[key][-1], fmt) if len(h) else "–"
-
-
-TICK0 = slots.tick(SESSION, running=state["running"])  # this full run's tick: it fixes both tick rates
+TICK0 = session.poll()  # this full run's tick: it fixes both tick rates
 STATUS_EVERY, CHARTS_EVERY = TICK0.intervals
 pending = [TICK0]  # the status fragment's first call (inline, in this full run) uses it; its own ticks ask anew
 
@@ -288,17 +149,13 @@ def status() -> None:
     """Banner and metrics; while playing, each tick trains one budgeted chunk if admitted or renews the queue place
     if not. Cheap: no charts. A change of mode (admitted, queued, paused) reruns the whole page, which sets the new
     tick rates (a fragment's run_every is fixed by the full run that defines it)."""
-    tick = pending.pop() if pending else slots.tick(SESSION, running=state["running"])
-    if tick.mode != TICK0.mode or (tick.train_seconds > 0 and _train(tick.train_seconds)):
+    tick = pending.pop() if pending else session.poll()
+    if tick.mode != TICK0.mode or (tick.train_seconds > 0 and session.tick(tick.train_seconds).capped):
         st.rerun()
     det, sto = trainers["deterministic"], trainers["stochastic"]
-    meter: RateMeter = state["meter"]
-    if tick.mode == TRAINING:
-        meter.record([det.epoch, sto.epoch])
-        state["last_rates"] = meter.rates() or state["last_rates"]
-    else:
-        meter.reset()  # a new run measures afresh
-    rates, share = _rates(tick)
+    session.record(tick)
+    shown = session.rates(tick)
+    rates, share = shown.shown, shown.share
     adm = tick.admission
     if tick.mode == QUEUED and det.epoch == 0:
         banner(f"Play pressed — <b>waiting for a slot</b> (number {adm.position} in the queue): training starts by "
@@ -308,9 +165,9 @@ def status() -> None:
     else:
         doing = {TRAINING: f"training on {share:.0%} of a core…", PAUSED: "paused",
                  QUEUED: f"waiting for a slot (number {adm.position if adm else '–'})"}[tick.mode]
+        l2, vr = ([session.latest(net, key, ".4g") for net in NETWORKS] for key in ("l2", "van_rossum"))
         banner(f"Epoch <b>{det.epoch:,}</b> (deterministic) · <b>{sto.epoch:,}</b> (stochastic), {doing} — L2 loss "
-               f"{_latest(det, 'l2', '.4g')} vs {_latest(sto, 'l2', '.4g')}; van Rossum "
-               f"{_latest(det, 'van_rossum', '.4g')} vs {_latest(sto, 'van_rossum', '.4g')}.", ok=True)
+               f"{l2[0]} vs {l2[1]}; van Rossum {vr[0]} vs {vr[1]}.", ok=True)
     if tick.mode == QUEUED:
         expect = (f": about {rates[0].lstrip('≈ ')} deterministic and {rates[1].lstrip('≈ ')} stochastic epochs/s "
                   "at these settings" if "–" not in rates else "")
@@ -322,17 +179,16 @@ def status() -> None:
     m = st.columns(4)
     m[0].metric("Deterministic: epochs/s", rates[0], help=how)
     m[1].metric("Stochastic: epochs/s", rates[1], help=f"{sto.cfg.trials} trials per epoch. {how}")
-    m[2].metric("Active in backward (det.)", _latest(det, "active_fraction", ".1%"))
-    m[3].metric("Active in backward (stoch.)", _latest(sto, "active_fraction", ".1%"))
+    m[2].metric("Active in backward (det.)", session.latest("deterministic", "active_fraction", ".1%"))
+    m[3].metric("Active in backward (stoch.)", session.latest("stochastic", "active_fraction", ".1%"))
 
 
 @st.fragment(run_every=CHARTS_EVERY)
 def charts() -> None:
     """The figures; they tick (slower than the status) only while training, and each is rebuilt only when its
     inputs changed (a paused tab's widgets, a queued tab's full rerun and idle ticks reuse the last one)."""
-    det, sto = trainers["deterministic"], trainers["stochastic"]
-    figs = state["figs"]
-    version = (state["gen"], det.epoch, sto.epoch, det.cfg.trials, sto.cfg.trials)
+    sto = trainers["stochastic"]
+    figs, version = session.figs, session.version
     hist: dict[str, dict] = {}  # read from the trainers only for a figure that is rebuilt
     last: dict[str, object] = {}
 
@@ -347,7 +203,7 @@ def charts() -> None:
         return getattr(last[net], name) if last[net] is not None else None
 
     chart(redraw(figs, "fig_out", version, lambda: fig_rasters(
-        [("Target", state["target"], "#1f2d3d"), ("Deterministic output", layer("deterministic", "output"), "#1f5fa8"),
+        [("Target", session.target, "#1f2d3d"), ("Deterministic output", layer("deterministic", "output"), "#1f5fa8"),
          ("Stochastic output (trial 1)", layer("stochastic", "output"), "#e0a100")])), key="fig_out")
     chart(redraw(figs, "fig_hidden", version, lambda: fig_rasters(
         [("Deterministic hidden layer", layer("deterministic", "hidden"), "#1f5fa8"),

@@ -1,7 +1,6 @@
 """Surrogate design: shapes, dampening, sharpness, tails, Eq. 2 and the initialisation conditions (Herranz-Celotti)."""
 
 import math
-from dataclasses import replace
 
 import pandas as pd
 import streamlit as st
@@ -13,48 +12,24 @@ from sgapp.layout import banner, page_setup
 from sgapp.tables import arrow
 from sgcore.design import (
     DESIGN_PARAMS,
-    INIT_PARAMS,
     NAME_COLLISIONS,
     PAPER_DISCREPANCIES,
-    PRESETS,
     TRANSLATIONS,
     UNMAPPABLE,
     DesignConfig,
     InitConfig,
-    OptionalSpec,
     design_view,
     gallery,
     theory_check,
 )
+from sgcore.design_page import IN, OPTIONAL, SET
 from sgcore.export import columns_to_csv
 from sgcore.figures.design import fig_eq2, fig_gallery, fig_theory
-from sgcore.params import ParamSpec
+from sgcore.pages import PAGES
 from sgcore.shapes import SHAPES
 
-PREFIX = "i_"  # the calculator's widgets share names with the design controls: prefix them in the URL
+PAGE = PAGES["design"]
 D = {p.name: p for p in DESIGN_PARAMS}
-IN = {p.name: replace(p, name=PREFIX + p.name, default=p.fallback if isinstance(p, OptionalSpec) else p.default)
-     for p in INIT_PARAMS}
-OPTIONAL = [p.name for p in INIT_PARAMS if isinstance(p, OptionalSpec)]
-SET = {name: ParamSpec(f"{PREFIX}set_{name}", f"Set {IN[name].label}", False, kind="bool",
-                       help="Off: derived as the paper does (see the table of derived values).") for name in OPTIONAL}
-ALL_SPECS = [*DESIGN_PARAMS, *IN.values(), *SET.values()]
-
-
-def _page_preset(key: str) -> dict:
-    p = PRESETS[key]
-    if p["page"] == "design":
-        return dict(p["values"])
-    return {PREFIX + k: v for k, v in p["values"].items()} | {f"{PREFIX}set_{k}": True for k in p["values"]
-                                                              if k in OPTIONAL}
-
-
-PAGE_PRESETS = {
-    "sl-MNIST: exponential, γ = s = 1": _page_preset("slmnist_exponential"),
-    "sl-MNIST: q-PseudoSpike q = 1.05": _page_preset("slmnist_q1.05"),
-    "sl-MNIST: q = 2 (fast sigmoid)": _page_preset("slmnist_q2"),
-    "SHD LIF, layer 2 (calculator)": _page_preset("shd_lif_layer2"),
-}
 
 
 @shared(max_entries=64)
@@ -89,14 +64,14 @@ def gallery_rows(q: float):
 
 TABS = ("Shapes", "Library translation", "Eq. 2: gradient variance", "Initialisation (CI–CIV)", "Paper checks")
 
-page_setup("Surrogate design")
+page_setup(PAGE.title)
 st.title("Surrogate design: shape, dampening, sharpness, tails")
 st.caption("Herranz-Celotti & Rouat, Sec. 2.2, 2.6, 3, 4, Table S1, App. B. A surrogate derivative is γ f(s v): a "
            "standard shape f (peak 1, area 1), a dampening γ (height) and a sharpness s (inverse width). Choose them "
            "deliberately — with the moments that matter, a translation to the libraries you use, Eq. 2 and the four "
            "initialisation conditions — instead of by grid search.")
-url_notices(ALL_SPECS)
-preset_bar(ALL_SPECS, PAGE_PRESETS)
+url_notices(PAGE.specs)
+preset_bar(PAGE.specs, PAGE.presets)
 
 with st.sidebar:
     st.markdown("**Surrogate σ'(v) = γ f(s v)**")

@@ -1,10 +1,11 @@
-"""Page chrome: page config, the shared sidebar navigation, styling."""
+"""Page chrome: page config, the shared sidebar navigation (read from the page registry), styling."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import streamlit as st
+
+from sgcore import pages as registry
+from sgcore.pages import Page
 
 from .recovery import notice_if_resumed
 from .runtime import install as install_runtime_patch
@@ -12,67 +13,13 @@ from .runtime import install as install_runtime_patch
 APP_TITLE = "Surrogate Gradient Explorer"
 
 
-@dataclass(frozen=True)
-class PageInfo:
-    path: str
-    label: str
-    icon: str
-    blurb: str
+def nav_pages() -> tuple[Page, ...]:
+    """Every page of the app in navigation order (home first), as the page registry lists them now."""
+    return tuple(registry.PAGES.values())
 
 
-#: Every page of the app, in navigation order (home first).
-PAGES: tuple[PageInfo, ...] = (
-    PageInfo("app.py", "Home", ":material/home:", "The story in a few sentences."),
-    PageInfo(
-        "pages/1_Escape_noise.py",
-        "Escape noise vs SD",
-        ":material/ssid_chart:",
-        "A single stochastic Perceptron: its expected output, the matching principle, trial "
-        "rasters, the noisy-threshold view and stochAD's smoothed derivatives.",
-    ),
-    PageInfo(
-        "pages/2_Sign_flip.py",
-        "Sign-flip landscape",
-        ":material/swap_vert:",
-        "The network of Eq. 10: where the surrogate gradient points against the true gradient, along w "
-        "and over a plane of parameters, with the two-path factor of Eq. 12 that decides the sign.",
-    ),
-    PageInfo(
-        "pages/3_Loop_integrals.py",
-        "Loop integrals",
-        ":material/all_inclusive:",
-        "The SG integrated around closed circles in parameter space: non-zero for SGs, zero for true "
-        "gradients, with convergence in the number of steps, the curl map and Stokes' theorem.",
-    ),
-    PageInfo(
-        "pages/4_LocalZO.py",
-        "LocalZO",
-        ":material/casino:",
-        "Zeroth-order estimates of the Heaviside's derivative: the surrogate they average to, the density that "
-        "reproduces any surrogate (Theorem 3), their variance, and how few neurons are active in the backward pass.",
-    ),
-    PageInfo(
-        "pages/5_Estimators.py",
-        "Gradient estimators",
-        ":material/account_tree:",
-        "A stochastic network small enough to enumerate every spike pattern: the exact gradient of E[y] against "
-        "stochastic and deterministic SGs, finite differences and REINFORCE — and why multilayer SGs are biased.",
-    ),
-    PageInfo(
-        "pages/6_Training.py",
-        "Live training",
-        ":material/model_training:",
-        "Fig. 6 trained live: a stochastic and a deterministic spiking network learn the same target picture side "
-        "by side, with rasters, losses, Fano factors, the fraction active in the backward pass, and one LIF neuron.",
-    ),
-    PageInfo(
-        "pages/7_Surrogate_design.py",
-        "Surrogate design",
-        ":material/tune:",
-        "Choose a surrogate deliberately: every shape's moments and tails, what the snnTorch, SpikingJelly and Norse "
-        "presets are, Eq. 2's gradient variance, and the four initialisation conditions with a check by simulation.",
-    ),
-)
+#: The pages at import time (see :func:`nav_pages`, which the sidebar reads).
+PAGES: tuple[Page, ...] = nav_pages()
 
 _CSS = """
 <style>
@@ -99,7 +46,7 @@ def page_setup(title: str) -> None:
     st.markdown(_CSS, unsafe_allow_html=True)
     with st.sidebar:
         st.markdown(f"### {APP_TITLE}")
-        for page in PAGES:
+        for page in nav_pages():
             st.page_link(page.path, label=page.label, icon=page.icon)
         st.divider()
 

@@ -9,9 +9,10 @@ from sgapp.classroom import TEACHER, classroom_link
 from sgapp.layout import PAGES
 from sgapp.lessons import LESSONS
 from sgcore.localzo import LocalZOConfig, localzo_view
+from sgcore.pages import PAGES as REGISTRY
 
 pytestmark = pytest.mark.apptest
-PAGE = "pages/4_LocalZO.py"
+PAGE = REGISTRY["localzo"].path
 
 
 def metric(at: AppTest, label: str) -> str:
@@ -74,6 +75,8 @@ def test_every_page_has_a_lesson_and_the_share_panel():
               "Surrogate design"}
     assert set(LESSONS) == titles
     assert len(PAGES) - 1 == len(titles)
+    assert set(LESSONS) == {page.title for page in REGISTRY.content()}  # every registered page has its lesson
+    assert all(LESSONS[p.title] == {"title": p.lesson.title, "body": p.lesson.body} for p in REGISTRY.content())
     at = apphelpers.app(PAGE, dist="uniform")
     assert any(e.label == "Share with a class" for e in at.sidebar.expander)
     link = next(c.value for c in at.sidebar.code)

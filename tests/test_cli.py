@@ -1,24 +1,53 @@
-"""The headless twin agrees with the library and rejects bad input with status 2."""
+"""The headless twin agrees with the library and rejects bad input with status 2.
+
+Called in-process (``sgcore.cli.main`` with captured output); a few tests run ``python -m sgcore`` for real.
+"""
 
 import json
 import subprocess
 import sys
+from dataclasses import dataclass
 
 import numpy as np
 import pytest
 
+from sgcore.cli import main
 from sgcore.escape import EscapeConfig, escape_at, escape_view
+from sgcore.pages import PAGES
 
 KEYS = ("u", "firing_probability", "d_expected_output", "surrogate_derivative", "stochad_right",
         "stochad_left", "stochad_affine")
 
 
 def run(*args):
+    """``python -m sgcore ARGS`` in a subprocess."""
     return subprocess.run([sys.executable, "-m", "sgcore", *args], capture_output=True, text=True, timeout=120)
 
 
-def test_escape_example_from_the_issue():
-    r = run("escape", "--escape", "sigmoid", "--beta-n", "5", "--shape", "sigmoid", "--beta-sg", "5",
+@dataclass(frozen=True)
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def call(capsys, *args: str) -> Ran:
+    """``sgcore.cli.main(ARGS)`` in this process: its exit status and what it printed."""
+    try:
+        code = main(list(args))
+    except SystemExit as exit_:  # argparse's errors (status 2) and --help (status 0)
+        code = exit_.code
+    out = capsys.readouterr()
+    return Ran(code, out.out, out.err)
+
+
+@pytest.fixture
+def cli(capsys):
+    return lambda *args: call(capsys, *args)
+
+
+def test_escape_example_from_the_issue(cli):
+    r = cli("escape", "--escape", "sigmoid", "--beta-n", "5", "--shape", "sigmoid", "--beta-sg", "5",
             "--scale", "density", "--theta", "0", "--u", "-1", "0", "0.5")
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
@@ -29,8 +58,8 @@ def test_escape_example_from_the_issue():
     np.testing.assert_allclose(out["stochad_affine"], out["surrogate_derivative"], rtol=1e-12)
 
 
-def test_escape_grid_matches_page_computation():
-    r = run("escape", "--escape", "erf", "--shape", "gaussian", "--n-points", "51", "--seed", "3")
+def test_escape_grid_matches_page_computation(cli):
+    r = cli("escape", "--escape", "erf", "--shape", "gaussian", "--n-points", "51", "--seed", "3")
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     view = escape_view(EscapeConfig(escape="erf", shape="gaussian", n_points=51, seed=3))
@@ -39,8 +68,8 @@ def test_escape_grid_matches_page_computation():
     assert out["matched"] is True and out["threshold_mean"] == pytest.approx(view.threshold_mean)
 
 
-def test_undefined_conditionals_are_null_not_nan():
-    r = run("escape", "--escape", "erf", "--shape", "triangular", "--u", "-100", "0")
+def test_undefined_conditionals_are_null_not_nan(cli):
+    r = cli("escape", "--escape", "erf", "--shape", "triangular", "--u", "-100", "0")
     out = json.loads(r.stdout)  # strict JSON: no NaN tokens
     assert r.returncode == 0 and "NaN" not in r.stdout
     assert out["stochad_left"][1] is not None
@@ -57,8 +86,8 @@ def test_undefined_conditionals_are_null_not_nan():
         (["--u", "inf"], "argument --u: must be finite numbers"),
     ],
 )
-def test_bad_input_exits_2_with_one_line(args, needle):
-    r = run("escape", *args)
+def test_bad_input_exits_2_with_one_line(cli, args, needle):
+    r = cli("escape", *args)
     assert r.returncode == 2
     assert needle in r.stderr and len(r.stderr.strip().splitlines()) == 1
     assert r.stdout == ""
@@ -69,10 +98,34 @@ def test_unknown_page_exits_2():
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
 
 
-def test_localzo_example_from_the_issue():
+def test_module_entry_point_rejects_bad_input_with_status_2():
+    r = run("escape", "--beta-n", "nan")
+    assert r.returncode == 2 and r.stdout == ""
+    assert "beta_n must be a finite number in (0, 10000]" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    r = run("localzo", "--u-range", "1", "-1")  # rejected by the runner, not by argparse
+    assert r.returncode == 2 and "u-range must be two finite numbers A < B" in r.stderr and r.stdout == ""
+
+
+def test_module_entry_point_help_lists_every_registered_command():
+    r = run("--help")
+    assert r.returncode == 0, r.stderr
+    for name, command in PAGES.commands().items():
+        assert name in r.stdout and command.help.split()[0] in r.stdout
+    assert set(PAGES.commands()) == {"escape", "signflip", "loop", "localzo", "estimators", "train", "lif", "design",
+                                     "init"}
+
+
+def test_in_process_call_prints_what_the_subprocess_prints(cli):
+    args = ("escape", "--n-points", "21", "--seed", "2")
+    inside, outside = cli(*args), run(*args)
+    assert inside.returncode == outside.returncode == 0
+    assert inside.stdout == outside.stdout
+
+
+def test_localzo_example_from_the_issue(cli):
     from sgcore.localzo import LocalZOConfig, localzo_at
 
-    r = run("localzo", "--dist", "normal", "--delta", "0.05", "--m", "1", "--alpha", "1", "--u", "0", "0.03", "0.1",
+    r = cli("localzo", "--dist", "normal", "--delta", "0.05", "--m", "1", "--alpha", "1", "--u", "0", "0.03", "0.1",
             "--samples", "4000", "--seed", "3", "--u-dist", "uniform", "--u-range", "-0.2", "0.2")
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
@@ -90,8 +143,8 @@ def test_localzo_example_from_the_issue():
     assert "theorem3_c" not in out
 
 
-def test_localzo_fast_sigmoid_divergences_are_null_with_notes():
-    r = run("localzo", "--target", "fast_sigmoid", "--k", "100", "--delta", "0.05", "--alpha", "-1",
+def test_localzo_fast_sigmoid_divergences_are_null_with_notes(cli):
+    r = cli("localzo", "--target", "fast_sigmoid", "--k", "100", "--delta", "0.05", "--alpha", "-1",
             "--u", "0", "0.01", "--samples", "500")
     assert r.returncode == 0, r.stderr
     assert "Infinity" not in r.stdout and "NaN" not in r.stdout
@@ -106,8 +159,8 @@ def test_localzo_fast_sigmoid_divergences_are_null_with_notes():
     assert any("single_sample_variance is null" in n for n in out["notes"])
 
 
-def test_localzo_sigmoid_target():
-    r = run("localzo", "--target", "sigmoid", "--k", "30.63", "--delta", "0.05", "--u", "0", "0.02")
+def test_localzo_sigmoid_target(cli):
+    r = cli("localzo", "--target", "sigmoid", "--k", "30.63", "--delta", "0.05", "--u", "0", "0.02")
     out = json.loads(r.stdout)
     assert r.returncode == 0 and out["theorem3_c"] == pytest.approx(1.0, abs=1e-3)  # paper Sec. 5.2
     np.testing.assert_allclose(out["expected_surrogate"], out["target_surrogate"], rtol=1e-6)
@@ -127,16 +180,16 @@ def test_localzo_sigmoid_target():
         (["--m", "0"], "m must be"),
     ],
 )
-def test_localzo_bad_input_exits_2(args, needle):
-    r = run("localzo", *args)
+def test_localzo_bad_input_exits_2(cli, args, needle):
+    r = cli("localzo", *args)
     assert r.returncode == 2
     assert needle in r.stderr and len(r.stderr.strip().splitlines()) == 1
 
 
-def test_estimators_example_from_the_issue():
+def test_estimators_example_from_the_issue(cli):
     from sgcore.estimators import BinaryNet, exact_gradient
 
-    r = run("estimators", "--hidden", "3", "3", "--n-in", "4", "--beta-n", "5", "--beta-sg", "5", "--theta", "0",
+    r = cli("estimators", "--hidden", "3", "3", "--n-in", "4", "--beta-n", "5", "--beta-sg", "5", "--theta", "0",
             "--seed", "0", "--samples", "2000")
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
@@ -159,8 +212,8 @@ def test_estimators_example_from_the_issue():
     assert out["estimators"]["deterministic_sg"]["variance"] == 0.0
 
 
-def test_estimators_without_hidden_layer_sg_is_exact():
-    r = run("estimators", "--hidden", "--samples", "100", "--beta-n", "3", "--beta-sg", "3")
+def test_estimators_without_hidden_layer_sg_is_exact(cli):
+    r = cli("estimators", "--hidden", "--samples", "100", "--beta-n", "3", "--beta-sg", "3")
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     assert out["hidden"] == [] and len(out["weights"]) == 1
@@ -180,16 +233,16 @@ def test_estimators_without_hidden_layer_sg_is_exact():
         (["--fd-target", "loss"], "fd_target must be one of"),
     ],
 )
-def test_estimators_bad_input_exits_2(args, needle):
-    r = run("estimators", *args)
+def test_estimators_bad_input_exits_2(cli, args, needle):
+    r = cli("estimators", *args)
     assert r.returncode == 2
     assert needle in r.stderr and len(r.stderr.strip().splitlines()) == 1
 
 
-def test_design_example_from_the_issue():
+def test_design_example_from_the_issue(cli):
     from sgcore.design import sd_second_moment
 
-    r = run("design", "--shape", "exponential", "--gamma", "0.7", "--sharpness", "1.3", "--thr", "1", "--y-min",
+    r = cli("design", "--shape", "exponential", "--gamma", "0.7", "--sharpness", "1.3", "--thr", "1", "--y-min",
             "-0.5", "--y-max", "2")
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
@@ -203,15 +256,15 @@ def test_design_example_from_the_issue():
     assert out["sd_second_moment"] == pytest.approx(sd_second_moment("exponential", 0.7, 1.3, 1.0, -0.5, 2.0))
 
 
-def test_design_infinite_tail_is_null_with_a_note():
-    r = run("design", "--shape", "q_pseudospike", "--q", "2")
+def test_design_infinite_tail_is_null_with_a_note(cli):
+    r = cli("design", "--shape", "q_pseudospike", "--q", "2")
     out = json.loads(r.stdout)
     assert r.returncode == 0 and out["tail_moment"] is None and out["q"] == 2.0
     assert any("tail_moment is null" in n for n in out["notes"])
 
 
-def test_init_example_from_the_issue():
-    r = run("init", "--alpha-decay", "0.9", "--thr", "1", "--n-rec", "101", "--n-in", "200", "--mean-z", "0.5",
+def test_init_example_from_the_issue(cli):
+    r = cli("init", "--alpha-decay", "0.9", "--thr", "1", "--n-rec", "101", "--n-in", "200", "--mean-z", "0.5",
             "--var-z", "0.25", "--var-w-in", "0.01", "--xi", "0", "--min-w-rec", "-0.1", "--max-w-rec", "0.1",
             "--e-w-rec-sq", "0.02")
     assert r.returncode == 0, r.stderr
@@ -226,9 +279,9 @@ def test_init_example_from_the_issue():
     assert out["notes"]
 
 
-def test_init_layer_below_adds_its_terms():
-    base = json.loads(run("init", "--xi", "0").stdout)
-    below = json.loads(run("init", "--xi", "1").stdout)
+def test_init_layer_below_adds_its_terms(cli):
+    base = json.loads(cli("init", "--xi", "0").stdout)
+    below = json.loads(cli("init", "--xi", "1").stdout)
     assert "gamma_in" in below and "gamma_in" not in base
     assert below["dampening"] != base["dampening"]
 
@@ -244,14 +297,14 @@ def test_init_layer_below_adds_its_terms():
         ("init", ["--min-w-rec", "0.2", "--max-w-rec", "0.1"], "min_w_rec must be below max_w_rec"),
     ],
 )
-def test_design_and_init_bad_input_exits_2(cmd, args, needle):
-    r = run(cmd, *args)
+def test_design_and_init_bad_input_exits_2(cli, cmd, args, needle):
+    r = cli(cmd, *args)
     assert r.returncode == 2
     assert needle in r.stderr and len(r.stderr.strip().splitlines()) == 1
 
 
-def test_train_example_from_the_issue():
-    r = run("train", "--network", "deterministic", "--preset", "quick", "--epochs", "50", "--seed", "0")
+def test_train_example_from_the_issue(cli):
+    r = cli("train", "--network", "deterministic", "--preset", "quick", "--epochs", "50", "--seed", "0")
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     for key in ("l2", "van_rossum", "active_fraction"):
@@ -261,8 +314,8 @@ def test_train_example_from_the_issue():
     assert out["config"]["optimizer"] == "adam" and out["config"]["seed"] == 0
 
 
-def test_train_stochastic_with_options_overriding_the_preset():
-    r = run("train", "--network", "stochastic", "--preset", "quick", "--epochs", "5", "--trials", "3",
+def test_train_stochastic_with_options_overriding_the_preset(cli):
+    r = cli("train", "--network", "stochastic", "--preset", "quick", "--epochs", "5", "--trials", "3",
             "--n-hidden", "50", "--n-out", "40", "--n-steps", "60", "--backward", "sparsegrad", "--target", "rings")
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
@@ -272,15 +325,15 @@ def test_train_stochastic_with_options_overriding_the_preset():
     assert out["config"]["trials"] == 3 and out["config"]["optimizer"] == "adam" and out["target"] == "rings"
 
 
-def test_lif_example_from_the_issue():
+def test_lif_example_from_the_issue(cli):
     from sgcore.snn import lif_trace
 
-    r = run("lif", "--weight", "0.5", "--input-period", "1", "--steps", "40", "--reset", "same")
+    r = cli("lif", "--weight", "0.5", "--input-period", "1", "--steps", "40", "--reset", "same")
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     ref = lif_trace(0.5, 1, 40, reset="same")
     assert out["spike_steps"] == ref["spike_steps"] and len(out["membrane"]) == len(out["current"]) == 40
-    nxt = json.loads(run("lif", "--weight", "0.5", "--reset", "next").stdout)
+    nxt = json.loads(cli("lif", "--weight", "0.5", "--reset", "next").stdout)
     assert nxt["spike_steps"] != out["spike_steps"]  # Eq. 21 resets one step later
 
 
@@ -296,7 +349,7 @@ def test_lif_example_from_the_issue():
         ("lif", ["--input-period", "0"], "input_period must be"),
     ],
 )
-def test_train_and_lif_bad_input_exits_2(cmd, args, needle):
-    r = run(cmd, *args)
+def test_train_and_lif_bad_input_exits_2(cli, cmd, args, needle):
+    r = cli(cmd, *args)
     assert r.returncode == 2
     assert needle in r.stderr and len(r.stderr.strip().splitlines()) == 1

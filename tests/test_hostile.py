@@ -26,7 +26,7 @@ import io
 import json
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import apphelpers
@@ -35,66 +35,27 @@ from streamlit.testing.v1 import AppTest
 
 import sgapp.controls as controls
 from sgapp.admission import process_slots
-from sgcore import ESCAPE_PARAMS
-from sgcore.design import DESIGN_PARAMS, INIT_PARAMS, OptionalSpec
+from sgcore.design import INIT_PARAMS, OptionalSpec
+from sgcore.escape import ESCAPE_PARAMS
 from sgcore.estimators import ESTIMATOR_PARAMS, EstimatorConfig
 from sgcore.localzo import LOCALZO_PARAMS
 from sgcore.loop import LOOP_PARAMS
+from sgcore.pages import PAGES as REGISTRY
 from sgcore.params import ParamSpec, parse_query
 from sgcore.signflip import SIGNFLIP_PARAMS
-from sgcore.snn import LIF_TRACE_PARAMS, PRESETS, TRAIN_PARAMS
+from sgcore.snn import LIF_TRACE_PARAMS, TRAIN_PARAMS
 from sgcore.targets import TARGETS
 
 pytestmark = pytest.mark.apptest
 
 NOTICE = "Link parameter ignored: "
 
-PAGES = {
-    "escape": "pages/1_Escape_noise.py",
-    "signflip": "pages/2_Sign_flip.py",
-    "loop": "pages/3_Loop_integrals.py",
-    "localzo": "pages/4_LocalZO.py",
-    "estimators": "pages/5_Estimators.py",
-    "training": "pages/6_Training.py",
-    "design": "pages/7_Surrogate_design.py",
-}
-
-
-# --- the keys each page declares (mirrors the pages; test_static_specs_match_the_page guards the copy) ----------
-def _training_specs() -> list[ParamSpec]:
-    base = {p.name: p for p in TRAIN_PARAMS}
-    shared = ("n_in", "n_hidden", "n_out", "n_steps", "input_rate", "seed", "reset", "backprop_reset", "optimizer",
-              "backward", "localzo_dist", "localzo_delta", "localzo_m", "sparse_threshold")
-    per_net = {"det_": ("deterministic", ("shape", "beta_sg", "lr", "hidden_lr_factor")),
-               "sto_": ("stochastic", ("trials", "shape", "beta_sg", "match_escape", "beta_hid", "beta_out", "lr",
-                                       "hidden_lr_factor"))}
-    quick = PRESETS["quick"]
-    specs = [replace(base[n], default=quick["deterministic"].get(n, base[n].default)) for n in shared]
-    for prefix, (net, names) in per_net.items():
-        specs += [replace(base[n], name=prefix + n, default=quick[net].get(n, base[n].default)) for n in names]
-    lr_texts = ("1e-06", "2e-06", "5e-06", "1e-05", "2e-05", "5e-05", "0.0001", "0.0002", "0.0005", "0.001",
-                "0.002", "0.005", "0.01", "0.02", "0.05")
-    specs = [ParamSpec(s.name, s.label, f"{s.default:g}", kind="choice", choices=lr_texts, widget="select")
-             if s.name.endswith("_lr")
-             else s for s in specs]
-    target = ParamSpec("target", "Target picture", next(iter(TARGETS)), kind="choice", choices=(*TARGETS, "upload"))
-    return [target, *specs, *(replace(p, name="lif_" + p.name) for p in LIF_TRACE_PARAMS if p.name != "reset")]
-
-
-def _design_specs() -> list[ParamSpec]:
-    init = [replace(p, name="i_" + p.name, default=p.fallback if isinstance(p, OptionalSpec) else p.default)
-            for p in INIT_PARAMS]
-    sets = [ParamSpec(f"i_set_{p.name}", "set", False, kind="bool") for p in INIT_PARAMS
-            if isinstance(p, OptionalSpec)]
-    return [*DESIGN_PARAMS, *init, *sets]
-
-
-SPECS: dict[str, dict[str, ParamSpec]] = {page: {s.name: s for s in specs} for page, specs in {
-    "escape": ESCAPE_PARAMS, "signflip": SIGNFLIP_PARAMS, "loop": LOOP_PARAMS, "localzo": LOCALZO_PARAMS,
-    "estimators": ESTIMATOR_PARAMS, "training": _training_specs(), "design": _design_specs()}.items()}
+#: Every content page (registry key -> script), and the keys each page declares, from the page registry.
+PAGES = {page.key: page.path for page in REGISTRY.content()}
+SPECS: dict[str, dict[str, ParamSpec]] = {page.key: {s.name: s for s in page.specs} for page in REGISTRY.content()}
 
 #: Links that make a page draw its conditional widgets (besides the bare page).
-SCENARIOS: dict[str, dict[str, dict[str, str]]] = {
+_CONDITIONAL: dict[str, dict[str, dict[str, str]]] = {
     "escape": {"exponential-gamma-q": {"escape": "exponential", "scale": "gamma", "shape": "q_pseudospike"}},
     "signflip": {"gamma-q": {"scale": "gamma", "shape": "q_pseudospike"}},
     "loop": {"random-gamma-q": {"plane": "random", "scale": "gamma", "shape": "q_pseudospike"},
@@ -104,8 +65,7 @@ SCENARIOS: dict[str, dict[str, dict[str, str]]] = {
     "training": {"localzo": {"backward": "localzo"}, "sparsegrad": {"backward": "sparsegrad"}},
     "design": {"set-all": {k: "true" for k in SPECS["design"] if k.startswith("i_set_")}},
 }
-for _page in SCENARIOS:
-    SCENARIOS[_page] = {"bare": {}, **SCENARIOS[_page]}
+SCENARIOS = {page: {"bare": {}, **_CONDITIONAL.get(page, {})} for page in PAGES}
 
 LONG_TEXT = "x" * 10_000
 HOSTILE = {
@@ -192,27 +152,35 @@ class Baseline:
     charts: list[str]
     bound: set[str]
     declared: list[ParamSpec]
+    presets: dict[str, dict[str, Any]] | None
 
 
 @functools.cache
 def baseline(page: str, scenario: str) -> Baseline:
-    """The page with only the scenario's link: its widget values, charts, bound keys and the specs it checks."""
+    """The page with only the scenario's link: its widget values, charts, bound keys, the specs it checks and the
+    presets it offers."""
     seen: list[list[ParamSpec]] = []
-    real = controls.url_notices
+    offered: list[dict[str, dict[str, Any]]] = []
+    real, real_bar = controls.url_notices, controls.preset_bar
 
     def recording(specs):
         specs = list(specs)
         seen.append(specs)
         return real(specs)
 
+    def recording_bar(specs, presets):
+        offered.append({label: dict(values) for label, values in presets.items()})
+        return real_bar(specs, presets)
+
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(controls, "url_notices", recording)
+        mp.setattr(controls, "preset_bar", recording_bar)
         at = run(page, SCENARIOS[page][scenario])
     assert not at.exception, exception_summary(at)
     assert not notices(at), notices(at)
     keys = bound_keys(at)
     values = {k: value_of(at, k)[1] for k in keys | set(SPECS[page]) if value_of(at, k)[0]}
-    return Baseline(values, charts(at), keys, seen[0] if seen else [])
+    return Baseline(values, charts(at), keys, seen[0] if seen else [], offered[0] if offered else None)
 
 
 def scenario_for(page: str, key: str) -> str:
@@ -265,13 +233,56 @@ def check_link(page: str, scenario: str, query: Mapping[str, Any], specs: Mappin
 # --- the declared keys are the bound keys, and the scenarios draw all of them -------------------------------
 @pytest.mark.parametrize("page", PAGES)
 def test_static_specs_match_the_page(page):
-    """The copy of each page's declared parameters used to parametrize this file is the page's own."""
+    """The registry's declared parameters of each page, which parametrize this file, are the ones the page checks."""
     declared = baseline(page, "bare").declared
 
     def contract(s: ParamSpec):
         return s.name, s.kind, s.default, s.domain, s.slider, s.choices, s.open_low, s.open_high, s.max_items
 
     assert sorted(map(contract, declared)) == sorted(map(contract, SPECS[page].values()))
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_registry_presets_are_the_pages(page):
+    """The registry's preset chips of each page are the ones the page offers."""
+    offered = baseline(page, "bare").presets
+    assert offered is not None, "the page draws no preset bar"
+    assert offered == {label: dict(values) for label, values in REGISTRY[page].presets.items()}
+
+
+#: How many keys each page declared when this file listed them by hand (before the page registry).
+_LISTED_BEFORE = {"escape": 15, "signflip": 23, "loop": 22, "localzo": 17, "estimators": 13, "training": 30,
+                  "design": 44}
+
+
+def test_registry_specs_cover_what_was_listed_by_hand():
+    """The registry declares at least what this file listed by hand: each library's parameters, the training page's
+    shared, per-network (det_, sto_) and single-neuron (lif_) keys with its learning rates linked as the select
+    slider's decade texts, and the design calculator's i_ keys with an i_set_ switch per derivable value."""
+    for page, n in _LISTED_BEFORE.items():
+        assert len(SPECS[page]) >= n, page
+    for page, params in {"escape": ESCAPE_PARAMS, "signflip": SIGNFLIP_PARAMS, "loop": LOOP_PARAMS,
+                         "localzo": LOCALZO_PARAMS, "estimators": ESTIMATOR_PARAMS}.items():
+        assert all(SPECS[page].get(p.name) == p for p in params), page
+    training = SPECS["training"]
+    train_names, lif_names = {p.name for p in TRAIN_PARAMS}, {p.name for p in LIF_TRACE_PARAMS}
+    for name in training:
+        base = name.removeprefix("det_").removeprefix("sto_")
+        assert (name == "target" or base in train_names
+                or (name.startswith("lif_") and name.removeprefix("lif_") in lif_names)), name
+    assert {"det_lr", "sto_lr", "det_hidden_lr_factor", "sto_trials", "n_hidden", "backward", "lif_weight"} <= set(
+        training)
+    decades = ("1e-06", "2e-06", "5e-06", "1e-05", "2e-05", "5e-05", "0.0001", "0.0002", "0.0005", "0.001", "0.002",
+               "0.005", "0.01", "0.02", "0.05")
+    for name in ("det_lr", "sto_lr"):
+        lr = training[name]
+        assert (lr.kind, lr.widget, lr.choices) == ("choice", "select", decades) and lr.default in decades
+    assert training["target"].kind == "choice" and training["target"].choices == (*TARGETS, "upload")
+    design = SPECS["design"]
+    for p in INIT_PARAMS:
+        assert "i_" + p.name in design
+        if isinstance(p, OptionalSpec):
+            assert design["i_" + p.name].default == p.fallback and design[f"i_set_{p.name}"].kind == "bool"
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -384,7 +395,7 @@ def test_repeated_unusable_keys_fall_back_with_one_notice_each(page):
 
 
 # --- URL keys bound without a declared spec -------------------------------------------------------------------
-TARGET = ParamSpec("target", "Target picture", next(iter(TARGETS)), kind="choice", choices=(*TARGETS, "upload"))
+TARGET = SPECS["training"]["target"]
 
 
 @pytest.mark.parametrize("raw", ["wave", "abc", "", "WAVE", "<script>alert(1)</script>", LONG_TEXT],

@@ -9,8 +9,9 @@ from streamlit.testing.v1 import AppTest
 from sgcore import EscapeConfig, escape_view
 from sgcore.export import escape_tables
 from sgcore.figures import escape_figures
+from sgcore.pages import PAGES
 
-ESCAPE = "pages/1_Escape_noise.py"
+ESCAPE = PAGES["escape"].path
 pytestmark = pytest.mark.apptest
 
 
@@ -21,6 +22,19 @@ def test_home_runs_and_links_every_page():
     links = [pl.proto.page for pl in at.get("page_link")]
     # sidebar: Home + every page; main area: every content page again
     assert links.count("") == 1 and links.count("Escape_noise") == 2 and links.count("Sign_flip") == 2
+    assert all(links.count(page.url_path) == 2 for page in PAGES.content())
+    assert len(links) == 2 * len(PAGES) - 1
+
+
+@pytest.mark.parametrize("key", list(PAGES))
+def test_every_registered_page_runs_under_its_registered_title(key):
+    """Each page's script exists, runs, and calls ``page_setup`` with the title its registry entry gives (the key
+    of its lesson and classroom links); its sidebar lists every registered page."""
+    page = PAGES[key]
+    at = app(None if page.path == "app.py" else page.path)
+    assert not at.exception
+    assert at.session_state["sge_page"] == page.title
+    assert [pl.proto.page for pl in at.sidebar.get("page_link")] == [p.url_path for p in PAGES.values()]
 
 
 def test_escape_default_is_matched_with_five_charts():

@@ -1,0 +1,301 @@
+"""What each page's CLI subcommand adds to its declared options, and how it runs them into one result dictionary.
+
+A runner takes the parsed :class:`argparse.Namespace` and returns a dictionary for :func:`sgcore.cli.to_jsonable`;
+``ValueError`` is an invalid combination of values (exit status 2). An ``*_arguments`` function adds the options
+that are not declared parameters. The page registry (:mod:`sgcore.pages`) names which belong to which subcommand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .design import DESIGN_PARAMS, DesignConfig, InitConfig, design_at, init_at
+from .escape import EscapeConfig, escape_at, escape_view
+from .estimators import EstimatorConfig, estimators_at
+from .localzo import TARGETS, LocalZOConfig, localzo_at
+from .loop import (
+    LoopConfig,
+    curl_map,
+    gradient_field,
+    loop_integral,
+    loop_integrals,
+    midpoint_loop_integral,
+    preactivations,
+    stokes_disc_integral,
+)
+from .signflip import WEIGHT_NAMES, SignflipConfig, signflip_plane, signflip_point, signflip_sweep
+from .snn import LIF_TRACE_PARAMS, PRESETS, TRAIN_PARAMS, TrainConfig, default_target, lif_trace, train
+
+__all__ = [
+    "HIDDEN_KEYS", "PLOT_ONLY", "escape_arguments", "estimators_arguments", "localzo_arguments", "loop_arguments",
+    "run_design", "run_escape", "run_estimators", "run_init", "run_lif", "run_localzo", "run_loop", "run_signflip",
+    "run_train", "signflip_arguments", "train_arguments",
+]
+
+HIDDEN_KEYS = ("hidden1", "hidden2", "hidden3")  # the estimators page's layer sliders: --hidden N N N on the CLI
+PLOT_ONLY = ("v_span", "n_points", "mc_samples", "seed")  # the design page's plotting controls
+_TARGET_ALIASES = {"fast_sigmoid": "superspike"}
+
+
+# --- argument types ---------------------------------------------------------------------------------------------
+def _finite_float(text: str) -> float:
+    try:
+        x = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be finite numbers; got {text!r}") from None
+    if not math.isfinite(x):
+        raise argparse.ArgumentTypeError(f"must be finite numbers; got {text!r}")
+    return x
+
+
+def _positive(text: str) -> float:
+    x = _finite_float(text)
+    if x <= 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0; got {text!r}")
+    return x
+
+
+def _count(text: str, name: str, lo: int, hi: int) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{name} must be an integer in [{lo}, {hi}]; got {text!r}") from None
+    if not lo <= n <= hi:
+        raise argparse.ArgumentTypeError(f"{name} must be an integer in [{lo}, {hi}]; got {text!r}")
+    return n
+
+
+def _target(text: str) -> str:
+    name = _TARGET_ALIASES.get(text, text)
+    if name not in TARGETS:
+        raise argparse.ArgumentTypeError(f"target must be one of {', '.join(TARGETS)} or fast_sigmoid; got {text!r}")
+    return name
+
+
+def _range(pair: Sequence[float], name: str) -> tuple[float, float]:
+    lo, hi = pair
+    if not lo < hi:
+        raise ValueError(f"{name} must be two finite numbers A < B; got {lo:g} {hi:g}")
+    return lo, hi
+
+
+def _config_from_args(cls, args: argparse.Namespace):
+    values = {}
+    for spec in cls.PARAMS:
+        value = getattr(args, spec.name)
+        if spec.kind == "floats" and isinstance(value, list):
+            value = spec.parse(",".join(value))
+        values[spec.name] = value
+    return cls(**values)
+
+
+# --- escape -------------------------------------------------------------------------------------------------------
+def escape_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--u", nargs="+", type=_finite_float, default=None,
+                   help="evaluate at these membrane potentials (default: the page's grid)")
+
+
+def run_escape(args: argparse.Namespace) -> dict[str, Any]:
+    cfg = _config_from_args(EscapeConfig, args)
+    if args.u is not None:
+        out: dict[str, Any] = escape_at(cfg, args.u)
+    else:
+        view = escape_view(cfg)
+        out = escape_at(cfg, view.u)
+        out.update(
+            matched=view.matched,
+            rel_l2_diff=view.rel_l2_diff,
+            max_abs_diff=view.max_abs_diff,
+            threshold_mean=view.threshold_mean,
+        )
+    out["config"] = cfg.as_dict()
+    out["resolved_scale"] = cfg.resolved_scale
+    return out
+
+
+# --- sign flip ----------------------------------------------------------------------------------------------------
+def signflip_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--sweep", type=lambda t: _count(t, "sweep", 3, 100_001), default=None, metavar="N",
+                   help="add the sweep along w on N points")
+    p.add_argument("--w-range", nargs=2, type=_finite_float, default=(-0.2, 0.2), metavar=("A", "B"),
+                   help="sweep range of w (default -0.2 0.2)")
+    p.add_argument("--grid", type=lambda t: _count(t, "grid", 2, 2001), default=None, metavar="N",
+                   help="add the sign-disagreement count on an N x N grid of the landscape plane")
+    p.add_argument("--grid-range", nargs=2, type=_finite_float, default=(-2.0, 2.0), metavar=("A", "B"),
+                   help="range of both plane axes (default -2 2)")
+
+
+def run_signflip(args: argparse.Namespace) -> dict[str, Any]:
+    cfg = _config_from_args(SignflipConfig, args)
+    pt = signflip_point(cfg)
+    out: dict[str, Any] = {**pt.forward, "grad_true": pt.grad_true, "grad_surrogate": pt.grad_surrogate,
+                           "sign_flip": pt.sign_flip, "sign_flips": pt.flips,
+                           "eq12": {"two_path_true": pt.two_path_true, "two_path_sg": pt.two_path_sg,
+                                    "positive_true": pt.positive_true, "positive_sg": pt.positive_sg},
+                           "forward": "step" if cfg.step else f"sigmoid beta_f={cfg.beta_f:g}"}
+    if args.sweep is not None:
+        sw = signflip_sweep(cfg, n=args.sweep, w_range=_range(args.w_range, "w-range"))
+        out["sweep"] = {"w": sw.w, "output": sw.output, "smoothed_output": sw.smoothed_output,
+                        "integrated_sg": sw.integrated_sg, "grad_true_w": sw.grad_true_w,
+                        "grad_sg_w": sw.grad_sg_w}
+    if args.grid is not None:
+        pl = signflip_plane(cfg, n=args.grid, plane_range=_range(args.grid_range, "grid-range"))
+        out["sign_disagreement"] = {"count": pl.count, "fraction": pl.fraction, "n": args.grid * args.grid,
+                                    "plane": [pl.axis_x, pl.axis_y], "component": pl.component,
+                                    "fractions_by_component": pl.fractions}
+    out["config"] = cfg.as_dict()
+    return out
+
+
+# --- loop integrals -----------------------------------------------------------------------------------------------
+def loop_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--beta-sg", type=_positive, default=None, help="one beta_SG (instead of --betas-sg)")
+    p.add_argument("--steps", type=lambda t: _count(t, "steps", 1, 100_000_000), default=100_000,
+                   metavar="N", help="midpoint-rule steps for the *_midpoint values (default 100000)")
+    p.add_argument("--axes", nargs=2, choices=WEIGHT_NAMES, default=None, metavar=("A", "B"),
+                   help="plane 'axes': the two parameters spanning it")
+    p.add_argument("--curl-grid", type=lambda t: _count(t, "curl-grid", 3, 2001), default=None,
+                   metavar="N", help="add Stokes' check with the curl on an N x N grid over the disc")
+
+
+def run_loop(args: argparse.Namespace) -> dict[str, Any]:
+    if args.beta_sg is not None:
+        args.betas_sg = [str(args.beta_sg)]
+    if args.axes is not None:
+        args.axis_a, args.axis_b = args.axes
+    cfg = _config_from_args(LoopConfig, args)
+    c, d, r, x = cfg.centre, cfg.basis, cfg.radius, cfg.x
+    fwd = cfg.forward_beta
+    li = loop_integrals(cfg)
+    single = len(cfg.betas_sg) == 1
+
+    def pick(values: dict) -> Any:
+        return next(iter(values.values())) if single else {f"{k:g}": v for k, v in values.items()}
+
+    out: dict[str, Any] = {
+        "loop_integral_sg": pick(li.loop_sg),
+        "loop_integral_exact": pick(li.loop_exact),
+        "steps": args.steps,
+        "loop_integral_sg_midpoint": pick({b: midpoint_loop_integral(gradient_field(x, fwd, cfg.surrogate(b).sd),
+                                                                     c, d, r, args.steps) for b in cfg.betas_sg}),
+        "loop_integral_exact_midpoint": pick({b: midpoint_loop_integral(gradient_field(x, b, None), c, d, r,
+                                                                        args.steps) for b in cfg.betas_sg}),
+        "quadrature": "Gauss-Legendre on the pieces between the forward's breaks, graded toward each break",
+        "breaks": li.breaks,
+        "plane_vectors": {"d1": d[0], "d2": d[1]},
+        "forward": "step" if fwd is None else f"sigmoid beta_f={fwd:g}",
+    }
+    if args.curl_grid is not None:
+        beta_curl = fwd if fwd is not None else cfg.curl_beta_f
+        beta_sg = cfg.curl_beta_sg
+        field = gradient_field(x, beta_curl, cfg.surrogate(beta_sg).sd)
+        axis, curl = curl_map(field, c, d, r, args.curl_grid)
+        aa, bb = np.meshgrid(axis, axis)
+        cell = (axis[1] - axis[0]) ** 2
+        _, cum, _ = loop_integral({0: field}, preactivations(x, beta_curl), c, d, r)
+        out["stokes"] = {"beta_f": beta_curl, "beta_sg": beta_sg, "loop_integral": float(cum[0][-1]),
+                         "minus_curl_integral_polar": stokes_disc_integral(field, c, d, r),
+                         "grid": args.curl_grid, "orientation": "clockwise in (d1, d2): I = -iint curl"}
+        out["stokes_curl_integral"] = -float(np.sum(curl[aa**2 + bb**2 <= r * r]) * cell)
+    out["config"] = cfg.as_dict()
+    return out
+
+
+# --- LocalZO ------------------------------------------------------------------------------------------------------
+def localzo_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--u", nargs="+", type=_finite_float, default=None,
+                   help="membrane potentials u - theta at which to evaluate (default 0)")
+    p.add_argument("--target", type=_target, default=None, metavar="SHAPE",
+                   help="sample z from Theorem 3's density for this registry surrogate (or fast_sigmoid) "
+                        "instead of --dist")
+    p.add_argument("--samples", type=lambda t: _count(t, "samples", 1, 10_000_000), default=None,
+                   metavar="N", help="add Monte Carlo mean/stderr at --u and the active fraction (N draws)")
+    p.add_argument("--u-range", nargs=2, type=_finite_float, default=None, metavar=("A", "B"),
+                   help="uniform membrane potentials on [A, B] for active_fraction (= --u-lo A --u-hi B)")
+
+
+def run_localzo(args: argparse.Namespace) -> dict[str, Any]:
+    args.source = "surrogate" if args.target is not None else "distribution"
+    args.target = args.target or "sigmoid"
+    if args.u_range is not None:
+        args.u_lo, args.u_hi = _range(args.u_range, "u-range")
+    cfg = _config_from_args(LocalZOConfig, args)
+    u = args.u if args.u is not None else [0.0]
+    out = localzo_at(cfg, u, samples=args.samples, seed=cfg.seed)
+    out["config"] = cfg.as_dict()
+    return out
+
+
+# --- gradient estimators ------------------------------------------------------------------------------------------
+def estimators_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--hidden", nargs="*", type=lambda t: _count(t, "hidden", 0, 6), default=None,
+                   metavar="N", help="units per hidden layer, up to 3 layers of 0..6 units, at most 12 in "
+                                     "total (default 3 3; no values = no hidden layer)")
+
+
+def run_estimators(args: argparse.Namespace) -> dict[str, Any]:
+    hidden = args.hidden if args.hidden is not None else [3, 3]
+    if len(hidden) > len(HIDDEN_KEYS):
+        raise ValueError(f"hidden must list at most {len(HIDDEN_KEYS)} layer sizes; got {len(hidden)}")
+    for key, n in zip(HIDDEN_KEYS, [*hidden, 0, 0, 0], strict=False):
+        setattr(args, key, n)
+    cfg = _config_from_args(EstimatorConfig, args)
+    out = estimators_at(cfg)
+    out["config"] = cfg.as_dict()
+    return out
+
+
+# --- live training ------------------------------------------------------------------------------------------------
+def train_arguments(p: argparse.ArgumentParser) -> None:
+    p.set_defaults(**{spec.name: None for spec in TRAIN_PARAMS})  # a --preset fills what is not given
+    p.add_argument("--preset", choices=(*PRESETS, "none"), default="none",
+                   help="start from a preset (paper: Fig. 6, Tables 2-3; quick: Adam, learns in seconds); "
+                        "explicit options override it")
+    p.add_argument("--epochs", type=lambda t: _count(t, "epochs", 1, 100_000), default=50, metavar="N",
+                   help="epochs to train (default 50)")
+    p.add_argument("--target", default="default", metavar="NAME",
+                   help="target raster: 'default' (a dithered band pattern) or a picture of sgcore.targets")
+
+
+def run_train(args: argparse.Namespace) -> dict[str, Any]:
+    network = args.network or "deterministic"
+    values: dict[str, Any] = dict(PRESETS[args.preset][network]) if args.preset != "none" else {}
+    values |= {spec.name: getattr(args, spec.name) for spec in TRAIN_PARAMS if getattr(args, spec.name) is not None}
+    values["network"] = network
+    cfg = TrainConfig(**values)
+    if args.target == "default":
+        target = default_target(cfg.n_out, cfg.n_steps)
+    else:
+        from .targets import target_raster
+
+        target = target_raster(args.target, cfg.n_out, cfg.n_steps)
+    import torch
+
+    torch.set_num_threads(1)  # one thread per process, as on the server
+    out = train(cfg, target, epochs=args.epochs)
+    out["epochs"] = args.epochs
+    out["target"] = args.target
+    out["config"] = cfg.as_dict()
+    return out
+
+
+def run_lif(args: argparse.Namespace) -> dict[str, Any]:
+    out: dict[str, Any] = lif_trace(args.weight, args.input_period, args.steps, reset=args.reset)
+    out["config"] = {spec.name: getattr(args, spec.name) for spec in LIF_TRACE_PARAMS}
+    return out
+
+
+# --- surrogate design ---------------------------------------------------------------------------------------------
+def run_design(args: argparse.Namespace) -> dict[str, Any]:
+    for name in PLOT_ONLY:
+        setattr(args, name, next(p.default for p in DESIGN_PARAMS if p.name == name))
+    return design_at(_config_from_args(DesignConfig, args))
+
+
+def run_init(args: argparse.Namespace) -> dict[str, Any]:
+    return init_at(_config_from_args(InitConfig, args))
