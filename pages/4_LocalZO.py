@@ -55,9 +55,9 @@ with st.sidebar:
     values["target"] = widget(P["target"], disabled=from_dist)
     values["k"] = widget(P["k"], disabled=from_dist)
     if not from_dist:
-        st.caption("superspike = the paper's fast sigmoid 1/(1+k|u|)²" if values["target"] == "superspike"
-                   else SHAPES[values["target"]].label)
-    if values["target"] == "q_pseudospike":
+        target = SHAPES[values["target"]]
+        st.caption(f"{target.name} = the paper's {target.target_label}" if target.target_label else target.label)
+    if any(own.name == "q" for own in SHAPES[values["target"]].params):
         values["q"] = widget(P["q"], disabled=from_dist)
     st.markdown("**Estimator**")
     for name in ("delta", "m", "alpha"):

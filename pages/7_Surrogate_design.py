@@ -78,7 +78,7 @@ with st.sidebar:
     values = {"shape": widget(D["shape"])}
     for name in ("gamma", "sharpness"):
         values[name] = widget(D[name])
-    values["q"] = widget(D["q"], disabled=values["shape"] != "q_pseudospike")
+    values["q"] = widget(D["q"], disabled=not SHAPES[values["shape"]].pick_params(q=D["q"].default))
     st.markdown("**Eq. 2: voltages y ~ U[y_min, y_max]**")
     for name in ("thr", "y_min", "y_max"):
         values[name] = widget(D[name])
@@ -198,7 +198,7 @@ def init_panel() -> None:
     with c1:
         ivalues["shape"] = widget(IN["shape"])
     with c2:
-        ivalues["q"] = widget(IN["q"], disabled=ivalues["shape"] != "q_pseudospike")
+        ivalues["q"] = widget(IN["q"], disabled=not SHAPES[ivalues["shape"]].pick_params(q=IN["q"].default))
     with st.expander("Values the calculator derives unless you set them"):
         ocols = st.columns(2)
         for i, name in enumerate(OPTIONAL):

@@ -29,7 +29,7 @@ def widget(spec: ParamSpec, *, format_func: Callable[[str], str] | None = None, 
         return hidden_value(spec)  # a classroom link fixed this control and hid it
     common = dict(key=spec.name, help=spec.help or None, bind="query-params", disabled=disabled)
     if spec.kind == "choice":
-        return st.selectbox(_label(spec), spec.choices, index=spec.choices.index(spec.default),
+        return st.selectbox(_label(spec), spec.choice_list, index=spec.choice_list.index(spec.default),
                             format_func=format_func or str, **common)
     if spec.kind == "bool":
         return st.toggle(_label(spec), value=spec.default, **common)
@@ -63,8 +63,8 @@ def surrogate_widgets(specs: Mapping[str, ParamSpec], title: str = "Surrogate de
     values["scale"] = widget(specs["scale"])
     if values["scale"] == "gamma":
         values["gamma"] = widget(specs["gamma"])
-    if values["shape"] == "q_pseudospike":
-        values["q"] = widget(specs["q"])
+    for own in SHAPES[values["shape"]].params:  # the shape's own parameters (q-PseudoSpike's q)
+        values[own.name] = widget(specs.get(own.name, own))
     return values
 
 

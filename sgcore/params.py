@@ -11,9 +11,11 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
+from dataclasses import fields as dataclass_fields
 from typing import Any, ClassVar
 
-__all__ = ["DeclaredConfig", "ParamSpec", "lookup", "positive", "validate_all", "parse_query"]
+__all__ = ["DeclaredConfig", "ParamSpec", "choice", "count", "declared", "finite", "lookup", "positive",
+           "validate_all", "parse_query"]
 
 _KINDS = ("float", "int", "choice", "bool", "floats")
 
@@ -66,7 +68,9 @@ class ParamSpec:
     open_high: bool = False
     slider: tuple[float, float] | None = None
     step: float | None = None
-    choices: tuple[str, ...] = field(default_factory=tuple)
+    #: A tuple, or a live registry (a Mapping whose keys are the choices, e.g. ``SHAPES``): a shape
+    #: registered later is then a valid choice everywhere at once.
+    choices: tuple[str, ...] | Mapping[str, Any] = field(default_factory=tuple, hash=False)
     widget: str = "slider"
     unit: str = ""
     help: str = ""
@@ -92,10 +96,15 @@ class ParamSpec:
         """Command-line option, e.g. ``--beta-n``."""
         return "--" + self.name.replace("_", "-")
 
+    @property
+    def choice_list(self) -> tuple[str, ...]:
+        """The choices now, in order (a live registry's current keys)."""
+        return tuple(self.choices)
+
     def describe_domain(self) -> str:
         """Human-readable valid range, e.g. ``(0, 1000]`` or ``one of sigmoid, erf``."""
         if self.kind == "choice":
-            return "one of " + ", ".join(self.choices)
+            return "one of " + ", ".join(self.choice_list)
         if self.kind == "bool":
             return "true or false"
         lo, hi = self.domain
@@ -293,7 +302,7 @@ MAX_LINK_VALUE = 200
 
 def _expected(spec: ParamSpec) -> str:
     if spec.kind == "choice":
-        return "one of " + ", ".join(spec.choices)
+        return "one of " + ", ".join(spec.choice_list)
     if spec.kind == "bool":
         return "true or false"
     return spec.describe_slider() if spec.slider is not None else spec.describe_domain()
@@ -307,11 +316,17 @@ def lookup(registry: Mapping[str, Any], name: Any, param: str) -> Any:
         raise ValueError(f"{param} must be one of {', '.join(registry)}; got {name!r}") from None
 
 
-class DeclaredConfig:
-    """Mixin for frozen dataclass configurations whose fields are declared by ``PARAMS``.
+#: Python type of each kind of declared parameter (the dataclass field's annotation).
+_FIELD_TYPES: Mapping[str, type] = {"float": float, "int": int, "choice": str, "bool": bool, "floats": tuple}
 
-    Validates (and coerces) every field on construction, builds from a mapping that may hold
-    other keys, and exports itself as a plain dict.
+
+class DeclaredConfig:
+    """Mixin for frozen configurations whose fields are their declared ``PARAMS``.
+
+    Decorate a subclass with :func:`declared`: each :class:`ParamSpec` in ``PARAMS`` becomes one
+    field (its name, type and default), so a parameter is declared exactly once. Every field is
+    validated (and coerced) on construction; the class builds from a mapping that may hold other
+    keys and exports itself as a plain dict.
     """
 
     PARAMS: ClassVar[tuple[ParamSpec, ...]] = ()
@@ -329,12 +344,70 @@ class DeclaredConfig:
         return asdict(self)  # type: ignore[call-overload]
 
 
-def positive(name: str, x: Any) -> float:
-    """``x`` as a finite float > 0, or ``ValueError`` naming ``name`` (booleans are not numbers here)."""
+def declared(cls: type) -> type:
+    """Class decorator: a frozen dataclass whose fields are ``cls.PARAMS``, in order.
+
+    The class body declares no fields of its own (an annotated attribute that is not a
+    ``ClassVar`` raises): the :class:`ParamSpec` is the one declaration of a parameter's name,
+    type, default, domain, widget and help.
+    """
+    if not issubclass(cls, DeclaredConfig):
+        raise TypeError(f"{cls.__name__}: @declared needs a DeclaredConfig subclass")
+    own = cls.__dict__.get("__annotations__", {})
+    stray = [n for n, a in own.items() if "ClassVar" not in str(a)]
+    if stray:
+        raise TypeError(f"{cls.__name__}: fields {stray} must be declared as ParamSpecs in PARAMS, not in the class")
+    annotations = {n: a for n, a in own.items()}
+    for spec in cls.PARAMS:
+        if spec.name in annotations or spec.name in cls.__dict__:
+            raise TypeError(f"{cls.__name__}: parameter {spec.name!r} is declared twice")
+        annotations[spec.name] = _FIELD_TYPES[spec.kind]
+        setattr(cls, spec.name, spec.default)
+    cls.__annotations__ = annotations
+    out = dataclass(frozen=True)(cls)
+    assert [f.name for f in dataclass_fields(out)] == [s.name for s in cls.PARAMS]
+    return out
+
+
+# --- one validator per kind of number (library functions that take plain arguments) ----------
+def _number(name: str, x: Any, what: str) -> float:
     try:
         v = float(x)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a finite number > 0; got {x!r}") from None
-    if isinstance(x, bool) or not math.isfinite(v) or v <= 0:
+        raise ValueError(f"{name} must be {what}; got {x!r}") from None
+    if isinstance(x, bool) or not math.isfinite(v):  # True is not the number 1 here
+        raise ValueError(f"{name} must be {what}; got {x!r}")
+    return v
+
+
+def finite(name: str, x: Any) -> float:
+    """``x`` as a finite float, or ``ValueError`` naming ``name`` (booleans are not numbers here)."""
+    return _number(name, x, "a finite number")
+
+
+def positive(name: str, x: Any) -> float:
+    """``x`` as a finite float > 0, or ``ValueError`` naming ``name`` (booleans are not numbers here)."""
+    v = _number(name, x, "a finite number > 0")
+    if v <= 0:
         raise ValueError(f"{name} must be a finite number > 0; got {x!r}")
     return v
+
+
+def count(name: str, x: Any, low: int = 0, high: float = math.inf) -> int:
+    """``x`` as an integer in [low, high], or ``ValueError`` naming ``name`` and the range."""
+    span = f"an integer >= {low}" if math.isinf(high) else f"an integer in [{low}, {int(high)}]"
+    try:
+        k = int(x)
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(f"{name} must be {span}; got {x!r}") from None
+    if isinstance(x, bool) or k != float(x) or not low <= k <= high:
+        raise ValueError(f"{name} must be {span}; got {x!r}")
+    return k
+
+
+def choice(name: str, value: Any, choices: Iterable[str]) -> str:
+    """``value`` if it is one of ``choices`` (exactly), or ``ValueError`` listing them."""
+    options = tuple(choices)
+    if not isinstance(value, str) or value not in options:
+        raise ValueError(f"{name} must be one of {', '.join(options)}; got {value!r}")
+    return value

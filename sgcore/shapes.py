@@ -25,7 +25,8 @@ code serves NumPy (float64 or float32) and torch (autograd).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
@@ -33,12 +34,16 @@ from typing import Any
 import numpy as np
 from scipy import special
 
-from .params import ParamSpec, lookup
+from .params import ParamSpec, lookup, positive
 
 __all__ = [
     "H0",
     "SCALINGS",
+    "EVEN_SHAPES",
     "SHAPES",
+    "register",
+    "registered",
+    "unregister",
     "SurrogateShape",
     "get_shape",
     "heaviside",
@@ -293,6 +298,84 @@ def _gumbel_df(v, **_):
     return _E * _E * np.exp(ev - np.exp(ev)) * (1.0 - np.exp(ev))
 
 
+# --- facts of the standard forms: closed forms, tails, Theorem 3 pieces, fast kernels ---------
+_EULER_GAMMA = 0.5772156649015329
+#: The sigmoid constant of LocalZO Sec. 4.6.1: 1/a^2 = 0.4262 is exactly 7 zeta(3) / (2 pi^2).
+SIGMOID_CONSTANT: float = 7.0 * float(special.zeta(3.0)) / (2.0 * math.pi**2)
+
+
+@dataclass(frozen=True)
+class ClosedForm:
+    """A quantity of a standard form known in closed form: its LaTeX derivation and its value.
+
+    ``value`` takes the shape's parameters (e.g. ``q``) as keywords and returns a float
+    (``inf`` where the quantity diverges)."""
+
+    latex: str
+    value: Callable[..., float] = field(repr=False)
+
+
+def _const(latex: str, x: float) -> ClosedForm:
+    return ClosedForm(latex, lambda **_: x)
+
+
+def _pseudo_tail_moment(q: float = 2.0, **_: Any) -> float:
+    return (q - 1.0) ** 2 / (2.0 * (q - 2.0) * (q - 3.0)) if q > 3.0 else math.inf
+
+
+# Theorem 3 (LocalZO): with alpha = -1 the standard variable Y has CDF R(y) = 2 [F(y) - 1/2 - y f(y)]
+# for every even shape; the entries below are inverse CDFs (or CDFs) known in closed form.
+def _superspike_ppf_m1(p: np.ndarray, **_: Any) -> np.ndarray:
+    r = np.sqrt(p)  # R(y) = (2y / (1 + 2y))^2
+    return r / (2.0 * (1.0 - r))
+
+
+def _exp_ppf_m1(p: np.ndarray, **_: Any) -> np.ndarray:
+    return special.gammaincinv(2.0, p) / 2.0  # R(y) = 1 - e^{-2y}(1 + 2y): Gamma(2, rate 2)
+
+
+def _gauss_ppf_1(p: np.ndarray, **_: Any) -> np.ndarray:
+    return special.erfinv(p) / math.sqrt(math.pi)  # R(y) = erf(sqrt(pi) y): half-normal
+
+
+def _gauss_cdf_1(y: np.ndarray, **_: Any) -> np.ndarray:
+    return special.erf(math.sqrt(math.pi) * y)
+
+
+def _atan_cdf_1(y: np.ndarray, **_: Any) -> np.ndarray:
+    x = math.pi * y
+    return (x / (1.0 + x * x) + np.arctan(x)) * (2.0 / math.pi)
+
+
+# Fast in-place kernels for training: overwrite v (= U - theta) with gamma f(s v), same dtype.
+def _superspike_kernel(v: np.ndarray, s: float, g: float) -> None:
+    f = v.dtype.type  # f(x) = 1 / (1 + 2|x|)^2
+    np.abs(v, out=v)
+    v *= f(2.0 * s)
+    v += f(1.0)
+    np.square(v, out=v)
+    np.divide(f(g), v, out=v)
+
+
+def _sigmoid_kernel(v: np.ndarray, s: float, g: float) -> None:
+    f = v.dtype.type  # f(x) = 4 sigma(4x) sigma(-4x) = 1 / cosh(2x)^2 (0 once cosh overflows)
+    v *= f(2.0 * s)
+    with np.errstate(over="ignore"):
+        np.cosh(v, out=v)
+        np.square(v, out=v)
+    np.divide(f(g), v, out=v)
+
+
+def _triangular_kernel(v: np.ndarray, s: float, g: float) -> None:
+    f = v.dtype.type  # f(x) = max(1 - |x|, 0)
+    np.abs(v, out=v)
+    v *= f(-s)
+    v += f(1.0)
+    np.maximum(v, f(0.0), out=v)
+    if g != 1.0:
+        v *= f(g)
+
+
 Q_SPEC = ParamSpec(
     name="q",
     label="tail fatness q",
@@ -331,6 +414,23 @@ class SurrogateShape:
     _rhazard: Callable[..., Any] | None = field(default=None, repr=False)
     _df: Callable[..., Any] | None = field(default=None, repr=False)
     params: tuple[ParamSpec, ...] = ()
+    #: Closed forms of the gallery quantities ``int_f_sq`` (int f^2) and ``tail_moment`` (int v^2 f).
+    closed_forms: Mapping[str, ClosedForm] = field(default_factory=dict, repr=False)
+    #: p with f(v) ~ |v|^-p far out (inf: faster than any power); a function of the shape's parameters.
+    tail_index: Callable[..., float] = field(default=lambda **_: math.inf, repr=False)
+    #: f'(0) = 0 (no corner at the peak): LocalZO's Theorem 3 with alpha = 1 then has a finite c.
+    smooth_peak: bool = False
+    #: M_1 = int_0^inf y^-1 (-f'(y)) dy in closed form (None: by quadrature when ``smooth_peak``).
+    m1: float | None = None
+    #: Theorem 3's standard variable Y: inverse CDFs and CDFs in closed form, keyed by alpha.
+    theorem3_ppf: Mapping[int, Callable[..., Any]] = field(default_factory=dict, repr=False)
+    theorem3_cdf: Mapping[int, Callable[..., Any]] = field(default_factory=dict, repr=False)
+    #: f is flat with jumps at |v| = this: Theorem 3 puts all mass of Y there (None otherwise).
+    jump_at: float | None = None
+    #: How LocalZO names the target g(u) = gamma f(s u) at steepness k (default: the label).
+    target_label: str = ""
+    #: Optional fast in-place kernel ``kernel(v, s, gamma)``: v <- gamma f(s v) (the trainer's hot loop).
+    kernel: Callable[[np.ndarray, float, float], None] | None = field(default=None, repr=False)
 
     # -- parameters -------------------------------------------------------------------------
     def shape_params(self, **given: Any) -> dict[str, Any]:
@@ -343,6 +443,42 @@ class SurrogateShape:
                 f"its parameters are {sorted(known) or 'none'}"
             )
         return {n: spec.validate(given.get(n, spec.default)) for n, spec in known.items()}
+
+    def pick_params(self, **candidates: Any) -> dict[str, Any]:
+        """The shape's own parameters out of ``candidates`` (others ignored), validated, defaults filled in.
+
+        Lets a caller hold every parameter any shape might take (e.g. ``q``) and pass on what applies."""
+        return self.shape_params(**{p.name: candidates[p.name] for p in self.params if p.name in candidates})
+
+    def closed_form(self, quantity: str, **params: Any) -> float:
+        """Closed form of ``peak``, ``area`` (both 1 for a standard form), ``int_f_sq`` or ``tail_moment``.
+
+        ``nan`` where the shape declares none (the gallery then shows quadrature alone)."""
+        p = self.shape_params(**params)
+        if quantity in ("peak", "area"):
+            return 1.0
+        if quantity not in ("int_f_sq", "tail_moment"):
+            raise ValueError(f"quantity must be one of peak, area, int_f_sq, tail_moment; got {quantity!r}")
+        known = self.closed_forms.get(quantity)
+        return float(known.value(**p)) if known is not None else math.nan
+
+    def tail_exponent(self, **params: Any) -> float:
+        """p with f(v) ~ |v|^-p as |v| -> inf (inf for tails lighter than any power)."""
+        return float(self.tail_index(**self.shape_params(**params)))
+
+    def finite_abs_moment(self, order: float, **params: Any) -> bool:
+        """Is int |v|^order f(v) dv finite? (f is bounded, so only the tails decide: order < p - 1.)"""
+        return order < self.tail_exponent(**params) - 1.0
+
+    def sd_inplace(self, v: np.ndarray, s: float, gamma: float, **params: Any) -> None:
+        """Overwrite ``v`` with gamma f(s v) in place (fast kernel if declared, else the formula via torch)."""
+        if self.kernel is not None:
+            self.kernel(v, s, gamma)
+            return
+        import torch
+
+        t = torch.from_numpy(v)
+        t.copy_(gamma * self.f_torch(s * t, **params))
 
     # -- standard form ----------------------------------------------------------------------
     def f(self, v: Any, **params: Any) -> np.ndarray:
@@ -433,13 +569,7 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 
 
 def _check_beta(beta: float) -> float:
-    try:
-        b = float(beta)
-    except (TypeError, ValueError):
-        raise ValueError(f"beta must be a finite number > 0; got {beta!r}") from None
-    if not math.isfinite(b) or b <= 0:
-        raise ValueError(f"beta must be a finite number > 0; got {beta!r}")
-    return b
+    return positive("beta", beta)
 
 
 _SHAPE_LIST = [
@@ -458,6 +588,11 @@ _SHAPE_LIST = [
         _ppf=_sig_ppf,
         _df=_sig_df,
         _hazard=_sig_hazard,
+        closed_forms={"int_f_sq": _const(r"16\int\sigma'(4v)^2 dv = 4\int_0^1 p(1-p)\,dp = 2/3", 2.0 / 3.0),
+                      "tail_moment": _const(r"\pi^2/48 \ (\text{logistic, scale } 1/4)", math.pi**2 / 48.0)},
+        smooth_peak=True,
+        m1=8.0 * SIGMOID_CONSTANT,  # 16 int -sigma''(x)/x dx = 28 zeta(3) / pi^2
+        kernel=_sigmoid_kernel,
     ),
     SurrogateShape(
         name="superspike",
@@ -474,6 +609,12 @@ _SHAPE_LIST = [
         _ppf=lambda p, **_: _pseudo_ppf(p, q=2.0),
         _df=lambda v, **_: _pseudo_df(v, q=2.0),
         _hazard=lambda v, **_: _pseudo_hazard(v, q=2.0),
+        closed_forms={"int_f_sq": _const(r"\int (1+2|v|)^{-4} dv = 1/3", 1.0 / 3.0),
+                      "tail_moment": _const(r"\infty\ (v^2 f \to 1/4)", math.inf)},
+        tail_index=lambda **_: 2.0,
+        theorem3_ppf={-1: _superspike_ppf_m1},
+        target_label="fast sigmoid 1/(1+k|u|)²",
+        kernel=_superspike_kernel,
     ),
     SurrogateShape(
         name="triangular",
@@ -489,6 +630,10 @@ _SHAPE_LIST = [
         _F=_tri_F,
         _ppf=_tri_ppf,
         _df=_tri_df,
+        closed_forms={"int_f_sq": _const(r"2\int_0^1 (1-v)^2 dv = 2/3", 2.0 / 3.0),
+                      "tail_moment": _const(r"2\int_0^1 v^2(1-v) dv = 1/6", 1.0 / 6.0)},
+        theorem3_ppf={-1: lambda p, **_: np.sqrt(p)},  # R(y) = y^2 on [0, 1]
+        kernel=_triangular_kernel,
     ),
     SurrogateShape(
         name="exponential",
@@ -504,6 +649,9 @@ _SHAPE_LIST = [
         _F=_exp_F,
         _ppf=_exp_ppf,
         _df=_exp_df,
+        closed_forms={"int_f_sq": _const(r"\int e^{-4|v|} dv = 1/2", 0.5),
+                      "tail_moment": _const(r"2\int_0^\infty v^2 e^{-2v} dv = 1/2", 0.5)},
+        theorem3_ppf={-1: _exp_ppf_m1},
         _hazard=_exp_hazard,
     ),
     SurrogateShape(
@@ -520,6 +668,12 @@ _SHAPE_LIST = [
         _F=_gauss_F,
         _ppf=_gauss_ppf,
         _df=_gauss_df,
+        closed_forms={"int_f_sq": _const(r"\int e^{-2\pi v^2} dv = 1/\sqrt{2}", 1.0 / math.sqrt(2.0)),
+                      "tail_moment": _const(r"1/(2\pi)", 1.0 / (2.0 * math.pi))},
+        smooth_peak=True,
+        m1=math.pi,
+        theorem3_ppf={1: _gauss_ppf_1},
+        theorem3_cdf={1: _gauss_cdf_1},
         _hazard=_gauss_hazard,
     ),
     SurrogateShape(
@@ -536,6 +690,8 @@ _SHAPE_LIST = [
         _F=_rect_F,
         _ppf=_rect_ppf,
         _df=_rect_df,
+        closed_forms={"int_f_sq": _const("1", 1.0), "tail_moment": _const("1/12", 1.0 / 12.0)},
+        jump_at=0.5,
     ),
     SurrogateShape(
         name="q_pseudospike",
@@ -553,6 +709,10 @@ _SHAPE_LIST = [
         _df=_pseudo_df,
         _hazard=_pseudo_hazard,
         params=(Q_SPEC,),
+        closed_forms={"int_f_sq": ClosedForm(r"(q-1)/(2q-1)", lambda q=2.0, **_: (q - 1.0) / (2.0 * q - 1.0)),
+                      "tail_moment": ClosedForm(r"\frac{(q-1)^2}{2(q-2)(q-3)}\ (q>3),\ \infty\ (q\le 3)",
+                                                _pseudo_tail_moment)},
+        tail_index=lambda q=2.0, **_: q,
     ),
     SurrogateShape(
         name="atan",
@@ -568,6 +728,12 @@ _SHAPE_LIST = [
         _F=_atan_F,
         _ppf=_atan_ppf,
         _df=_atan_df,
+        closed_forms={"int_f_sq": _const(r"\frac{1}{\pi}\int\frac{du}{(1+u^2)^2} = 1/2", 0.5),
+                      "tail_moment": _const(r"\infty\ (v^2 f\to 1/\pi^2)", math.inf)},
+        tail_index=lambda **_: 2.0,
+        smooth_peak=True,
+        m1=math.pi**2 / 2.0,
+        theorem3_cdf={1: _atan_cdf_1},
     ),
     SurrogateShape(
         name="escape_exp",
@@ -586,11 +752,72 @@ _SHAPE_LIST = [
         _sf=_gumbel_sf,
         _hazard=_gumbel_hazard,
         _rhazard=_gumbel_rhazard,
+        closed_forms={"int_f_sq": _const(r"e\int_0^\infty u e^{-2u} du = e/4", math.e / 4.0),
+                      "tail_moment": _const(r"(\pi^2/6 + \gamma_E^2)/e^2\ (\text{Gumbel-min, scale } 1/e)",
+                                            (math.pi**2 / 6.0 + _EULER_GAMMA**2) / math.e**2)},
     ),
 ]
 
-#: Read-only registry: name -> :class:`SurrogateShape`.
-SHAPES: Mapping[str, SurrogateShape] = MappingProxyType({s.name: s for s in _SHAPE_LIST})
+_REGISTRY: dict[str, SurrogateShape] = {s.name: s for s in _SHAPE_LIST}
+#: Read-only registry: name -> :class:`SurrogateShape` (a live view: :func:`register` adds to it).
+SHAPES: Mapping[str, SurrogateShape] = MappingProxyType(_REGISTRY)
+
+
+class _EvenShapes(Mapping[str, SurrogateShape]):
+    """Live view of the registered shapes that are even (f(-v) = f(v))."""
+
+    def __getitem__(self, name: str) -> SurrogateShape:
+        shp = _REGISTRY[name]
+        if not shp.symmetric:
+            raise KeyError(name)
+        return shp
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name, shp in _REGISTRY.items() if shp.symmetric)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+#: The even shapes of the registry (surrogates in LocalZO's sense, Definition 4.1), as a live view.
+EVEN_SHAPES: Mapping[str, SurrogateShape] = _EvenShapes()
+
+
+def register(shape: SurrogateShape) -> SurrogateShape:
+    """Add ``shape`` to :data:`SHAPES`; every page, the CLI, the trainer and LocalZO offer it at once.
+
+    A name already registered raises ``ValueError``. Register at start-up (the registry is shared by
+    every session of a server).
+    """
+    if not isinstance(shape, SurrogateShape):
+        raise TypeError(f"register takes a SurrogateShape; got {type(shape).__name__}")
+    if shape.name in _REGISTRY:
+        raise ValueError(f"shape {shape.name!r} is already registered")
+    _REGISTRY[shape.name] = shape
+    return shape
+
+
+def unregister(name: str) -> SurrogateShape:
+    """Remove a shape added by :func:`register` (the built-in shapes stay)."""
+    if name in _BUILT_IN:
+        raise ValueError(f"shape {name!r} is built in and cannot be removed")
+    return _REGISTRY.pop(get_shape(name).name)
+
+
+@contextmanager
+def registered(*shapes: SurrogateShape) -> Iterator[tuple[SurrogateShape, ...]]:
+    """Register ``shapes`` for the duration of a ``with`` block (tests, notebooks), then remove them."""
+    done: list[str] = []
+    try:
+        for shape in shapes:
+            done.append(register(shape).name)
+        yield shapes
+    finally:
+        for name in reversed(done):
+            _REGISTRY.pop(name, None)
+
+
+_BUILT_IN = frozenset(_REGISTRY)
 
 
 def get_shape(name: str) -> SurrogateShape:
@@ -615,10 +842,7 @@ def dampening(shape: str, beta: float, scale: str | None = None, gamma: float | 
     if scale == "gamma":
         if gamma is None:
             raise ValueError("gamma must be given (a finite number > 0) when scale='gamma'")
-        g = float(gamma)
-        if not math.isfinite(g) or g <= 0:
-            raise ValueError(f"gamma must be a finite number > 0; got {gamma!r}")
-        return g
+        return positive("gamma", gamma)
     raise ValueError(f"scale must be one of {', '.join(SCALINGS)}; got {scale!r}")
 
 
@@ -670,7 +894,7 @@ def sd_param_specs(beta_default: float = 5.0, beta_slider: tuple[float, float] =
     One definition shared by every page; pages choose only the default and slider range of beta.
     """
     return (
-        ParamSpec("shape", "SD shape", shape_default, kind="choice", choices=tuple(SHAPES),
+        ParamSpec("shape", "SD shape", shape_default, kind="choice", choices=SHAPES,
                   help="Surrogate-derivative shape from the registry."),
         ParamSpec("beta_sg", "SD steepness", beta_default, symbol=r"\beta_{SG}", domain=(0.0, 1e4),
                   open_low=True, slider=beta_slider, step=0.5, help="Steepness of the surrogate derivative."),
@@ -713,7 +937,7 @@ class Surrogate:
 
     @property
     def params(self) -> dict[str, Any]:
-        return {"q": self.q} if self.shape == "q_pseudospike" else {}
+        return {p.name: getattr(self, p.name) for p in get_shape(self.shape).params}
 
     @property
     def s(self) -> float:

@@ -345,7 +345,7 @@ TRAIN_PARAMS: tuple[ParamSpec, ...] = (
               help="gd: plain gradient descent (the paper); adam: Adam (beta1 0.9, beta2 0.999, eps 1e-8)."),
     ParamSpec("backward", "Backward pass", "sg", kind="choice", choices=("sg", "localzo", "sparsegrad"),
               help="sg: surrogate derivative; localzo: LocalZO estimate; sparsegrad: SD truncated at B_th."),
-    ParamSpec("shape", "SD shape", "superspike", kind="choice", choices=tuple(SHAPES),
+    ParamSpec("shape", "SD shape", "superspike", kind="choice", choices=SHAPES,
               help="Surrogate-derivative shape from the registry (sg and sparsegrad)."),
     ParamSpec("scale", "SD scaling", "auto", kind="choice", choices=("auto", "density", "peak"),
               help="auto = the shape's paper convention (superspike: peak 1/(beta|u|+1)^2; sigmoid: density "
@@ -491,31 +491,7 @@ def _sd_inplace(v: np.ndarray, tmp: np.ndarray, shape: str, beta: float, scale: 
     shp = get_shape(shape)
     s = shp.sharpness(beta)
     g = dampening(shape, beta, None if scale == "auto" else scale)
-    f = v.dtype.type
-    if shape == "superspike":  # f(x) = 1 / (1 + 2|x|)^2
-        np.abs(v, out=v)
-        v *= f(2.0 * s)
-        v += f(1.0)
-        np.square(v, out=v)
-        np.divide(f(g), v, out=v)
-    elif shape == "sigmoid":  # f(x) = 4 sigma(4x) sigma(-4x) = 1 / cosh(2x)^2 (0 once cosh overflows)
-        v *= f(2.0 * s)
-        with np.errstate(over="ignore"):
-            np.cosh(v, out=v)
-            np.square(v, out=v)
-        np.divide(f(g), v, out=v)
-    elif shape == "triangular":  # f(x) = max(1 - |x|, 0)
-        np.abs(v, out=v)
-        v *= f(-s)
-        v += f(1.0)
-        np.maximum(v, f(0.0), out=v)
-        if g != 1.0:
-            v *= f(g)
-    else:
-        import torch
-
-        t = torch.from_numpy(v)
-        t.copy_(g * shp.f_torch(s * t, **shp.shape_params()))
+    shp.sd_inplace(v, s, g)  # the shape's own fast kernel where it declares one
 
 
 @dataclass(frozen=True)

@@ -88,7 +88,7 @@ def _decay_exponent(g: Callable[[float], float], sign: float) -> float:
 
 
 def _shape_params(name: str, q: float) -> dict[str, float]:
-    return {"q": float(q)} if name == "q_pseudospike" else {}
+    return get_shape(name).pick_params(q=q)
 
 
 def _f_scalar(name: str, q: float) -> Callable[[float], float]:

@@ -31,7 +31,7 @@ class OptionalSpec(ParamSpec):
         return super().describe_domain() + " (or unset: derived)"
 
 
-_SHAPE_SPEC = ParamSpec("shape", "SD shape f", "exponential", kind="choice", choices=tuple(SHAPES),
+_SHAPE_SPEC = ParamSpec("shape", "SD shape f", "exponential", kind="choice", choices=SHAPES,
                         help="Standard form f of the registry (peak 1, unit area, Table S1).")
 
 DESIGN_PARAMS: tuple[ParamSpec, ...] = (

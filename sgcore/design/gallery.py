@@ -27,7 +27,7 @@ class ShapeMoments:
 
     name: str
     label: str
-    q: float | None  # q-PseudoSpike's tail parameter, None for the other shapes
+    q: float | None  # the shape's own parameter q where it declares one (q-PseudoSpike), else None
     peak: float
     argmax: float
     area: float
@@ -63,17 +63,16 @@ def _moments(name: str, q: float) -> ShapeMoments:
         tail, e3 = math.inf, 0.0
     shp = get_shape(name)
     closed = {k: closed_form(name, k, q) for k in ("peak", "area", "int_f_sq", "tail_moment")}
-    return ShapeMoments(name=name, label=shp.label, q=q if name == "q_pseudospike" else None, peak=peak,
+    return ShapeMoments(name=name, label=shp.label, q=shp.pick_params(q=q).get("q"), peak=peak,
                         argmax=argmax, area=area, int_f_sq=sq, tail_moment=tail, tail_finite=finite,
                         tail_exponent=exponent, quad_error=e1 + e2 + e3, closed=MappingProxyType(closed),
                         closed_latex=CLOSED_FORMS[name])
 
 
 def shape_moments(name: str, q: float = Q_SPEC.default) -> ShapeMoments:
-    """Gallery numbers of one registry shape (q only matters for ``q_pseudospike``)."""
-    get_shape(name)
+    """Gallery numbers of one registry shape (q only matters for shapes that declare it)."""
     q = Q_SPEC.validate(q)
-    return _moments(name, q if name == "q_pseudospike" else Q_SPEC.default)
+    return _moments(name, get_shape(name).pick_params(q=q).get("q", Q_SPEC.default))
 
 
 def gallery(q: float = Q_SPEC.default) -> tuple[ShapeMoments, ...]:

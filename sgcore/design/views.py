@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from ..shapes import get_shape
 from .calculator import init_conditions
 from .config import DesignConfig, InitConfig
 from .eq2 import Eq2Check, eq2_check, sd_moment, sd_moment_mc, sd_second_moment
@@ -72,8 +73,7 @@ def design_at(cfg: DesignConfig) -> dict[str, Any]:
         "sd_second_moment": sd_moment(cfg.shape, 2, *args), "sd_first_moment": sd_moment(cfg.shape, 1, *args),
         "sd_peak": cfg.gamma * mom.peak, "notes": [],
     }
-    if cfg.shape == "q_pseudospike":
-        out["q"] = cfg.q
+    out |= get_shape(cfg.shape).pick_params(q=cfg.q)
     if not mom.tail_finite:
         out["notes"].append(f"tail_moment is null: int v^2 f diverges (v^2 f ~ |v|^-{mom.tail_exponent:.3g}).")
     if cfg.shape == "exponential":
@@ -98,8 +98,7 @@ def init_at(cfg: InitConfig) -> dict[str, Any]:
         "e_w_rec_sq": r.e_w_rec_sq, "max_w_in": r.max_w_in, "e_w_in_sq": r.e_w_in_sq, "y_min": r.y_min,
         "y_max": r.y_max, "derived": dict(r.derived), "notes": list(r.notes),
     }
-    if cfg.shape == "q_pseudospike":
-        out["q"] = r.q
+    out |= get_shape(cfg.shape).pick_params(q=r.q)
     if cfg.xi == 1:
         out["gamma_in"] = r.gamma_in
         out["e_sd_in_sq"] = r.e_sd_in_sq

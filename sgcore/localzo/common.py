@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
-from scipy import special
+from ..shapes import SIGMOID_CONSTANT  # a fact of the sigmoid shape (Sec. 4.6.1: 1/a^2 = 7 zeta(3) / (2 pi^2))
 
 __all__ = ["ALPHAS", "SIGMOID_CONSTANT"]
 
 #: Exponents alpha offered (Eq. 8: a non-zero integer). The paper uses alpha = 1 and -1.
 ALPHAS: tuple[int, ...] = (1, -1, 2, 3)
 
-#: The sigmoid constant of paper Sec. 4.6.1: 1/a^2 = 0.4262 is exactly 7 zeta(3) / (2 pi^2).
-SIGMOID_CONSTANT: float = 7.0 * float(special.zeta(3.0)) / (2.0 * math.pi**2)
 
 
 def _check_alpha(alpha: Any) -> int:

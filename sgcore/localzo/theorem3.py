@@ -9,92 +9,35 @@ depend on (shape, alpha, q) only and are cached across every k and delta.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from types import MappingProxyType
 from typing import Any, ClassVar
 
 import numpy as np
-from scipy import integrate, special
+from scipy import integrate
 
 from ..params import positive
-from ..shapes import Q_SPEC, SHAPES, get_shape
-from .common import SIGMOID_CONSTANT, _check_alpha, _check_m
+from ..shapes import EVEN_SHAPES, Q_SPEC, SurrogateShape, get_shape
+from .common import _check_alpha, _check_m
 from .quadrature import _emax_quad, _tail_quad
 
 __all__ = ["TARGETS", "Theorem3Target"]
 
-#: Registry shapes that are surrogates in the paper's sense (Definition 4.1: even).
-TARGETS: tuple[str, ...] = tuple(name for name, s in SHAPES.items() if s.symmetric)
+#: Registry shapes that are surrogates in the paper's sense (Definition 4.1: even); a live view of the registry.
+TARGETS: Mapping[str, SurrogateShape] = EVEN_SHAPES
+
+# Every fact about a shape that Theorem 3 needs (corner or not at 0, M_1, closed-form CDFs and inverse
+# CDFs of the standard variable, a jump, the tail index, the paper's name) is read from its registry record.
 
 
-# =============================================================================================
-# Shape facts that Theorem 3 needs, keyed by registry shape name. They describe the shapes, not
-# LocalZO, and are kept together here so that they can move onto the registry (sgcore.shapes)
-# as one piece. Everything below the marked end reads them only through these names.
-# =============================================================================================
-#: The target's label where it differs from the registry's (the paper's name for superspike).
-_TARGET_LABELS: Mapping[str, str] = MappingProxyType({"superspike": "fast sigmoid 1/(1+k|u|)²"})
-
-#: Shapes whose Theorem 3 density is a point mass at Y = 1/2 (|z| = 1 / (2 s delta)).
-_POINT_MASS: frozenset[str] = frozenset({"rectangular"})
-
-# Shape constants M_alpha = int_0^inf y^-alpha (-f'(y)) dy of the standard forms, where known
-# in closed form (tests check them against quadrature). alpha = -1 gives 1/2 for every shape.
-# These are exactly the shapes smooth at 0 (f'(0) = 0), for which alpha = 1 is possible.
-_M1_CLOSED: Mapping[str, float] = MappingProxyType({
-    "sigmoid": 8.0 * SIGMOID_CONSTANT,  # 16 int -sigma''(x)/x dx = 28 zeta(3) / pi^2
-    "gaussian": math.pi,
-    "atan": math.pi**2 / 2.0,
-})
-
-
-def _smooth_at_zero(shape: str) -> bool:
-    """f'(0) = 0, so -f'(y)/y has a finite limit at 0 (alpha = 1 is possible)."""
-    return shape in _M1_CLOSED
-
-
-def _shape_params(shape: str, q: float) -> dict[str, Any]:
-    """The keyword parameters of the registry's formulas for this shape."""
-    return {"q": q} if shape == "q_pseudospike" else {}
-
-
-def _standard_q(shape: str, q: float) -> float:
-    """q as far as the standard variable Y depends on it (the default 1.5 for shapes without q)."""
-    return q if shape == "q_pseudospike" else 1.5
-
-
-def _finite_first_moment(shape: str, q: float) -> bool:
-    """int_0^inf y f(y) dy < inf? (E|z| for alpha = -1; false for tails like y^-2 or heavier)."""
-    return shape not in ("superspike", "atan") and not (shape == "q_pseudospike" and q <= 2.0)
-
-
-def _atan_cdf_alpha1(y: np.ndarray) -> np.ndarray:
-    x = math.pi * y
-    return (x / (1.0 + x * x) + np.arctan(x)) * (2.0 / math.pi)
-
-
-#: alpha = 1: closed-form CDF R(y) = P(Y <= y) of the standard variable (the sigmoid is tabulated).
-_CDF_ALPHA1: Mapping[str, Callable[[np.ndarray], np.ndarray]] = MappingProxyType({
-    "gaussian": lambda y: special.erf(math.sqrt(math.pi) * y),
-    "atan": _atan_cdf_alpha1,
-})
-
-
-def _superspike_ppf(p: np.ndarray) -> np.ndarray:
-    r = np.sqrt(p)  # R(y) = (2y / (1 + 2y))^2
-    return r / (2.0 * (1.0 - r))
-
-
-#: Analytic inverse CDFs Q(p) of the standard variable Y, keyed by (alpha, shape).
-_PPF_ANALYTIC: Mapping[tuple[int, str], Callable[[np.ndarray], np.ndarray]] = MappingProxyType({
-    (-1, "superspike"): _superspike_ppf,
-    (-1, "triangular"): lambda p: np.sqrt(p),  # R(y) = y^2 on [0, 1]
-    (-1, "exponential"): lambda p: special.gammaincinv(2.0, p) / 2.0,  # R(y) = 1 - e^{-2y}(1 + 2y): Gamma(2, rate 2)
-    (1, "gaussian"): lambda p: special.erfinv(p) / math.sqrt(math.pi),  # R(y) = erf(sqrt(pi) y): half-normal
-})
-# ============================== end of the shape facts =======================================
+def _m1_quadrature(shape: SurrogateShape, params: Mapping[str, Any]) -> float:
+    """M_1 = int_0^inf y^-1 (-f'(y)) dy by quadrature (a smooth peak: the integrand tends to -f''(0) at 0)."""
+    def integrand(y: float) -> float:
+        return float(-shape.df(np.array([y]), **params)[0] / y) if y > 0 else 0.0
+    val, _ = integrate.quad(integrand, 0.0, 1.0, limit=200)
+    tail, _ = integrate.quad(integrand, 1.0, math.inf, limit=200)
+    return val + tail
 
 
 _TABLE_P = None  # built lazily (module-level cache of the probability grid)
@@ -144,18 +87,19 @@ class Theorem3Target:
         if self.alpha not in (-1, 1):
             raise ValueError(f"Theorem 3 with alpha = {self.alpha} has c = inf for every registry shape "
                              "(int z^-alpha g'(z delta) dz diverges at z = 0); use alpha = 1 or -1")
-        if self.alpha == 1 and not _smooth_at_zero(self.shape) and not self.point_mass:
+        if self.alpha == 1 and not get_shape(self.shape).smooth_peak and not self.point_mass:
             raise ValueError(f"Theorem 3 with alpha = 1 needs g'(0) = 0, but {self.shape} has a corner at 0 "
                              "(c = inf, as the paper notes for the fast sigmoid); use alpha = -1")
 
     # -- the target ------------------------------------------------------------------------------
     @property
     def label(self) -> str:
-        return _TARGET_LABELS.get(self.shape) or SHAPES[self.shape].label
+        shp = get_shape(self.shape)
+        return shp.target_label or shp.label
 
     @property
     def params(self) -> dict[str, Any]:
-        return _shape_params(self.shape, self.q)
+        return get_shape(self.shape).pick_params(q=self.q)
 
     @property
     def s(self) -> float:
@@ -172,16 +116,17 @@ class Theorem3Target:
 
     @property
     def point_mass(self) -> bool:
-        return self.shape in _POINT_MASS
+        return get_shape(self.shape).jump_at is not None
 
     @cached_property
     def M(self) -> float:
         """M_alpha = int_0^inf y^-alpha (-f'(y)) dy of the standard form."""
-        if self.point_mass:
-            return 0.5 ** (-self.alpha)
+        shp = get_shape(self.shape)
+        if self.point_mass:  # -f' is a unit point mass at the jump
+            return shp.jump_at ** (-self.alpha)
         if self.alpha == -1:
             return 0.5
-        return _M1_CLOSED[self.shape]
+        return shp.m1 if shp.m1 is not None else _m1_quadrature(shp, self.params)
 
     @property
     def c(self) -> float:
@@ -207,13 +152,13 @@ class Theorem3Target:
         y = np.maximum(np.asarray(y, dtype=float), 0.0)
         shp = get_shape(self.shape)
         if self.point_mass:
-            return (y >= 0.5).astype(float)
+            return (y >= shp.jump_at).astype(float)
         if self.alpha == -1:
             return np.clip(2.0 * (0.5 - shp.sf(y, **self.params) - y * shp.f(y, **self.params)), 0.0, 1.0)
-        closed = _CDF_ALPHA1.get(self.shape)
+        closed = shp.theorem3_cdf.get(self.alpha)
         if closed is not None:
-            return closed(y)
-        return np.interp(y, *self._sigmoid_cdf_table)
+            return closed(y, **self.params)
+        return np.interp(y, *self._cumulative_cdf_table)
 
     @property
     def _key(self) -> tuple[str, int, float]:
@@ -221,11 +166,16 @@ class Theorem3Target:
         return self.shape, self.alpha, _standard_q(self.shape, self.q)
 
     @property
-    def _sigmoid_cdf_table(self) -> tuple[np.ndarray, np.ndarray]:
-        return _cached_standard(self._key, "_build_sigmoid_cdf_table")
+    def _cumulative_cdf_table(self) -> tuple[np.ndarray, np.ndarray]:
+        return _cached_standard(self._key, "_build_cumulative_cdf_table")
 
-    def _build_sigmoid_cdf_table(self) -> tuple[np.ndarray, np.ndarray]:
-        """(y, R(y)) for the sigmoid with alpha = 1: cumulative quadrature on a dense grid."""
+    @property
+    def _tabulated(self) -> bool:
+        """alpha = 1 without a closed-form CDF (e.g. the sigmoid): R is cumulative quadrature on a grid."""
+        return self.alpha == 1 and not self.point_mass and self.alpha not in get_shape(self.shape).theorem3_cdf
+
+    def _build_cumulative_cdf_table(self) -> tuple[np.ndarray, np.ndarray]:
+        """(y, R(y)) with alpha = 1 where R has no closed form: cumulative quadrature on a dense grid."""
         y = np.concatenate([[0.0], np.logspace(-6, math.log10(12.0), 6000)])
         nodes, weights = np.polynomial.legendre.leggauss(12)
         lo, hi = y[:-1], y[1:]
@@ -240,10 +190,11 @@ class Theorem3Target:
         return y, cum
 
     def _ppf_analytic(self, p: np.ndarray) -> np.ndarray | None:
+        shp = get_shape(self.shape)
         if self.point_mass:
-            return np.full_like(p, 0.5)
-        exact = _PPF_ANALYTIC.get((self.alpha, self.shape))
-        return None if exact is None else exact(p)
+            return np.full_like(p, shp.jump_at)
+        exact = shp.theorem3_ppf.get(self.alpha)
+        return None if exact is None else exact(p, **self.params)
 
     @property
     def sampler(self) -> str:
@@ -258,8 +209,8 @@ class Theorem3Target:
     def _build_table(self) -> tuple[np.ndarray, np.ndarray]:
         """(p, y) of the inverse-CDF table: R on a dense log grid, inverted by interpolation."""
         p = _prob_grid()
-        if self.alpha == 1 and self.shape == "sigmoid":
-            ys, rs = self._sigmoid_cdf_table
+        if self._tabulated:
+            ys, rs = self._cumulative_cdf_table
         else:
             ys = np.concatenate([[0.0], np.logspace(-9, 12, 60000)])
             rs = self._R(ys)
@@ -314,11 +265,12 @@ class Theorem3Target:
         a = np.abs(np.asarray(a, dtype=float))
         y0 = a / self.scale
         if self.point_mass:
-            return np.where(y0 <= 0.5, (0.5 * self.scale) ** p, 0.0)
+            jump = get_shape(self.shape).jump_at
+            return np.where(y0 <= jump, (jump * self.scale) ** p, 0.0)
         r = p - self.alpha
 
         shp = get_shape(self.shape)
-        smooth = _smooth_at_zero(self.shape)
+        smooth = shp.smooth_peak
         # a smooth f has -f'(y)/y -> -f''(0) at 0: use that limit below 1e-6 (no 0/0 cancellation)
         lim = float(-shp.df(np.array([1e-6]), **self.params)[0] / 1e-6) if smooth and r == -1 else 0.0
 
@@ -341,7 +293,7 @@ class Theorem3Target:
         if not self.finite_mean:
             return math.inf
         if self.point_mass:
-            return 0.5 * self.scale
+            return get_shape(self.shape).jump_at * self.scale
         return _emax_Y(*self._key, m) * self.scale
 
     @property
@@ -349,7 +301,12 @@ class Theorem3Target:
         """E|z| < inf? alpha = 1: always (E Y = 1/M); alpha = -1: iff int y f(y) dy < inf."""
         if self.alpha == 1 or self.point_mass:
             return True
-        return _finite_first_moment(self.shape, self.q)
+        return get_shape(self.shape).finite_abs_moment(1.0, **self.params)
+
+
+def _standard_q(shape: str, q: float) -> float:
+    """q as far as the standard variable Y depends on it (the default for shapes that take no q)."""
+    return get_shape(shape).pick_params(q=q).get("q", Q_SPEC.default)
 
 
 @lru_cache(maxsize=64)
@@ -363,7 +320,7 @@ def _cached_standard(key: tuple[str, int, float], builder: str) -> Any:
 def _emax_Y(shape: str, alpha: int, q: float, m: int) -> float:
     """E[max of m copies of Y] for the standard variable Y (independent of k and delta; cached)."""
     t = Theorem3Target(shape, 1.0, 1.0, alpha, _standard_q(shape, q))
-    if alpha == 1 and shape == "sigmoid":  # tabulated CDF: integrate on its own nodes
-        y, r = t._sigmoid_cdf_table
+    if t._tabulated:  # tabulated CDF: integrate on its own nodes
+        y, r = t._cumulative_cdf_table
         return float(integrate.trapezoid(1.0 - r**m, y))
     return _emax_quad(t._R, math.inf, m)
