@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from .params import DeclaredConfig, ParamSpec, lookup
+from .params import DeclaredConfig, ParamSpec, declared, lookup
 from .shapes import Surrogate, get_shape, heaviside, sd_param_specs
 
 __all__ = [
@@ -201,27 +201,11 @@ class EscapeNoise:
 
 
 # --- the page computation -------------------------------------------------------------------
-@dataclass(frozen=True)
+@declared
 class EscapeConfig(DeclaredConfig):
     """Everything the escape-noise page (and ``python -m sgcore escape``) computes from."""
 
     PARAMS = ESCAPE_PARAMS
-
-    escape: str = "sigmoid"
-    beta_n: float = 5.0
-    theta: float = 0.0
-    rho0_dt: float = 1.0
-    shape: str = "sigmoid"
-    beta_sg: float = 5.0
-    scale: str = "auto"
-    gamma: float = 1.0
-    q: float = 1.5
-    u_span: float = 2.0
-    n_points: int = 401
-    n_inputs: int = 40
-    n_trials: int = 25
-    n_samples: int = 5000
-    seed: int = 0
 
     @property
     def noise(self) -> EscapeNoise:

@@ -63,7 +63,7 @@ import numpy as np
 from scipy import stats
 from scipy.special import expit, log_expit
 
-from .params import DeclaredConfig, ParamSpec, positive
+from .params import DeclaredConfig, ParamSpec, declared, positive
 from .shapes import heaviside, surrogate_derivative
 
 __all__ = [
@@ -1033,25 +1033,11 @@ ESTIMATOR_PARAMS: tuple[ParamSpec, ...] = (
 )
 
 
-@dataclass(frozen=True)
+@declared
 class EstimatorConfig(DeclaredConfig):
     """A validated gradient-estimator page state."""
 
     PARAMS: ClassVar[tuple[ParamSpec, ...]] = ESTIMATOR_PARAMS
-
-    n_in: int = 4
-    hidden1: int = 3
-    hidden2: int = 3
-    hidden3: int = 0
-    beta_n: float = 4.0
-    beta_sg: float = 4.0
-    theta: float = 0.0
-    weight_scale: float = 1.0
-    samples: int = 2000
-    fd_eps: float = 0.05
-    fd_target: str = "output"
-    baseline: str = "batch"
-    seed: int = 0
 
     def __post_init__(self) -> None:
         super().__post_init__()

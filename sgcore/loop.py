@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from .params import DeclaredConfig, ParamSpec
+from .params import DeclaredConfig, ParamSpec, declared
 from .shapes import Surrogate, sd_param_specs
 from .signflip import WEIGHT_NAMES, SignflipWeights, _backward, _forward, sigmoid_activation, step_activation
 
@@ -306,34 +306,11 @@ LOOP_PARAMS: tuple[ParamSpec, ...] = (
 _SPEC = {p.name: p for p in LOOP_PARAMS}
 
 
-@dataclass(frozen=True)
+@declared
 class LoopConfig(DeclaredConfig):
     """Everything the loop page (and ``python -m sgcore loop``) computes from; defaults = Fig. 5."""
 
     PARAMS = LOOP_PARAMS
-
-    plane: str = "fig5"
-    seed: int = 0
-    axis_a: str = "v1"
-    axis_b: str = "v2"
-    c_w: float = 0.0
-    c_v1: float = 0.0
-    c_v2: float = 0.0
-    c_u1: float = 0.0
-    c_u2: float = 0.0
-    radius: float = 1.8
-    x: float = 1.0
-    forward: str = "step"
-    beta_f: float = 10000.0
-    betas_sg: tuple[float, ...] = (1.0, 5.0, 20.0)
-    shape: str = "sigmoid"
-    scale: str = "auto"
-    gamma: float = 1.0
-    q: float = 1.5
-    max_steps: int = 10000
-    curl_beta_f: float = 20.0
-    curl_beta_sg: float = 5.0
-    n_grid: int = 81
 
     def __post_init__(self) -> None:
         super().__post_init__()

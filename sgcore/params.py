@@ -349,23 +349,38 @@ def declared(cls: type) -> type:
 
     The class body declares no fields of its own (an annotated attribute that is not a
     ``ClassVar`` raises): the :class:`ParamSpec` is the one declaration of a parameter's name,
-    type, default, domain, widget and help.
+    type, default, domain, widget and help. Properties, methods and ``ClassVar`` s stay; the class
+    gets the dataclass ``__init__`` (positional in ``PARAMS`` order), ``repr`` of every field,
+    equality and hashing (a Streamlit cache key), and ``dataclasses.replace`` revalidates (it
+    builds a new instance, so ``__post_init__`` runs again).
+
+    Raises
+    ------
+    TypeError
+        If ``cls`` is not a :class:`DeclaredConfig`, declares a field in its body, declares a
+        parameter twice (in ``PARAMS`` or as a class attribute), or inherits dataclass fields.
     """
-    if not issubclass(cls, DeclaredConfig):
-        raise TypeError(f"{cls.__name__}: @declared needs a DeclaredConfig subclass")
-    own = cls.__dict__.get("__annotations__", {})
+    if not isinstance(cls, type) or not issubclass(cls, DeclaredConfig):
+        raise TypeError(f"{getattr(cls, '__name__', cls)!r}: @declared needs a DeclaredConfig subclass")
+    own = dict(cls.__dict__.get("__annotations__", {}))
     stray = [n for n, a in own.items() if "ClassVar" not in str(a)]
     if stray:
         raise TypeError(f"{cls.__name__}: fields {stray} must be declared as ParamSpecs in PARAMS, not in the class")
-    annotations = {n: a for n, a in own.items()}
+    inherited = [n for base in cls.__mro__[1:] for n in getattr(base, "__dataclass_fields__", {})]
+    if inherited:
+        raise TypeError(f"{cls.__name__}: inherits dataclass fields {inherited}; declare them in PARAMS instead")
+    names = [spec.name for spec in cls.PARAMS]
+    twice = sorted({n for n in names if names.count(n) > 1} | {n for n in names if n in own or n in cls.__dict__})
+    if twice:
+        raise TypeError(f"{cls.__name__}: parameters {twice} are declared twice")
     for spec in cls.PARAMS:
-        if spec.name in annotations or spec.name in cls.__dict__:
-            raise TypeError(f"{cls.__name__}: parameter {spec.name!r} is declared twice")
-        annotations[spec.name] = _FIELD_TYPES[spec.kind]
+        kind = _FIELD_TYPES[spec.kind]
+        own[spec.name] = kind | None if spec.default is None else kind  # an OptionalSpec may stay unset
         setattr(cls, spec.name, spec.default)
-    cls.__annotations__ = annotations
+    cls.__annotations__ = own
     out = dataclass(frozen=True)(cls)
-    assert [f.name for f in dataclass_fields(out)] == [s.name for s in cls.PARAMS]
+    if [f.name for f in dataclass_fields(out)] != names:  # pragma: no cover - guarded by the checks above
+        raise TypeError(f"{cls.__name__}: fields differ from PARAMS")
     return out
 
 

@@ -21,7 +21,7 @@ import numpy as np
 from scipy.integrate import cumulative_trapezoid
 from scipy.special import expit
 
-from .params import DeclaredConfig, ParamSpec
+from .params import DeclaredConfig, ParamSpec, declared
 from .shapes import Surrogate, heaviside, sd_param_specs
 
 __all__ = [
@@ -166,35 +166,11 @@ SIGNFLIP_PARAMS: tuple[ParamSpec, ...] = (
 _SPEC = {p.name: p for p in SIGNFLIP_PARAMS}
 
 
-@dataclass(frozen=True)
+@declared
 class SignflipConfig(DeclaredConfig):
     """Everything the sign-flip page (and ``python -m sgcore signflip``) computes from."""
 
     PARAMS = SIGNFLIP_PARAMS
-
-    w: float = 0.0
-    v1: float = 0.05
-    v2: float = 0.1
-    u1: float = 1.0
-    u2: float = -1.0
-    x: float = 1.0
-    beta_f: float = 100.0
-    step: bool = False
-    shape: str = "sigmoid"
-    beta_sg: float = 25.0
-    scale: str = "auto"
-    gamma: float = 1.0
-    q: float = 1.5
-    w_min: float = -0.2
-    w_max: float = 0.2
-    n_sweep: int = 401
-    plane_x: str = "v1"
-    plane_y: str = "v2"
-    plane_min: float = -2.0
-    plane_max: float = 2.0
-    n_grid: int = 81
-    betas_landscape: tuple[float, ...] = (2.0, 4.0, 20.0)
-    component: str = "w"
 
     def __post_init__(self) -> None:
         super().__post_init__()

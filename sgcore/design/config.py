@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any, ClassVar
 
-from ..params import DeclaredConfig, ParamSpec
+from ..params import DeclaredConfig, ParamSpec, declared
 from ..shapes import Q_SPEC, SHAPES
 
 
@@ -58,22 +58,11 @@ DESIGN_PARAMS: tuple[ParamSpec, ...] = (
 )
 
 
-@dataclass(frozen=True)
+@declared
 class DesignConfig(DeclaredConfig):
     """A validated SD-design page state."""
 
     PARAMS: ClassVar[tuple[ParamSpec, ...]] = DESIGN_PARAMS
-    shape: str = "exponential"
-    gamma: float = 1.0
-    sharpness: float = 1.0
-    thr: float = 1.0
-    y_min: float = -1.0
-    y_max: float = 3.0
-    q: float = Q_SPEC.default
-    v_span: float = 4.0
-    n_points: int = 401
-    mc_samples: int = 20_000
-    seed: int = 0
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -137,34 +126,11 @@ INIT_PARAMS: tuple[ParamSpec, ...] = (
 )
 
 
-@dataclass(frozen=True)
+@declared
 class InitConfig(DeclaredConfig):
     """A validated initialisation-calculator state; optional fields left as None are derived."""
 
     PARAMS: ClassVar[tuple[ParamSpec, ...]] = INIT_PARAMS
-    alpha_decay: float = 0.9
-    thr: float = 1.0
-    n_rec: int = 100
-    n_in: int = 100
-    mean_z: float = 0.5
-    var_z: float = 0.25
-    var_w_in: float = 0.01
-    xi: int = 0
-    mean_w_rec: float | None = None
-    min_w_rec: float | None = None
-    max_w_rec: float | None = None
-    e_w_rec_sq: float | None = None
-    max_w_in: float | None = None
-    gamma_in: float | None = None
-    e_sd_in_sq: float | None = None
-    gamma: float | None = None
-    y_min: float | None = None
-    y_max: float | None = None
-    shape: str = "exponential"
-    q: float = Q_SPEC.default
-    n_steps: int = 150
-    batch: int = 16
-    seed: int = 0
 
     def __post_init__(self) -> None:
         super().__post_init__()

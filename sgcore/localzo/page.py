@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..params import DeclaredConfig, ParamSpec, lookup
+from ..params import DeclaredConfig, ParamSpec, declared, lookup
 from ..shapes import Q_SPEC
 from .common import ALPHAS
 from .distributions import DISTRIBUTIONS, ZDistribution
@@ -81,28 +81,11 @@ def make_source(source: str, dist: str = "normal", target: str = "sigmoid", k: f
     raise ValueError(f"source must be 'distribution' or 'surrogate'; got {source!r}")
 
 
-@dataclass(frozen=True)
+@declared
 class LocalZOConfig(DeclaredConfig):
     """A validated LocalZO page state."""
 
     PARAMS: ClassVar[tuple[ParamSpec, ...]] = LOCALZO_PARAMS
-    source: str = "distribution"
-    dist: str = "normal"
-    target: str = "sigmoid"
-    k: float = 10.0
-    q: float = 1.5
-    delta: float = 0.5
-    m: int = 1
-    alpha: str = "1"
-    n_samples: int = 2000
-    u_span: float = 2.0
-    n_points: int = 401
-    u_dist: str = "uniform"
-    u_lo: float = -1.0
-    u_hi: float = 1.0
-    u_mean: float = -0.5
-    u_std: float = 0.5
-    seed: int = 0
 
     def __post_init__(self) -> None:
         if isinstance(self.alpha, int | float) and not isinstance(self.alpha, bool):
