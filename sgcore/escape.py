@@ -213,7 +213,7 @@ class EscapeConfig(DeclaredConfig):
 
     @property
     def surrogate(self) -> Surrogate:
-        return Surrogate(self.shape, self.beta_sg, self.scale, self.gamma, self.q)
+        return Surrogate.of(self)
 
     @property
     def resolved_scale(self) -> str:

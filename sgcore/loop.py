@@ -330,7 +330,7 @@ class LoopConfig(DeclaredConfig):
         return None if self.forward == "step" else self.beta_f
 
     def surrogate(self, beta: float) -> Surrogate:
-        return Surrogate(self.shape, beta, self.scale, self.gamma, self.q)
+        return Surrogate.of(self, beta)
 
 
 #: Largest N of the exact gradients' midpoint ladder (they are at round-off well before).

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 from scipy import special
 
-from .params import ParamSpec, lookup, positive
+from .params import DeclaredConfig, ParamSpec, declared, lookup, positive
 
 __all__ = [
     "H0",
@@ -907,29 +907,27 @@ def sd_param_specs(beta_default: float = 5.0, beta_slider: tuple[float, float] =
     )
 
 
-_SD_SPEC = {p.name: p for p in sd_param_specs()}
-
-
-@dataclass(frozen=True)
-class Surrogate:
+@declared
+class Surrogate(DeclaredConfig):
     """A validated surrogate-derivative choice: SD(a) = gamma f(s a), s = beta * beta_to_s.
 
     ``scale="auto"`` resolves to the shape's paper convention. :meth:`primitive` is the SD's
     antiderivative (gamma / s) F(s a): the activation of the "smoothed" network whose true
-    derivative the SD is (for ``sigmoid`` in density scaling, sigma(beta a)).
+    derivative the SD is (for ``sigmoid`` in density scaling, sigma(beta a)). Its fields are the
+    declared :func:`sd_param_specs` (``beta`` is the pages' ``beta_sg``); a page config carrying
+    them flat builds it with :meth:`of`.
     """
 
-    shape: str = "sigmoid"
-    beta: float = 5.0
-    scale: str = "auto"
-    gamma: float = 1.0
-    q: float = 1.5
+    PARAMS = tuple(replace(p, name="beta") if p.name == "beta_sg" else p for p in sd_param_specs())
 
-    def __post_init__(self) -> None:
-        get_shape(self.shape)
-        for name, spec in (("beta", _SD_SPEC["beta_sg"]), ("scale", _SD_SPEC["scale"]),
-                           ("gamma", _SD_SPEC["gamma"]), ("q", _SD_SPEC["q"])):
-            object.__setattr__(self, name, spec.validate(getattr(self, name)))
+    @classmethod
+    def of(cls, config: Any, beta: float | None = None) -> Surrogate:
+        """The surrogate a config chooses with its flat fields ``shape, beta_sg, scale, gamma, q``.
+
+        ``beta`` replaces ``beta_sg`` (a page that sweeps the steepness, or has several).
+        """
+        steep = config.beta_sg if beta is None else beta
+        return cls(config.shape, steep, config.scale, config.gamma, config.q)
 
     @property
     def resolved_scale(self) -> str:

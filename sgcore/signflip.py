@@ -190,7 +190,7 @@ class SignflipConfig(DeclaredConfig):
         return None if self.step else self.beta_f
 
     def surrogate(self, beta: float | None = None) -> Surrogate:
-        return Surrogate(self.shape, self.beta_sg if beta is None else beta, self.scale, self.gamma, self.q)
+        return Surrogate.of(self, beta)
 
 
 def _opposite(a: np.ndarray, b: np.ndarray) -> np.ndarray:

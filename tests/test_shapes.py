@@ -1,5 +1,6 @@
 """Contract tests over every registered shape, plus the papers' conventions as independent facts."""
 
+import dataclasses
 import math
 import warnings
 
@@ -231,7 +232,7 @@ def test_heaviside_convention_is_one_half_at_zero():
 
 
 # --- the Surrogate choice (shared by pages) ---------------------------------------------------
-from sgcore.shapes import Surrogate  # noqa: E402
+from sgcore.shapes import Surrogate, sd_param_specs  # noqa: E402
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -251,12 +252,43 @@ def test_surrogate_sigmoid_primitive_is_the_smoother_sigmoid():
 def test_surrogate_validates_and_resolves_auto_scale():
     assert Surrogate("superspike").resolved_scale == "peak"
     assert Surrogate("sigmoid").resolved_scale == "density"
-    with pytest.raises(ValueError, match="beta_sg must be"):
+    with pytest.raises(ValueError, match=r"beta must be a finite number in \(0, 10000\]"):
         Surrogate("sigmoid", -1.0)
+    with pytest.raises(ValueError, match="beta must be"):
+        Surrogate("sigmoid", True)  # a boolean is not a steepness
     with pytest.raises(ValueError, match="shape must be one of"):
         Surrogate("nope")
     with pytest.raises(ValueError, match="scale must be one of auto, density, peak, gamma"):
         Surrogate("sigmoid", 1.0, "area")
+    with pytest.raises(TypeError):
+        Surrogate("sigmoid", 1.0, "auto", 1.0, 1.5, 2.0)  # five declared fields, no more
+
+
+def test_surrogate_is_declared_once_by_the_sd_specs():
+    """Surrogate's fields are sd_param_specs (beta is the pages' beta_sg): names, order and defaults."""
+    specs = sd_param_specs()
+    assert [f.name for f in dataclasses.fields(Surrogate)] == ["beta" if s.name == "beta_sg" else s.name
+                                                                for s in specs]
+    assert Surrogate() == Surrogate(*(s.default for s in specs))
+    sur = Surrogate("superspike", 7, "gamma", 0.5, 2)
+    assert (sur.beta, type(sur.beta), sur.q, type(sur.q)) == (7.0, float, 2.0, float)  # coerced like a URL value
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        sur.beta = 1.0  # type: ignore[misc]
+    with pytest.raises(ValueError, match="gamma must be"):
+        dataclasses.replace(sur, gamma=0.0)  # replace() revalidates
+
+
+def test_surrogate_of_reads_the_flat_fields_of_a_config():
+    from sgcore.escape import EscapeConfig
+    from sgcore.loop import LoopConfig
+    from sgcore.signflip import SignflipConfig
+
+    esc = EscapeConfig(shape="superspike", beta_sg=8.0, scale="gamma", gamma=0.3, q=2.5)
+    assert esc.surrogate == Surrogate("superspike", 8.0, "gamma", 0.3, 2.5)
+    assert SignflipConfig(shape="gaussian", beta_sg=3.0).surrogate(9.0) == Surrogate("gaussian", 9.0)
+    assert LoopConfig(shape="triangular", q=3.0).surrogate(4.0) == Surrogate("triangular", 4.0, q=3.0)
+    with pytest.raises(ValueError, match="beta must be"):
+        LoopConfig().surrogate(-1.0)
 
 
 def test_analytic_derivative_is_autograd_of_f(shape):
