@@ -63,7 +63,7 @@ import numpy as np
 from scipy import stats
 from scipy.special import expit, log_expit
 
-from .params import DeclaredConfig, ParamSpec, declared, positive
+from .params import DeclaredConfig, ParamSpec, choice, count, declared, finite, positive
 from .shapes import heaviside, surrogate_derivative
 
 __all__ = [
@@ -141,32 +141,6 @@ SG_EXACT_TOLERANCE = 1e-9
 # ---------------------------------------------------------------------------------------------
 
 
-def _check_finite(name: str, x: Any) -> float:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a finite number; got {x!r}") from None
-    if isinstance(x, bool) or not math.isfinite(v):
-        raise ValueError(f"{name} must be a finite number; got {x!r}")
-    return v
-
-
-def _check_samples(samples: Any, low: int = 2) -> int:
-    try:
-        k = int(samples)
-    except (TypeError, ValueError):
-        raise ValueError(f"samples must be an integer >= {low}; got {samples!r}") from None
-    if isinstance(samples, bool) or k != float(samples) or k < low:
-        raise ValueError(f"samples must be an integer >= {low}; got {samples!r}")
-    return k
-
-
-def _check_choice(name: str, value: Any, choices: Sequence[str]) -> str:
-    if not isinstance(value, str) or value not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
-    return value
-
-
 def _rng(rng: np.random.Generator | int | None) -> np.random.Generator:
     return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
 
@@ -228,7 +202,7 @@ class BinaryNet:
         object.__setattr__(self, "weights", tuple(ws))
         object.__setattr__(self, "biases", tuple(bs))
         object.__setattr__(self, "beta_n", positive("beta_n", self.beta_n))
-        object.__setattr__(self, "theta", _check_finite("theta", self.theta))
+        object.__setattr__(self, "theta", finite("theta", self.theta))
 
     @classmethod
     def from_lists(cls, x: Sequence[float], weights: Sequence[Any], biases: Sequence[Any] | None = None,
@@ -276,12 +250,8 @@ def random_net(n_in: int = 4, hidden: Sequence[int] = (3, 3), *, seed: int = 0, 
     At theta = 0 only the product beta_N * weight_scale matters for E[y] and for every gradient
     relative to its norm ((c W, c b, beta_N / c) is the same network; gradients scale by 1 / c).
     """
-    n_in = int(n_in)
-    if n_in < 1:
-        raise ValueError(f"n_in must be an integer >= 1; got {n_in!r}")
-    sizes = tuple(int(n) for n in hidden)
-    if any(n < 1 for n in sizes):
-        raise ValueError(f"hidden layer sizes must be integers >= 1; got {tuple(hidden)!r}")
+    n_in = count("n_in", n_in, 1)
+    sizes = tuple(count(f"hidden[{i}]", n, 1) for i, n in enumerate(hidden))
     scale = positive("weight_scale", weight_scale)
     rng = np.random.default_rng([int(seed), 0])
     x = rng.uniform(0.0, 1.0, n_in)
@@ -585,7 +555,7 @@ def _perturbed(net: BinaryNet, delta: float, uniforms: np.ndarray, key: str) -> 
 
 def sample_outputs(net: BinaryNet, samples: int, rng: np.random.Generator | int | None = None) -> np.ndarray:
     """K sampled outputs y (0.0 / 1.0) of independent forward passes."""
-    k = _check_samples(samples, 1)
+    k = count("samples", samples, 1)
     return _rollout(net.weights, net.biases, net, _rng(rng).random((k, net.n_hidden + 1)))["y"]
 
 
@@ -661,7 +631,7 @@ def stochastic_sg(net: BinaryNet, beta_sg: float, samples: int,
     the output unit included. Its derivative does not depend on the sampled y. The uniforms are
     ``rng.random((K, H + 1))`` (see the module docstring), so an integer ``rng`` reproduces them."""
     beta_sg = positive("beta_sg", beta_sg)
-    k = _check_samples(samples, 1)
+    k = count("samples", samples, 1)
     ro = _rollout(net.weights, net.biases, net, _rng(rng).random((k, net.n_hidden + 1)))
     return _backprop(net, ro, beta_sg)
 
@@ -680,7 +650,7 @@ def deterministic_sg(net: BinaryNet, beta_sg: float, samples: int = 1) -> np.nda
     """Deterministic surrogate gradient (Sec. 3.2.3): the Heaviside roll-out h = H(u - theta) at the
     mean threshold and the same SD backward. Returns K identical rows (a read-only broadcast view)."""
     beta_sg = positive("beta_sg", beta_sg)
-    k = _check_samples(samples, 1)
+    k = count("samples", samples, 1)
     row = _backprop(net, _rollout(net.weights, net.biases, net, None), beta_sg)[0]
     return np.broadcast_to(row, (k, row.size))
 
@@ -688,8 +658,8 @@ def deterministic_sg(net: BinaryNet, beta_sg: float, samples: int = 1) -> np.nda
 def _finite_difference(net: BinaryNet, eps: float, samples: int, rng: np.random.Generator | int | None,
                        target: str, common: bool) -> np.ndarray:
     eps = positive("eps", eps)
-    k = _check_samples(samples, 1)
-    target = _check_choice("target", target, FD_TARGETS)
+    k = count("samples", samples, 1)
+    target = choice("target", target, FD_TARGETS)
     gen = _rng(rng)
     key = "y" if target == "output" else "p_out"
     u_plus = gen.random((k, net.n_hidden + 1))
@@ -732,8 +702,8 @@ def reinforce(net: BinaryNet, samples: int, rng: np.random.Generator | int | Non
     (E[score] = 0 and b is independent of every sample); ``"none"``: b = 0. The uniforms of the K
     samples are drawn first (``rng.random((K, H + 1))``), those of the baseline batch after them.
     """
-    k = _check_samples(samples, 1)
-    baseline = _check_choice("baseline", baseline, BASELINES)
+    k = count("samples", samples, 1)
+    baseline = choice("baseline", baseline, BASELINES)
     gen = _rng(rng)
     width = net.n_hidden + 1
     ro = _rollout(net.weights, net.biases, net, gen.random((k, width)))

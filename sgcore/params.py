@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from dataclasses import fields as dataclass_fields
 from typing import Any, ClassVar
 
-__all__ = ["DeclaredConfig", "ParamSpec", "choice", "count", "declared", "finite", "lookup", "positive",
+__all__ = ["DeclaredConfig", "ParamSpec", "choice", "count", "declared", "finite", "interval", "lookup", "positive",
            "validate_all", "parse_query"]
 
 _KINDS = ("float", "int", "choice", "bool", "floats")
@@ -24,6 +24,13 @@ def _fmt(x: float) -> str:
     if isinstance(x, float) and math.isinf(x):
         return "inf" if x > 0 else "-inf"
     return f"{x:g}"
+
+
+def _interval(lo: float, hi: float, open_low: bool = False, open_high: bool = False) -> str:
+    """An interval as messages write it, e.g. ``(0, 1]`` or ``[2, inf)`` (an infinite end is open)."""
+    left = "(" if open_low or math.isinf(lo) else "["
+    right = ")" if open_high or math.isinf(hi) else "]"
+    return f"{left}{_fmt(lo)}, {_fmt(hi)}{right}"
 
 
 @dataclass(frozen=True)
@@ -107,15 +114,11 @@ class ParamSpec:
             return "one of " + ", ".join(self.choice_list)
         if self.kind == "bool":
             return "true or false"
-        lo, hi = self.domain
+        span = _interval(*self.domain, self.open_low, self.open_high)
         if self.kind == "floats":
-            left = "(" if self.open_low or math.isinf(lo) else "["
-            right = ")" if self.open_high or math.isinf(hi) else "]"
-            return f"1 to {self.max_items} finite numbers in {left}{_fmt(lo)}, {_fmt(hi)}{right}"
-        left = "(" if self.open_low or math.isinf(lo) else "["
-        right = ")" if self.open_high or math.isinf(hi) else "]"
+            return f"1 to {self.max_items} finite numbers in {span}"
         what = "an integer" if self.kind == "int" else "a finite number"
-        return f"{what} in {left}{_fmt(lo)}, {_fmt(hi)}{right}"
+        return f"{what} in {span}"
 
     def describe_slider(self) -> str:
         """Range accepted from the UI and from URLs."""
@@ -405,6 +408,20 @@ def positive(name: str, x: Any) -> float:
     v = _number(name, x, "a finite number > 0")
     if v <= 0:
         raise ValueError(f"{name} must be a finite number > 0; got {x!r}")
+    return v
+
+
+def interval(name: str, x: Any, low: float = -math.inf, high: float = math.inf, *, open_low: bool = False,
+             open_high: bool = False) -> float:
+    """``x`` as a finite float in [low, high] (``open_*`` excludes an end), or ``ValueError`` naming ``name``
+    and the interval as a ParamSpec's domain writes it, e.g. ``alpha_decay must be a finite number in (0, 1)``.
+    """
+    what = f"a finite number in {_interval(low, high, open_low, open_high)}"
+    v = _number(name, x, what)
+    above = v > low if open_low else v >= low
+    below = v < high if open_high else v <= high
+    if not (above and below):
+        raise ValueError(f"{name} must be {what}; got {x!r}")
     return v
 
 

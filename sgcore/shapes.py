@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 from scipy import special
 
-from .params import DeclaredConfig, ParamSpec, declared, lookup, positive
+from .params import DeclaredConfig, ParamSpec, count, declared, lookup, positive
 
 __all__ = [
     "H0",
@@ -514,8 +514,7 @@ class SurrogateShape:
 
     def sample(self, n: int, rng: np.random.Generator, **params: Any) -> np.ndarray:
         """Draw ``n`` samples with density f by inverse transform (explicit ``rng``)."""
-        if n < 0:
-            raise ValueError(f"n must be a non-negative integer; got {n}")
+        n = count("n", n, 0)
         prob = rng.uniform(np.nextafter(0.0, 1.0), 1.0, size=n)
         return self.ppf(prob, **params)
 

@@ -41,6 +41,8 @@ from typing import Literal
 import numpy as np
 from PIL import Image, ImageOps, features
 
+from .params import count, interval
+
 __all__ = [
     "DEFAULT_DENSITY",
     "DEFAULT_N_NEURONS",
@@ -78,19 +80,11 @@ _FITS = ("stretch", "crop", "pad")
 
 
 def _check_size(n_neurons: int, n_steps: int) -> tuple[int, int]:
-    out = []
-    for name, v in (("n_neurons", n_neurons), ("n_steps", n_steps)):
-        if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < 1:
-            raise ValueError(f"{name} must be an integer >= 1; got {v!r}")
-        out.append(int(v))
-    return out[0], out[1]
+    return count("n_neurons", n_neurons, 1), count("n_steps", n_steps, 1)
 
 
 def _check_density(density: float) -> float:
-    d = float(density)
-    if not 0.0 < d < 1.0:
-        raise ValueError(f"density must be between 0 and 1 (exclusive); got {density!r}")
-    return d
+    return interval("density", density, 0.0, 1.0, open_low=True, open_high=True)
 
 
 def _check_gray(gray: np.ndarray) -> np.ndarray:
@@ -184,8 +178,7 @@ def floyd_steinberg(levels: np.ndarray, *, jitter: float = 0.2, seed: int = 0, w
     g = np.asarray(levels, dtype=np.float64)
     if g.ndim != 2:
         raise ValueError(f"levels must be a 2-D array; got shape {g.shape}")
-    if not 0.0 <= jitter < 0.5:
-        raise ValueError(f"jitter must be in [0, 0.5); got {jitter!r}")
+    jitter = interval("jitter", jitter, 0.0, 0.5, open_high=True)
     k = max(0, min(int(warmup), g.shape[0]))
     g = np.vstack([g[:k][::-1], g])
     h, w = g.shape
@@ -785,8 +778,7 @@ def raster_png(raster: np.ndarray, *, scale: int = 1) -> bytes:
         raise ValueError(f"raster must be a non-empty 2-D array; got shape {r.shape}")
     if not np.isin(r, (0, 1)).all():
         raise ValueError("raster must contain only 0 and 1")
-    if isinstance(scale, bool) or not isinstance(scale, int) or scale < 1:
-        raise ValueError(f"scale must be an integer >= 1; got {scale!r}")
+    scale = count("scale", scale, 1)
     paper = r == 0
     if scale > 1:
         paper = np.repeat(np.repeat(paper, scale, axis=0), scale, axis=1)

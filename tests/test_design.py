@@ -330,8 +330,10 @@ def test_condition_iv_hand_worked():
     assert condition_iv(101, 0.9, 1.0, 0.02) == pytest.approx(0.19 / 3)
     assert condition_iv(101, 0.9, 1.0, 0.02, xi=1, n_in=200, e_w_in_sq=0.01, e_sd_in_sq=0.05) == \
         pytest.approx(0.09 / 3)
-    with pytest.raises(ValueError, match="alpha_decay must be a number in"):
+    with pytest.raises(ValueError, match=r"alpha_decay must be a finite number in \(0, 1\); got 1.0"):
         condition_iv(101, 1.0, 1.0, 0.02)
+    with pytest.raises(ValueError, match=r"rate must be a finite number in \(0, 1\]; got True"):
+        condition_i(101, 0.9, 1.0, rate=True)  # was read as rate 1.0
 
 
 def test_voltage_range_hand_worked():

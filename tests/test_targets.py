@@ -141,8 +141,10 @@ def test_fit_modes():
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"density": 0.0}, "density must be between 0 and 1"),
-        ({"density": 1.0}, "density must be between 0 and 1"),
+        ({"density": 0.0}, r"density must be a finite number in \(0, 1\)"),
+        ({"density": 1.0}, r"density must be a finite number in \(0, 1\)"),
+        ({"density": float("nan")}, r"density must be a finite number in \(0, 1\)"),
+        ({"n_neurons": True}, "n_neurons must be an integer >= 1"),
         ({"n_neurons": 0}, "n_neurons must be an integer >= 1"),
         ({"n_steps": 2.5}, "n_steps must be an integer >= 1"),
         ({"gray": np.zeros((3, 3, 3))}, "2-D"),

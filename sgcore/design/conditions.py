@@ -12,23 +12,17 @@ from typing import Any
 import numpy as np
 from scipy import optimize
 
-from ..params import positive
+from ..params import count, interval, positive
 from ..shapes import Q_SPEC
 from .eq2 import _range, sd_moment, sd_second_moment
 
 
 def _n_rec(n_rec: Any) -> int:
-    n = int(n_rec)
-    if n != n_rec or n < 2:
-        raise ValueError(f"n_rec must be an integer >= 2 (Conditions divide by n_rec - 1); got {n_rec!r}")
-    return n
+    return count("n_rec", n_rec, 2)  # the conditions divide by n_rec - 1
 
 
 def _decay(alpha_decay: Any) -> float:
-    a = float(alpha_decay)
-    if not 0.0 < a < 1.0:
-        raise ValueError(f"alpha_decay must be a number in (0, 1); got {alpha_decay!r}")
-    return a
+    return interval("alpha_decay", alpha_decay, 0.0, 1.0, open_low=True, open_high=True)
 
 
 def condition_i(n_rec: int, alpha_decay: float, thr: float, rate: float = 0.5) -> float:
@@ -38,9 +32,7 @@ def condition_i(n_rec: int, alpha_decay: float, thr: float, rate: float = 0.5) -
     = (3 - 2 alpha) thr / (n_rec - 1) at p = 1/2 (Eq. 20). (Eq. 19 as printed misplaces a bracket.)
     """
     n, a, thr = _n_rec(n_rec), _decay(alpha_decay), positive("thr", thr)
-    p = float(rate)
-    if not 0.0 < p <= 1.0:
-        raise ValueError(f"rate must be in (0, 1]; got {rate!r}")
+    p = interval("rate", rate, 0.0, 1.0, open_low=True)
     return thr * (1.0 + (1.0 - a) / p) / (n - 1)
 
 
@@ -157,8 +149,7 @@ def current_variances(n_rec: int, n_in: int, mean_w_rec: float, var_w_rec: float
     """
     rng = np.random.default_rng(0) if rng is None else rng
     n, a = _n_rec(n_rec), _decay(alpha_decay)
-    if var_w_rec < 0:
-        raise ValueError(f"var_w_rec must be >= 0; got {var_w_rec!r}")
+    var_w_rec, var_w_in = interval("var_w_rec", var_w_rec, 0.0), interval("var_w_in", var_w_in, 0.0)
     h_rec, h_in = math.sqrt(3.0 * var_w_rec), math.sqrt(3.0 * var_w_in)
 
     def rec_current(size: int) -> np.ndarray:

@@ -11,15 +11,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..params import positive
+from ..params import count, finite, positive
 from ..shapes import Q_SPEC, get_shape
 from ._numerics import _f_scalar, _integrate
 from .gallery import sd_curve
 
 
 def _range(y_min: float, y_max: float) -> tuple[float, float]:
-    lo, hi = float(y_min), float(y_max)
-    if not (math.isfinite(lo) and math.isfinite(hi)) or not lo < hi:
+    lo, hi = finite("y_min", y_min), finite("y_max", y_max)
+    if not lo < hi:
         raise ValueError(f"the voltage range must have finite y_min < y_max; got {y_min!r} and {y_max!r}")
     return lo, hi
 
@@ -32,8 +32,7 @@ def sd_moment(shape: str, m: int, gamma: float, sharpness: float, thr: float, y_
     """
     gamma, s = positive("gamma", gamma), positive("sharpness", sharpness)
     lo, hi = _range(y_min, y_max)
-    if int(m) != m or m < 1:
-        raise ValueError(f"m must be a positive integer; got {m!r}")
+    m = count("m", m, 1)
     get_shape(shape)
     f = _f_scalar(shape, Q_SPEC.validate(q))
     val, _ = _integrate(lambda v: f(v) ** m, s * (lo - thr), s * (hi - thr))

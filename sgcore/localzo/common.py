@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..params import count
 from ..shapes import SIGMOID_CONSTANT  # a fact of the sigmoid shape (Sec. 4.6.1: 1/a^2 = 7 zeta(3) / (2 pi^2))
 
 __all__ = ["ALPHAS", "SIGMOID_CONSTANT"]
@@ -14,20 +15,16 @@ ALPHAS: tuple[int, ...] = (1, -1, 2, 3)
 
 
 def _check_alpha(alpha: Any) -> int:
+    """alpha as one of :data:`ALPHAS` (an integer, not a boolean), or ``ValueError`` listing them."""
     try:
-        a = int(alpha)
-    except (TypeError, ValueError):
-        raise ValueError(f"alpha must be one of {', '.join(map(str, ALPHAS))}; got {alpha!r}") from None
-    if a not in ALPHAS or a != float(alpha):
+        a = count("alpha", alpha, min(ALPHAS), max(ALPHAS))
+    except ValueError:
+        a = None
+    if a not in ALPHAS:
         raise ValueError(f"alpha must be one of {', '.join(map(str, ALPHAS))}; got {alpha!r}")
     return a
 
 
 def _check_m(m: Any) -> int:
-    try:
-        k = int(m)
-    except (TypeError, ValueError):
-        raise ValueError(f"m must be an integer in [1, 10000]; got {m!r}") from None
-    if k != float(m) or not 1 <= k <= 10_000:
-        raise ValueError(f"m must be an integer in [1, 10000]; got {m!r}")
-    return k
+    """m, the number of samples per estimate (Eq. 7), as an integer in [1, 10000]."""
+    return count("m", m, 1, 10_000)

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from ..params import positive
+from ..params import finite, positive
 from .common import _check_m
 from .estimator import ZSource
 
@@ -23,7 +23,8 @@ __all__ = ["active_fraction", "active_fractions", "sparsegrad_active_fraction"]
 def _u_dist(kind: str, lo: float, hi: float, mean: float, std: float):
     """The frozen scipy.stats law of the potentials u - theta: uniform on [lo, hi] or normal(mean, std)."""
     if kind == "uniform":
-        if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+        lo, hi = finite("u_lo", lo), finite("u_hi", hi)
+        if not lo < hi:
             raise ValueError(f"u range must be two finite numbers A < B; got {lo!r} {hi!r}")
         return stats.uniform(loc=lo, scale=hi - lo)
     if kind == "normal":
