@@ -9,12 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,42 +20,21 @@ from threadloop import call_in_thread
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "bench"))
 import loadtest  # noqa: E402
+import move_cost  # noqa: E402
 import stclient  # noqa: E402
 from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
-
-STARTUP_TIMEOUT_S = 90
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[tuple[str, subprocess.Popen]]:
-    """``streamlit run app.py`` headless on a free loopback port (as bench/move_cost.py starts it)."""
-    port = _free_port()
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true", f"--server.port={port}",
-           "--server.address=127.0.0.1", "--server.fileWatcherType=none", "--browser.gatherUsageStats=false",
-           "--server.runOnSave=false"]
-    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            stdin=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
+    """``streamlit run app.py`` headless on a free loopback port, started as bench/move_cost.py starts it."""
+    port = move_cost.free_port()
     try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while True:
-            try:
-                with urllib.request.urlopen(base + "/_stcore/health", timeout=2) as r:
-                    if r.read().strip() == b"ok":
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not become healthy (exit code {proc.poll()})")
-            time.sleep(0.3)
-        yield base, proc
+        proc = move_cost.start_server(REPO, port, sys.executable)
+    except RuntimeError as err:
+        pytest.fail(str(err))
+    try:
+        yield f"http://127.0.0.1:{port}", proc
     finally:
         proc.terminate()
         try:

@@ -26,6 +26,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from servehelpers import alive, stop_deployment
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "deploy"))
@@ -33,7 +34,6 @@ import tools  # noqa: E402  (deploy/tools.py, standard library only)
 
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
 READY_TIMEOUT_S = 120.0
-STOP_TIMEOUT_S = 40.0
 #: serve.sh's checks in this test: every second, answer within 1 s, 3 failures in a row, KILL 2 s after TERM
 CHECK = {"SGE_CHECK_INTERVAL": "1", "SGE_CHECK_TIMEOUT": "1", "SGE_UNHEALTHY_CHECKS": "3", "SGE_KILL_GRACE": "2"}
 #: the longest a sustained failure may last before serve.sh restarts the replica: 3 x (1 + 1) s + KILL grace,
@@ -139,14 +139,6 @@ class _OkServer:
 
 # --------------------------------------------------------------------------------------------------------------
 # a real serve.sh 2
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 class Deployment:
@@ -258,29 +250,7 @@ def deployment(tmp_path_factory):
             time.sleep(0.25)
         yield dep
     finally:
-        pids = dep.all_pids() if (run_dir / "replicas.tsv").exists() else []
-        nginx_pid = (run_dir / "nginx.pid").read_text().strip() if (run_dir / "nginx.pid").exists() else ""
-        if nginx_pid.isdigit():
-            pids.append(int(nginx_pid))
-        for p in pids:  # never leave a stopped process behind
-            if _alive(p):
-                os.kill(p, signal.SIGCONT)
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
-            pytest.fail(f"serve.sh did not stop within {STOP_TIMEOUT_S:.0f} s of SIGTERM")
-        deadline = time.monotonic() + 10
-        while any(_alive(p) for p in pids) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        left = [p for p in pids if _alive(p)]
-        for p in left:  # do not leak them into the rest of the suite, but fail
-            os.kill(p, signal.SIGKILL)
-        assert not left, f"processes left after stopping serve.sh: {left}\n{dep.log()[-2000:]}"
-        assert proc.returncode == 0, f"serve.sh exited {proc.returncode}:\n{dep.log()[-3000:]}"
+        stop_deployment(proc, run_dir, dep.log)
 
 
 def _wait_spread(dep: Deployment, timeout: float) -> tuple[float, dict[str, int]]:
@@ -367,12 +337,12 @@ def test_hung_replica_is_killed_and_restarted(deployment):
         waited = time.monotonic() - t0
         assert "runs but failed 3 health checks in a row; killing it" in dep.log()
         deadline = time.monotonic() + 10
-        while _alive(old) and time.monotonic() < deadline:
+        while alive(old) and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert not _alive(old), "the stopped replica was not killed"
+        assert not alive(old), "the stopped replica was not killed"
         print(f"stopped replica restarted {waited:.1f} s after SIGSTOP")
     finally:
-        if _alive(old):
+        if alive(old):
             os.kill(old, signal.SIGCONT)
     assert dep.pid(0) != old
     dep.wait_log(r"^SGE_HEALTHY 0 ", healthy + 1, 90)

@@ -25,12 +25,12 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from servehelpers import listening, stop_deployment
 
 pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parents[2]
 READY_TIMEOUT_S = 90.0
-STOP_TIMEOUT_S = 40.0
 
 
 def _free_port() -> int:
@@ -49,19 +49,6 @@ def _get(url: str, cookie: str | None = None) -> tuple[int, str, dict[str, list[
             headers.setdefault(key.lower(), []).append(value)
         return resp.status, resp.read().decode(errors="replace"), headers
 
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
-def _listening(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(1)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 @pytest.fixture
@@ -89,28 +76,8 @@ def deployment(tmp_path):
             time.sleep(0.25)
         yield url, replica_ports, run_dir
     finally:
-        pids = [int(line.split()[2]) for line in (run_dir / "replicas.tsv").read_text().split("\n") if line.strip()] \
-            if (run_dir / "replicas.tsv").exists() else []
-        nginx_pid = (run_dir / "nginx.pid").read_text().strip() if (run_dir / "nginx.pid").exists() else ""
-        if nginx_pid.isdigit():
-            pids.append(int(nginx_pid))
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
-            pytest.fail(f"serve.sh did not stop within {STOP_TIMEOUT_S:.0f} s of SIGTERM")
-        deadline = time.monotonic() + 10
-        while any(_alive(p) for p in pids) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        left = [p for p in pids if _alive(p)]
-        for p in left:  # do not leak them into the rest of the suite, but fail
-            os.kill(p, signal.SIGKILL)
-        assert not left, f"processes left after stopping serve.sh: {left}\n{log.read_text(errors='replace')[-2000:]}"
-        assert proc.returncode == 0, f"serve.sh exited {proc.returncode}:\n{log.read_text(errors='replace')[-2000:]}"
-        assert not any(_listening(p) for p in [port, *replica_ports]), "a port still listens after the stop"
+        stop_deployment(proc, run_dir, lambda: log.read_text(errors="replace"))
+        assert not any(listening(p) for p in [port, *replica_ports]), "a port still listens after the stop"
 
 
 def test_proxy_sticky_sessions_and_page(deployment, browser):
