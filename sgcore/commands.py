@@ -14,9 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from .design import DESIGN_PARAMS, DesignConfig, InitConfig, design_at, init_at
-from .escape import EscapeConfig, escape_at, escape_view
+from .design import DESIGN_PARAMS, DesignConfig, DesignView, InitConfig, design_view, init_conditions
+from .escape import EscapeConfig, EscapeView, escape_view
 from .estimators import EstimatorConfig, estimators_at
+from .export import view_to_dict
 from .localzo import TARGETS, LocalZOConfig, localzo_at
 from .loop import (
     LoopConfig,
@@ -28,7 +29,7 @@ from .loop import (
     preactivations,
     stokes_disc_integral,
 )
-from .signflip import WEIGHT_NAMES, SignflipConfig, signflip_plane, signflip_point, signflip_sweep
+from .signflip import WEIGHT_NAMES, SignflipConfig, signflip_view
 from .snn import LIF_TRACE_PARAMS, PRESETS, TRAIN_PARAMS, TrainConfig, default_target, lif_trace, train
 
 __all__ = [
@@ -101,55 +102,35 @@ def escape_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run_escape(args: argparse.Namespace) -> dict[str, Any]:
-    cfg = _config_from_args(EscapeConfig, args)
-    if args.u is not None:
-        out: dict[str, Any] = escape_at(cfg, args.u)
-    else:
-        view = escape_view(cfg)
-        out = escape_at(cfg, view.u)
-        out.update(
-            matched=view.matched,
-            rel_l2_diff=view.rel_l2_diff,
-            max_abs_diff=view.max_abs_diff,
-            threshold_mean=view.threshold_mean,
-        )
-    out["config"] = cfg.as_dict()
-    out["resolved_scale"] = cfg.resolved_scale
-    return out
+    view = escape_view(_config_from_args(EscapeConfig, args), u=args.u)
+    return view_to_dict(view, EscapeView.CLI_FIELDS)
 
 
 # --- sign flip ----------------------------------------------------------------------------------------------------
 def signflip_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--sweep", type=lambda t: _count(t, "sweep", 3, 100_001), default=None, metavar="N",
-                   help="add the sweep along w on N points")
-    p.add_argument("--w-range", nargs=2, type=_finite_float, default=(-0.2, 0.2), metavar=("A", "B"),
-                   help="sweep range of w (default -0.2 0.2)")
-    p.add_argument("--grid", type=lambda t: _count(t, "grid", 2, 2001), default=None, metavar="N",
-                   help="add the sign-disagreement count on an N x N grid of the landscape plane")
-    p.add_argument("--grid-range", nargs=2, type=_finite_float, default=(-2.0, 2.0), metavar=("A", "B"),
+    p.add_argument("--sweep", type=lambda t: _count(t, "sweep", 3, 20_001), default=None, metavar="N",
+                   help="add the sweep along w on N points (= --n-sweep N --w-min A --w-max B)")
+    p.add_argument("--w-range", nargs=2, type=_finite_float, default=None, metavar=("A", "B"),
+                   help="sweep range of w (= --w-min A --w-max B; default -0.2 0.2)")
+    p.add_argument("--grid", type=lambda t: _count(t, "grid", 3, 1001), default=None, metavar="N",
+                   help="add the landscape plane and its sign-disagreement count on an N x N grid "
+                        "(= --n-grid N --plane-min A --plane-max B)")
+    p.add_argument("--grid-range", nargs=2, type=_finite_float, default=None, metavar=("A", "B"),
                    help="range of both plane axes (default -2 2)")
 
 
 def run_signflip(args: argparse.Namespace) -> dict[str, Any]:
-    cfg = _config_from_args(SignflipConfig, args)
-    pt = signflip_point(cfg)
-    out: dict[str, Any] = {**pt.forward, "grad_true": pt.grad_true, "grad_surrogate": pt.grad_surrogate,
-                           "sign_flip": pt.sign_flip, "sign_flips": pt.flips,
-                           "eq12": {"two_path_true": pt.two_path_true, "two_path_sg": pt.two_path_sg,
-                                    "positive_true": pt.positive_true, "positive_sg": pt.positive_sg},
-                           "forward": "step" if cfg.step else f"sigmoid beta_f={cfg.beta_f:g}"}
     if args.sweep is not None:
-        sw = signflip_sweep(cfg, n=args.sweep, w_range=_range(args.w_range, "w-range"))
-        out["sweep"] = {"w": sw.w, "output": sw.output, "smoothed_output": sw.smoothed_output,
-                        "integrated_sg": sw.integrated_sg, "grad_true_w": sw.grad_true_w,
-                        "grad_sg_w": sw.grad_sg_w}
+        args.n_sweep = args.sweep
+    if args.w_range is not None:
+        args.w_min, args.w_max = _range(args.w_range, "w-range")
     if args.grid is not None:
-        pl = signflip_plane(cfg, n=args.grid, plane_range=_range(args.grid_range, "grid-range"))
-        out["sign_disagreement"] = {"count": pl.count, "fraction": pl.fraction, "n": args.grid * args.grid,
-                                    "plane": [pl.axis_x, pl.axis_y], "component": pl.component,
-                                    "fractions_by_component": pl.fractions}
-    out["config"] = cfg.as_dict()
-    return out
+        args.n_grid = args.grid
+    if args.grid_range is not None:
+        args.plane_min, args.plane_max = _range(args.grid_range, "grid-range")
+    view = signflip_view(_config_from_args(SignflipConfig, args))
+    fields = ["config", "point"] + ["sweep"] * (args.sweep is not None) + ["plane"] * (args.grid is not None)
+    return view_to_dict(view, fields)
 
 
 # --- loop integrals -----------------------------------------------------------------------------------------------
@@ -294,8 +275,9 @@ def run_lif(args: argparse.Namespace) -> dict[str, Any]:
 def run_design(args: argparse.Namespace) -> dict[str, Any]:
     for name in PLOT_ONLY:
         setattr(args, name, next(p.default for p in DESIGN_PARAMS if p.name == name))
-    return design_at(_config_from_args(DesignConfig, args))
+    return view_to_dict(design_view(_config_from_args(DesignConfig, args)), DesignView.CLI_FIELDS)
 
 
 def run_init(args: argparse.Namespace) -> dict[str, Any]:
-    return init_at(_config_from_args(InitConfig, args))
+    # the calculator's result: what the page's init panel shows (its simulation is not run here)
+    return view_to_dict(init_conditions(_config_from_args(InitConfig, args)))

@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 
 from sgcore.cli import main
-from sgcore.escape import EscapeConfig, escape_at, escape_view
+from sgcore.escape import EscapeConfig, escape_view
 from sgcore.pages import PAGES
 
 KEYS = ("u", "firing_probability", "d_expected_output", "surrogate_derivative", "stochad_right",
-        "stochad_left", "stochad_affine")
+        "stochad_left", "stochad_affine_y0", "stochad_affine_y1")
 
 
 def run(*args):
@@ -51,11 +51,12 @@ def test_escape_example_from_the_issue(cli):
             "--scale", "density", "--theta", "0", "--u", "-1", "0", "0.5")
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
-    ref = escape_at(EscapeConfig(beta_n=5, beta_sg=5, scale="density"), [-1.0, 0.0, 0.5])
+    ref = escape_view(EscapeConfig(beta_n=5, beta_sg=5, scale="density"), u=[-1.0, 0.0, 0.5]).points
     for key in KEYS:
-        assert len(out[key]) == 3
-        np.testing.assert_allclose(out[key], ref[key], rtol=1e-15)
-    np.testing.assert_allclose(out["stochad_affine"], out["surrogate_derivative"], rtol=1e-12)
+        assert len(out["points"][key]) == 3
+        np.testing.assert_allclose(out["points"][key], getattr(ref, key), rtol=1e-15)
+    np.testing.assert_allclose(out["points"]["stochad_affine_y0"], out["points"]["surrogate_derivative"], rtol=1e-12)
+    assert out["resolved_scale"] == "density" and out["config"]["scale"] == "density"
 
 
 def test_escape_grid_matches_page_computation(cli):
@@ -246,8 +247,9 @@ def test_design_example_from_the_issue(cli):
             "-0.5", "--y-max", "2")
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
-    assert out["peak"] == pytest.approx(1.0) and out["area"] == pytest.approx(1.0)
-    assert out["int_f_sq"] == pytest.approx(0.5) and out["tail_moment"] == pytest.approx(0.5)  # exp: 1/2, 2/(2^2)...
+    mom = out["moments"]
+    assert mom["peak"] == pytest.approx(1.0) and mom["area"] == pytest.approx(1.0)
+    assert mom["int_f_sq"] == pytest.approx(0.5) and mom["tail_moment"] == pytest.approx(0.5)  # exp: 1/2, 2/(2^2)...
     # Eq. 2 by an independent quadrature: (1/L) int gamma^2 exp(-2 s |y - thr|)^2 ... f(v) = exp(-2|v|)
     from scipy import integrate
 
@@ -259,8 +261,9 @@ def test_design_example_from_the_issue(cli):
 def test_design_infinite_tail_is_null_with_a_note(cli):
     r = cli("design", "--shape", "q_pseudospike", "--q", "2")
     out = json.loads(r.stdout)
-    assert r.returncode == 0 and out["tail_moment"] is None and out["q"] == 2.0
-    assert any("tail_moment is null" in n for n in out["notes"])
+    assert r.returncode == 0 and out["moments"]["tail_moment"] is None and out["config"]["q"] == 2.0
+    assert out["moments"]["tail_finite"] is False
+    assert any("int v^2 f is infinite" in n for n in out["notes"])
 
 
 def test_init_example_from_the_issue(cli):
@@ -282,7 +285,7 @@ def test_init_example_from_the_issue(cli):
 def test_init_layer_below_adds_its_terms(cli):
     base = json.loads(cli("init", "--xi", "0").stdout)
     below = json.loads(cli("init", "--xi", "1").stdout)
-    assert "gamma_in" in below and "gamma_in" not in base
+    assert below["gamma_in"] is not None and base["gamma_in"] is None
     assert below["dampening"] != base["dampening"]
 
 
