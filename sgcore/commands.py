@@ -18,7 +18,7 @@ from .design import DESIGN_PARAMS, DesignConfig, DesignView, InitConfig, design_
 from .escape import EscapeConfig, EscapeView, escape_view
 from .estimators import EstimatorConfig, estimators_at
 from .export import view_to_dict
-from .localzo import TARGETS, LocalZOConfig, localzo_at
+from .localzo import TARGETS, LocalZOConfig, LocalZOView, localzo_view
 from .loop import (
     LoopConfig,
     curl_map,
@@ -206,10 +206,8 @@ def run_localzo(args: argparse.Namespace) -> dict[str, Any]:
     if args.u_range is not None:
         args.u_lo, args.u_hi = _range(args.u_range, "u-range")
     cfg = _config_from_args(LocalZOConfig, args)
-    u = args.u if args.u is not None else [0.0]
-    out = localzo_at(cfg, u, samples=args.samples, seed=cfg.seed)
-    out["config"] = cfg.as_dict()
-    return out
+    view = localzo_view(cfg, u_points=args.u if args.u is not None else [0.0], samples=args.samples)
+    return view_to_dict(view, LocalZOView.CLI_FIELDS)
 
 
 # --- gradient estimators ------------------------------------------------------------------------------------------

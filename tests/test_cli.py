@@ -124,24 +124,25 @@ def test_in_process_call_prints_what_the_subprocess_prints(cli):
 
 
 def test_localzo_example_from_the_issue(cli):
-    from sgcore.localzo import LocalZOConfig, localzo_at
+    from sgcore.localzo import LocalZOConfig, localzo_view
 
     r = cli("localzo", "--dist", "normal", "--delta", "0.05", "--m", "1", "--alpha", "1", "--u", "0", "0.03", "0.1",
             "--samples", "4000", "--seed", "3", "--u-dist", "uniform", "--u-range", "-0.2", "0.2")
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
+    pts = out["points"]
     u = np.array([0.0, 0.03, 0.1])
     ref = np.exp(-((u / 0.05) ** 2) / 2) / (0.05 * np.sqrt(2 * np.pi))  # paper Eq. 10
-    np.testing.assert_allclose(out["expected_surrogate"], ref, rtol=1e-12)
+    np.testing.assert_allclose(pts["expected_surrogate"], ref, rtol=1e-12)
     assert out["bth_over_delta"] == pytest.approx(np.sqrt(2 / np.pi))
     assert out["bth"] == pytest.approx(0.05 * np.sqrt(2 / np.pi))
     for key in ("monte_carlo_mean", "monte_carlo_stderr"):
-        assert len(out[key]) == 3
-    assert np.all(np.abs(np.array(out["monte_carlo_mean"]) - ref) < 5 * np.array(out["monte_carlo_stderr"]))
-    lib = localzo_at(LocalZOConfig(delta=0.05, u_lo=-0.2, u_hi=0.2, seed=3), u, samples=4000, seed=3)
-    assert out["active_fraction"] == pytest.approx(lib["active_fraction"], rel=1e-12)
-    assert abs(out["active_fraction"] - out["active_fraction_exact"]) < 5 * out["active_fraction_stderr"]
-    assert "theorem3_c" not in out
+        assert len(pts[key]) == 3
+    assert np.all(np.abs(np.array(pts["monte_carlo_mean"]) - ref) < 5 * np.array(pts["monte_carlo_stderr"]))
+    lib = localzo_view(LocalZOConfig(delta=0.05, u_lo=-0.2, u_hi=0.2, seed=3), u_points=u, samples=4000).points
+    assert pts["active_fraction"] == pytest.approx(lib.active_fraction, rel=1e-12)
+    assert abs(pts["active_fraction"] - out["active_localzo"]) < 5 * pts["active_fraction_stderr"]
+    assert pts["target_surrogate"] is None and out["weight"] == 1.0
 
 
 def test_localzo_fast_sigmoid_divergences_are_null_with_notes(cli):
@@ -150,21 +151,22 @@ def test_localzo_fast_sigmoid_divergences_are_null_with_notes(cli):
     assert r.returncode == 0, r.stderr
     assert "Infinity" not in r.stdout and "NaN" not in r.stdout
     out = json.loads(r.stdout)
-    assert out["theorem3_c"] == pytest.approx(0.02)
-    np.testing.assert_allclose(out["target_surrogate"], [1.0, 0.25])
-    np.testing.assert_allclose(out["expected_surrogate"], [1.0, 0.25], rtol=1e-9)
+    pts = out["points"]
+    assert out["weight"] == pytest.approx(0.02)  # Theorem 3's c
+    np.testing.assert_allclose(pts["target_surrogate"], [1.0, 0.25])
+    np.testing.assert_allclose(pts["expected_surrogate"], [1.0, 0.25], rtol=1e-9)
     assert out["bth"] is None and out["bth_over_delta"] is None
-    assert out["single_sample_variance"][0] is None and out["single_sample_variance"][1] > 0
-    assert out["monte_carlo_stderr"][0] is None
-    assert any("bth is null" in n for n in out["notes"])
-    assert any("single_sample_variance is null" in n for n in out["notes"])
+    assert pts["single_sample_variance"][0] is None and pts["single_sample_variance"][1] > 0
+    assert pts["monte_carlo_stderr"][0] is None
+    assert any("back-propagation threshold is infinite" in n for n in out["notes"])
+    assert any("single-sample variance is infinite" in n for n in out["notes"])
 
 
 def test_localzo_sigmoid_target(cli):
     r = cli("localzo", "--target", "sigmoid", "--k", "30.63", "--delta", "0.05", "--u", "0", "0.02")
     out = json.loads(r.stdout)
-    assert r.returncode == 0 and out["theorem3_c"] == pytest.approx(1.0, abs=1e-3)  # paper Sec. 5.2
-    np.testing.assert_allclose(out["expected_surrogate"], out["target_surrogate"], rtol=1e-6)
+    assert r.returncode == 0 and out["weight"] == pytest.approx(1.0, abs=1e-3)  # Theorem 3's c, paper Sec. 5.2
+    np.testing.assert_allclose(out["points"]["expected_surrogate"], out["points"]["target_surrogate"], rtol=1e-6)
     assert out["sampler"] == "inverse-CDF table" and out["table_error"] < 1e-5
 
 
