@@ -16,7 +16,7 @@ import numpy as np
 
 from .design import DESIGN_PARAMS, DesignConfig, DesignView, InitConfig, design_view, init_conditions
 from .escape import EscapeConfig, EscapeView, escape_view
-from .estimators import EstimatorConfig, estimators_at
+from .estimators import EstimatorConfig, EstimatorView, estimator_view
 from .export import view_to_dict
 from .localzo import TARGETS, LocalZOConfig, LocalZOView, localzo_view
 from .loop import (
@@ -223,10 +223,8 @@ def run_estimators(args: argparse.Namespace) -> dict[str, Any]:
         raise ValueError(f"hidden must list at most {len(HIDDEN_KEYS)} layer sizes; got {len(hidden)}")
     for key, n in zip(HIDDEN_KEYS, [*hidden, 0, 0, 0], strict=False):
         setattr(args, key, n)
-    cfg = _config_from_args(EstimatorConfig, args)
-    out = estimators_at(cfg)
-    out["config"] = cfg.as_dict()
-    return out
+    view = estimator_view(_config_from_args(EstimatorConfig, args))
+    return view_to_dict(view, EstimatorView.CLI_FIELDS)
 
 
 # --- live training ------------------------------------------------------------------------------------------------

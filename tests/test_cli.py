@@ -196,32 +196,35 @@ def test_estimators_example_from_the_issue(cli):
             "--seed", "0", "--samples", "2000")
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
-    for key in ("input", "weights", "biases", "beta_n", "theta", "exact_expected_output", "exact_gradient",
-                "estimators"):
+    for key in ("net", "exact", "exact_expected_output", "stats"):
         assert key in out
-    assert [np.shape(w) for w in out["weights"]] == [(3, 4), (3, 3), (1, 3)]
+    for key in ("input", "weights", "biases", "beta_n", "theta"):
+        assert key in out["net"]
+    netd = out["net"]
+    assert [np.shape(w) for w in netd["weights"]] == [(3, 4), (3, 3), (1, 3)]
     # anyone can recompute the network from the printed numbers
-    net = BinaryNet.from_lists(out["input"], out["weights"], out["biases"], beta_n=out["beta_n"], theta=out["theta"])
+    net = BinaryNet.from_lists(netd["input"], netd["weights"], netd["biases"], beta_n=netd["beta_n"],
+                               theta=netd["theta"])
     ex = exact_gradient(net)
     assert out["exact_expected_output"] == pytest.approx(ex.expected_output, rel=1e-14)
-    for got, ref in zip(out["exact_gradient"], ex.weights, strict=True):
+    for got, ref in zip(out["exact"]["weights"], ex.weights, strict=True):
         np.testing.assert_allclose(got, ref, rtol=1e-12)
-    assert set(out["estimators"]) == {"stochastic_sg", "deterministic_sg", "finite_difference",
-                                      "finite_difference_crn", "reinforce"}
-    for est in out["estimators"].values():
-        assert [np.shape(w) for w in est["mean"]] == [(3, 4), (3, 3), (1, 3)]
+    assert set(out["stats"]) == {"stochastic_sg", "deterministic_sg", "finite_difference",
+                                 "finite_difference_crn", "reinforce"}
+    for est in out["stats"].values():
+        assert [np.shape(w) for w in est["mean_weights"]] == [(3, 4), (3, 3), (1, 3)]
         for key in ("bias_norm", "bias_norm_stderr", "variance", "cosine"):
             assert isinstance(est[key], float)
-    assert out["estimators"]["deterministic_sg"]["variance"] == 0.0
+    assert out["stats"]["deterministic_sg"]["variance"] == 0.0
 
 
 def test_estimators_without_hidden_layer_sg_is_exact(cli):
     r = cli("estimators", "--hidden", "--samples", "100", "--beta-n", "3", "--beta-sg", "3")
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
-    assert out["hidden"] == [] and len(out["weights"]) == 1
-    sg = out["estimators"]["stochastic_sg"]
-    np.testing.assert_allclose(sg["mean"][0], out["exact_gradient"][0], rtol=1e-10)
+    assert out["config"]["hidden1"] == 0 and len(out["net"]["weights"]) == 1 and out["n_paths"] == 1
+    sg = out["stats"]["stochastic_sg"]
+    np.testing.assert_allclose(sg["mean_weights"][0], out["exact"]["weights"][0], rtol=1e-10)
     assert sg["bias_norm"] < 1e-12 and sg["variance"] < 1e-20
 
 
