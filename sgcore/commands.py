@@ -12,23 +12,12 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-
 from .design import DESIGN_PARAMS, DesignConfig, DesignView, InitConfig, design_view, init_conditions
 from .escape import EscapeConfig, EscapeView, escape_view
 from .estimators import EstimatorConfig, EstimatorView, estimator_view
 from .export import view_to_dict
 from .localzo import TARGETS, LocalZOConfig, LocalZOView, localzo_view
-from .loop import (
-    LoopConfig,
-    curl_map,
-    gradient_field,
-    loop_integral,
-    loop_integrals,
-    midpoint_loop_integral,
-    preactivations,
-    stokes_disc_integral,
-)
+from .loop import LoopConfig, loop_view
 from .signflip import WEIGHT_NAMES, SignflipConfig, signflip_view
 from .snn import LIF_TRACE_PARAMS, PRESETS, TRAIN_PARAMS, TrainConfig, default_target, lif_trace, train
 
@@ -136,12 +125,13 @@ def run_signflip(args: argparse.Namespace) -> dict[str, Any]:
 # --- loop integrals -----------------------------------------------------------------------------------------------
 def loop_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--beta-sg", type=_positive, default=None, help="one beta_SG (instead of --betas-sg)")
-    p.add_argument("--steps", type=lambda t: _count(t, "steps", 1, 100_000_000), default=100_000,
-                   metavar="N", help="midpoint-rule steps for the *_midpoint values (default 100000)")
+    p.add_argument("--steps", type=lambda t: _count(t, "steps", 10, 10_000_000), default=None, metavar="N",
+                   help="midpoint-rule ladder up to N steps (= --max-steps N): the integrals' ladder_sg / "
+                        "ladder_exact at N = 10 * 3^k <= N")
     p.add_argument("--axes", nargs=2, choices=WEIGHT_NAMES, default=None, metavar=("A", "B"),
                    help="plane 'axes': the two parameters spanning it")
-    p.add_argument("--curl-grid", type=lambda t: _count(t, "curl-grid", 3, 2001), default=None,
-                   metavar="N", help="add Stokes' check with the curl on an N x N grid over the disc")
+    p.add_argument("--curl-grid", type=lambda t: _count(t, "curl-grid", 11, 801), default=None,
+                   metavar="N", help="add the curl map on an N x N grid (= --n-grid N) and Stokes' check")
 
 
 def run_loop(args: argparse.Namespace) -> dict[str, Any]:
@@ -149,42 +139,12 @@ def run_loop(args: argparse.Namespace) -> dict[str, Any]:
         args.betas_sg = [str(args.beta_sg)]
     if args.axes is not None:
         args.axis_a, args.axis_b = args.axes
-    cfg = _config_from_args(LoopConfig, args)
-    c, d, r, x = cfg.centre, cfg.basis, cfg.radius, cfg.x
-    fwd = cfg.forward_beta
-    li = loop_integrals(cfg)
-    single = len(cfg.betas_sg) == 1
-
-    def pick(values: dict) -> Any:
-        return next(iter(values.values())) if single else {f"{k:g}": v for k, v in values.items()}
-
-    out: dict[str, Any] = {
-        "loop_integral_sg": pick(li.loop_sg),
-        "loop_integral_exact": pick(li.loop_exact),
-        "steps": args.steps,
-        "loop_integral_sg_midpoint": pick({b: midpoint_loop_integral(gradient_field(x, fwd, cfg.surrogate(b).sd),
-                                                                     c, d, r, args.steps) for b in cfg.betas_sg}),
-        "loop_integral_exact_midpoint": pick({b: midpoint_loop_integral(gradient_field(x, b, None), c, d, r,
-                                                                        args.steps) for b in cfg.betas_sg}),
-        "quadrature": "Gauss-Legendre on the pieces between the forward's breaks, graded toward each break",
-        "breaks": li.breaks,
-        "plane_vectors": {"d1": d[0], "d2": d[1]},
-        "forward": "step" if fwd is None else f"sigmoid beta_f={fwd:g}",
-    }
+    if args.steps is not None:
+        args.max_steps = args.steps
     if args.curl_grid is not None:
-        beta_curl = fwd if fwd is not None else cfg.curl_beta_f
-        beta_sg = cfg.curl_beta_sg
-        field = gradient_field(x, beta_curl, cfg.surrogate(beta_sg).sd)
-        axis, curl = curl_map(field, c, d, r, args.curl_grid)
-        aa, bb = np.meshgrid(axis, axis)
-        cell = (axis[1] - axis[0]) ** 2
-        _, cum, _ = loop_integral({0: field}, preactivations(x, beta_curl), c, d, r)
-        out["stokes"] = {"beta_f": beta_curl, "beta_sg": beta_sg, "loop_integral": float(cum[0][-1]),
-                         "minus_curl_integral_polar": stokes_disc_integral(field, c, d, r),
-                         "grid": args.curl_grid, "orientation": "clockwise in (d1, d2): I = -iint curl"}
-        out["stokes_curl_integral"] = -float(np.sum(curl[aa**2 + bb**2 <= r * r]) * cell)
-    out["config"] = cfg.as_dict()
-    return out
+        args.n_grid = args.curl_grid
+    view = loop_view(_config_from_args(LoopConfig, args))
+    return view_to_dict(view, ["config", "integrals"] + ["curl"] * (args.curl_grid is not None))
 
 
 # --- LocalZO ------------------------------------------------------------------------------------------------------
