@@ -1,7 +1,9 @@
-"""What each page's CLI subcommand adds to its declared options, and how it runs them into one result dictionary.
+"""What each page's CLI subcommand adds to its declared options, and how it runs them into the page's view.
 
-A runner takes the parsed :class:`argparse.Namespace` and returns a dictionary for :func:`sgcore.cli.to_jsonable`;
-``ValueError`` is an invalid combination of values (exit status 2). An ``*_arguments`` function adds the options
+A page's runner maps its extra options onto the page's config, computes the view the page draws (the same ``*_view``
+call) and returns it serialised by :func:`sgcore.export.view_to_dict` (the view's ``CLI_FIELDS``, or the parts the
+options asked for): there is no second, CLI-only result. ``ValueError`` is an invalid combination of values (exit
+status 2). An ``*_arguments`` function adds the options
 that are not declared parameters. The page registry (:mod:`sgcore.pages`) names which belong to which subcommand.
 """
 
