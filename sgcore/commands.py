@@ -100,14 +100,13 @@ def run_escape(args: argparse.Namespace) -> dict[str, Any]:
 # --- sign flip ----------------------------------------------------------------------------------------------------
 def signflip_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sweep", type=lambda t: _count(t, "sweep", 3, 20_001), default=None, metavar="N",
-                   help="add the sweep along w on N points (= --n-sweep N --w-min A --w-max B)")
+                   help="add the sweep along w, on N points (= --n-sweep N)")
     p.add_argument("--w-range", nargs=2, type=_finite_float, default=None, metavar=("A", "B"),
                    help="sweep range of w (= --w-min A --w-max B; default -0.2 0.2)")
     p.add_argument("--grid", type=lambda t: _count(t, "grid", 3, 1001), default=None, metavar="N",
-                   help="add the landscape plane and its sign-disagreement count on an N x N grid "
-                        "(= --n-grid N --plane-min A --plane-max B)")
+                   help="add the landscape plane and its sign-disagreement count, on an N x N grid (= --n-grid N)")
     p.add_argument("--grid-range", nargs=2, type=_finite_float, default=None, metavar=("A", "B"),
-                   help="range of both plane axes (default -2 2)")
+                   help="range of both plane axes (= --plane-min A --plane-max B; default -2 2)")
 
 
 def run_signflip(args: argparse.Namespace) -> dict[str, Any]:
