@@ -7,7 +7,7 @@ from sgapp.charts import chart
 from sgapp.controls import compute_or_keep, preset_bar, surrogate_widgets, url_notices, widget
 from sgapp.layout import banner, page_setup
 from sgcore import ESCAPE_FAMILIES, SCALINGS, SHAPES, EscapeConfig, escape_view
-from sgcore.export import escape_tables
+from sgcore.export import csv_tables
 from sgcore.figures import escape_figures
 from sgcore.pages import PAGES
 
@@ -111,6 +111,6 @@ with c4:
 
 st.subheader("Download the numbers")
 for col, name in zip(st.columns(3), ("curves", "rasters", "thresholds"), strict=True):
-    col.download_button(f"{name}.csv", data=lambda name=name: escape_tables(view)[name],
+    col.download_button(f"{name}.csv", data=lambda name=name: csv_tables(view)[name],
                         file_name=f"escape_{name}.csv", mime="text/csv", icon=":material/download:",
                         on_click="ignore", key=f"dl_{name}")

@@ -7,7 +7,7 @@ from sgapp.charts import chart
 from sgapp.controls import compute_or_keep, preset_bar, surrogate_widgets, url_notices, widget
 from sgapp.layout import banner, page_setup
 from sgapp.tables import arrow
-from sgcore.export import signflip_tables
+from sgcore.export import csv_tables
 from sgcore.figures import signflip_figures
 from sgcore.pages import PAGES
 from sgcore.signflip import SignflipConfig, signflip_view
@@ -114,6 +114,6 @@ with d2:
 
 st.subheader("Download the numbers")
 for col, name in zip(st.columns(2), ("sweep", "plane"), strict=True):
-    col.download_button(f"{name}.csv", data=lambda name=name: signflip_tables(view)[name],
+    col.download_button(f"{name}.csv", data=lambda name=name: csv_tables(view)[name],
                         file_name=f"signflip_{name}.csv", mime="text/csv", icon=":material/download:",
                         on_click="ignore", key=f"dl_{name}")

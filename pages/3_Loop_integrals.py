@@ -1,6 +1,5 @@
 """Loop integrals: surrogate gradients are not the gradient of any loss (Gygax & Zenke Sec. 4.2, Fig. 5)."""
 
-import numpy as np
 import streamlit as st
 
 from sgapp.caching import shared
@@ -8,7 +7,7 @@ from sgapp.charts import chart
 from sgapp.controls import compute_or_keep, preset_bar, surrogate_widgets, url_notices, widget
 from sgapp.layout import banner, page_setup
 from sgapp.tables import arrow
-from sgcore.export import columns_to_csv
+from sgcore.export import csv_tables
 from sgcore.figures import fig_accumulated, fig_convergence, fig_curl, fig_heatmaps
 from sgcore.loop import LoopConfig, loop_curl, loop_heatmaps, loop_integrals, part_key
 from sgcore.pages import PAGES
@@ -132,13 +131,6 @@ with d2:
 
 st.subheader("Download the numbers")
 e1, e2 = st.columns(2)
-e1.download_button("accumulated.csv", data=lambda: columns_to_csv({
-    "alpha_rad": li.alpha, "output": li.output_along,
-    **{f"sg_beta{b:g}": v for b, v in li.cumulative_sg.items()},
-    **{f"exact_beta{b:g}": v for b, v in li.cumulative_exact.items()}}),
-    file_name="loop_accumulated.csv", mime="text/csv", icon=":material/download:", on_click="ignore", key="dl_acc")
-e2.download_button("convergence.csv", data=lambda: columns_to_csv({
-    "steps": li.ladder.astype(np.int64), **{f"sg_beta{b:g}": v for b, v in li.ladder_sg.items()},
-    **{f"exact_beta{b:g}": np.pad(v, (0, li.ladder.size - v.size), constant_values=np.nan)
-       for b, v in li.ladder_exact.items()}}),
-    file_name="loop_convergence.csv", mime="text/csv", icon=":material/download:", on_click="ignore", key="dl_conv")
+for col, name in zip((e1, e2), ("accumulated", "convergence"), strict=True):
+    col.download_button(f"{name}.csv", data=lambda name=name: csv_tables(li)[name], file_name=f"loop_{name}.csv",
+                        mime="text/csv", icon=":material/download:", on_click="ignore", key=f"dl_{name}")

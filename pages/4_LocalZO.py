@@ -11,7 +11,7 @@ from sgapp.controls import compute_or_keep, preset_bar, url_notices, widget
 from sgapp.layout import banner, page_setup
 from sgapp.tables import arrow
 from sgcore import SHAPES
-from sgcore.export import columns_to_csv
+from sgcore.export import csv_tables
 from sgcore.figures import localzo_figures
 from sgcore.localzo import DISTRIBUTIONS, LocalZOConfig, localzo_view, paper_checks
 from sgcore.pages import PAGES
@@ -181,23 +181,7 @@ with k2:
 st.table(checks(), hide_index=True, border="horizontal")
 
 st.subheader("Download the numbers")
-
-
-def _curves() -> str:
-    cols = {"u": view.u, "expected": view.expected, "one_draw": view.one_draw, "mc_mean": view.mc_mean,
-            "mc_stderr": view.mc_stderr, "variance_one_sample": view.variance_1, "sparsegrad_sd": view.sparse_sd}
-    if view.target is not None:
-        cols["target_g"] = view.target
-    return columns_to_csv(cols)
-
-
-def _by_m() -> str:
-    return columns_to_csv({"m": view.m_values, "bth_over_delta": view.bth_by_m,
-                           "active_localzo": view.active_localzo_by_m, "active_sparsegrad": view.active_sparse_by_m})
-
-
-d1, d2 = st.columns(2)
-d1.download_button("curves.csv", data=_curves, file_name="localzo_curves.csv", mime="text/csv",
-                   icon=":material/download:", on_click="ignore", key="dl_curves")
-d2.download_button("threshold_by_m.csv", data=_by_m, file_name="localzo_threshold_by_m.csv", mime="text/csv",
-                   icon=":material/download:", on_click="ignore", key="dl_by_m")
+for col, name in zip(st.columns(2), ("curves", "threshold_by_m"), strict=True):
+    col.download_button(f"{name}.csv", data=lambda name=name: csv_tables(view)[name],
+                        file_name=f"localzo_{name}.csv", mime="text/csv", icon=":material/download:",
+                        on_click="ignore", key=f"dl_{name}")

@@ -21,7 +21,7 @@ from sgcore.estimators import (
     estimator_view,
     spike_patterns,
 )
-from sgcore.export import columns_to_csv
+from sgcore.export import csv_tables, to_jsonable
 from sgcore.figures.estimators import SHORT_LABELS, estimator_figures
 from sgcore.pages import PAGES
 
@@ -227,24 +227,11 @@ st.caption("Left: bias of the SGs' expectations against β_SG at the current β_
 chart(figs["parameters"], key="fig_parameters")
 
 st.subheader("Download the numbers")
-
-
-def _per_parameter() -> str:
-    cols = {"parameter": list(view.param_names), "exact": view.exact_gradient,
-            "stochastic_sg_expectation": view.stochastic_sg_mean}
-    for name, s in view.stats.items():
-        cols[f"{name}_mean"] = s.mean
-    return columns_to_csv(cols)
-
-
-def _network() -> str:
-    return json.dumps({**net.as_lists(), "beta_n": net.beta_n, "theta": net.theta}, indent=1)
-
-
 e1, e2 = st.columns(2)
-e1.download_button("gradients.csv", data=_per_parameter, file_name="estimator_gradients.csv", mime="text/csv",
-                   icon=":material/download:", on_click="ignore", key="dl_gradients")
-e2.download_button("network.json", data=_network, file_name="estimator_network.json", mime="application/json",
-                   icon=":material/download:", on_click="ignore", key="dl_network")
+e1.download_button("gradients.csv", data=lambda: csv_tables(view)["gradients"], file_name="estimator_gradients.csv",
+                   mime="text/csv", icon=":material/download:", on_click="ignore", key="dl_gradients")
+e2.download_button("network.json", data=lambda: json.dumps(to_jsonable(view.net), indent=1),
+                   file_name="estimator_network.json", mime="application/json", icon=":material/download:",
+                   on_click="ignore", key="dl_network")
 st.caption(", ".join(f"{SHORT_LABELS[k]}" for k in view.stats) + ": means per parameter in gradients.csv, in the "
            "order W1 (row-major), b1, …, Wout, bout.")

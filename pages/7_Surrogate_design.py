@@ -23,7 +23,7 @@ from sgcore.design import (
     theory_check,
 )
 from sgcore.design_page import IN, OPTIONAL, SET
-from sgcore.export import columns_to_csv
+from sgcore.export import csv_tables
 from sgcore.figures.design import fig_eq2, fig_gallery, fig_theory
 from sgcore.pages import PAGES
 from sgcore.shapes import SHAPES
@@ -238,10 +238,7 @@ def init_panel() -> None:
         for note in tc.notes:
             if note.startswith("simulation"):
                 st.info(note[len("simulation: "):], icon=":material/science:")
-        st.download_button("calculator.csv", data=lambda: columns_to_csv(
-            {"t": tc.t, "firing_calculator": tc.calculator.firing_fraction, "firing_naive": tc.naive.firing_fraction,
-             "grad_var_calculator": tc.calculator.grad_var, "grad_var_naive": tc.naive.grad_var,
-             "grad_max_calculator": tc.calculator.grad_max, "grad_max_naive": tc.naive.grad_max}),
+        st.download_button("calculator.csv", data=lambda: csv_tables(tc)["simulation"],
             file_name="init_simulation.csv", mime="text/csv", icon=":material/download:", on_click="ignore",
             key="dl_init")
 
@@ -256,6 +253,6 @@ if tab_paper.open:
         st.table([{"where": d.where, "printed": d.printed, "followed here": d.followed, "evidence": d.evidence}
                   for d in PAPER_DISCREPANCIES])
 
-st.download_button("sd_curves.csv", data=lambda: columns_to_csv({"v": view.v, **dict(view.curves)}),
+st.download_button("sd_curves.csv", data=lambda: csv_tables(view)["sd_curves"],
                    file_name="sd_curves.csv", mime="text/csv", icon=":material/download:", on_click="ignore",
                    key="dl_curves")

@@ -13,8 +13,9 @@ from .escape import (
     ESCAPE_PARAMS,
     EscapeConfig,
     EscapeNoise,
+    EscapePoints,
     EscapeView,
-    escape_at,
+    escape_points,
     escape_view,
 )
 from .params import ParamSpec, parse_query, validate_all
@@ -35,6 +36,7 @@ __all__ = [
     "ESCAPE_PARAMS",
     "EscapeConfig",
     "EscapeNoise",
+    "EscapePoints",
     "EscapeView",
     "H0",
     "ParamSpec",
@@ -42,7 +44,7 @@ __all__ = [
     "SHAPES",
     "SurrogateShape",
     "dampening",
-    "escape_at",
+    "escape_points",
     "escape_view",
     "get_shape",
     "heaviside",

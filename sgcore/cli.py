@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-
 from . import pages as _pages
+from .export import to_jsonable
 from .params import ParamSpec
 
 __all__ = ["build_parser", "main", "to_jsonable"]
@@ -26,24 +24,6 @@ __all__ = ["build_parser", "main", "to_jsonable"]
 class _OneLineParser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, status 2
         self.exit(2, f"{self.prog}: error: {message}\n")
-
-
-def to_jsonable(obj: Any) -> Any:
-    """Arrays -> lists, NaN/inf -> null, recursively."""
-    if isinstance(obj, np.ndarray):
-        return to_jsonable(obj.tolist())
-    if isinstance(obj, (list, tuple)):
-        return [to_jsonable(x) for x in obj]
-    if isinstance(obj, dict):
-        return {k: to_jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (np.floating, float)):
-        x = float(obj)
-        return x if math.isfinite(x) else None
-    if isinstance(obj, (np.integer,)):
-        return int(obj)
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    return obj
 
 
 def _add_spec(parser: argparse.ArgumentParser, spec: ParamSpec) -> None:

@@ -1,7 +1,9 @@
-"""What each page's CLI subcommand adds to its declared options, and how it runs them into one result dictionary.
+"""What each page's CLI subcommand adds to its declared options, and how it runs them into the page's view.
 
-A runner takes the parsed :class:`argparse.Namespace` and returns a dictionary for :func:`sgcore.cli.to_jsonable`;
-``ValueError`` is an invalid combination of values (exit status 2). An ``*_arguments`` function adds the options
+A page's runner maps its extra options onto the page's config, computes the view the page draws (the same ``*_view``
+call) and returns it serialised by :func:`sgcore.export.view_to_dict` (the view's ``CLI_FIELDS``, or the parts the
+options asked for): there is no second, CLI-only result. ``ValueError`` is an invalid combination of values (exit
+status 2). An ``*_arguments`` function adds the options
 that are not declared parameters. The page registry (:mod:`sgcore.pages`) names which belong to which subcommand.
 """
 
@@ -12,23 +14,13 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-
-from .design import DESIGN_PARAMS, DesignConfig, InitConfig, design_at, init_at
-from .escape import EscapeConfig, escape_at, escape_view
-from .estimators import EstimatorConfig, estimators_at
-from .localzo import TARGETS, LocalZOConfig, localzo_at
-from .loop import (
-    LoopConfig,
-    curl_map,
-    gradient_field,
-    loop_integral,
-    loop_integrals,
-    midpoint_loop_integral,
-    preactivations,
-    stokes_disc_integral,
-)
-from .signflip import WEIGHT_NAMES, SignflipConfig, signflip_plane, signflip_point, signflip_sweep
+from .design import DESIGN_PARAMS, DesignConfig, DesignView, InitConfig, design_view, init_conditions
+from .escape import EscapeConfig, EscapeView, escape_view
+from .estimators import EstimatorConfig, EstimatorView, estimator_view
+from .export import view_to_dict
+from .localzo import TARGETS, LocalZOConfig, LocalZOView, localzo_view
+from .loop import LoopConfig, loop_view
+from .signflip import WEIGHT_NAMES, SignflipConfig, signflip_view
 from .snn import LIF_TRACE_PARAMS, PRESETS, TRAIN_PARAMS, TrainConfig, default_target, lif_trace, train
 
 __all__ = [
@@ -101,66 +93,46 @@ def escape_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run_escape(args: argparse.Namespace) -> dict[str, Any]:
-    cfg = _config_from_args(EscapeConfig, args)
-    if args.u is not None:
-        out: dict[str, Any] = escape_at(cfg, args.u)
-    else:
-        view = escape_view(cfg)
-        out = escape_at(cfg, view.u)
-        out.update(
-            matched=view.matched,
-            rel_l2_diff=view.rel_l2_diff,
-            max_abs_diff=view.max_abs_diff,
-            threshold_mean=view.threshold_mean,
-        )
-    out["config"] = cfg.as_dict()
-    out["resolved_scale"] = cfg.resolved_scale
-    return out
+    view = escape_view(_config_from_args(EscapeConfig, args), u=args.u)
+    return view_to_dict(view, EscapeView.CLI_FIELDS)
 
 
 # --- sign flip ----------------------------------------------------------------------------------------------------
 def signflip_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--sweep", type=lambda t: _count(t, "sweep", 3, 100_001), default=None, metavar="N",
-                   help="add the sweep along w on N points")
-    p.add_argument("--w-range", nargs=2, type=_finite_float, default=(-0.2, 0.2), metavar=("A", "B"),
-                   help="sweep range of w (default -0.2 0.2)")
-    p.add_argument("--grid", type=lambda t: _count(t, "grid", 2, 2001), default=None, metavar="N",
-                   help="add the sign-disagreement count on an N x N grid of the landscape plane")
-    p.add_argument("--grid-range", nargs=2, type=_finite_float, default=(-2.0, 2.0), metavar=("A", "B"),
-                   help="range of both plane axes (default -2 2)")
+    p.add_argument("--sweep", type=lambda t: _count(t, "sweep", 3, 20_001), default=None, metavar="N",
+                   help="add the sweep along w, on N points (= --n-sweep N)")
+    p.add_argument("--w-range", nargs=2, type=_finite_float, default=None, metavar=("A", "B"),
+                   help="sweep range of w (= --w-min A --w-max B; default -0.2 0.2)")
+    p.add_argument("--grid", type=lambda t: _count(t, "grid", 3, 1001), default=None, metavar="N",
+                   help="add the landscape plane and its sign-disagreement count, on an N x N grid (= --n-grid N)")
+    p.add_argument("--grid-range", nargs=2, type=_finite_float, default=None, metavar=("A", "B"),
+                   help="range of both plane axes (= --plane-min A --plane-max B; default -2 2)")
 
 
 def run_signflip(args: argparse.Namespace) -> dict[str, Any]:
-    cfg = _config_from_args(SignflipConfig, args)
-    pt = signflip_point(cfg)
-    out: dict[str, Any] = {**pt.forward, "grad_true": pt.grad_true, "grad_surrogate": pt.grad_surrogate,
-                           "sign_flip": pt.sign_flip, "sign_flips": pt.flips,
-                           "eq12": {"two_path_true": pt.two_path_true, "two_path_sg": pt.two_path_sg,
-                                    "positive_true": pt.positive_true, "positive_sg": pt.positive_sg},
-                           "forward": "step" if cfg.step else f"sigmoid beta_f={cfg.beta_f:g}"}
     if args.sweep is not None:
-        sw = signflip_sweep(cfg, n=args.sweep, w_range=_range(args.w_range, "w-range"))
-        out["sweep"] = {"w": sw.w, "output": sw.output, "smoothed_output": sw.smoothed_output,
-                        "integrated_sg": sw.integrated_sg, "grad_true_w": sw.grad_true_w,
-                        "grad_sg_w": sw.grad_sg_w}
+        args.n_sweep = args.sweep
+    if args.w_range is not None:
+        args.w_min, args.w_max = _range(args.w_range, "w-range")
     if args.grid is not None:
-        pl = signflip_plane(cfg, n=args.grid, plane_range=_range(args.grid_range, "grid-range"))
-        out["sign_disagreement"] = {"count": pl.count, "fraction": pl.fraction, "n": args.grid * args.grid,
-                                    "plane": [pl.axis_x, pl.axis_y], "component": pl.component,
-                                    "fractions_by_component": pl.fractions}
-    out["config"] = cfg.as_dict()
-    return out
+        args.n_grid = args.grid
+    if args.grid_range is not None:
+        args.plane_min, args.plane_max = _range(args.grid_range, "grid-range")
+    view = signflip_view(_config_from_args(SignflipConfig, args))
+    fields = ["config", "point"] + ["sweep"] * (args.sweep is not None) + ["plane"] * (args.grid is not None)
+    return view_to_dict(view, fields)
 
 
 # --- loop integrals -----------------------------------------------------------------------------------------------
 def loop_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--beta-sg", type=_positive, default=None, help="one beta_SG (instead of --betas-sg)")
-    p.add_argument("--steps", type=lambda t: _count(t, "steps", 1, 100_000_000), default=100_000,
-                   metavar="N", help="midpoint-rule steps for the *_midpoint values (default 100000)")
+    p.add_argument("--steps", type=lambda t: _count(t, "steps", 10, 10_000_000), default=None, metavar="N",
+                   help="midpoint-rule ladder up to N steps (= --max-steps N): the integrals' ladder_sg / "
+                        "ladder_exact at N = 10 * 3^k <= N")
     p.add_argument("--axes", nargs=2, choices=WEIGHT_NAMES, default=None, metavar=("A", "B"),
                    help="plane 'axes': the two parameters spanning it")
-    p.add_argument("--curl-grid", type=lambda t: _count(t, "curl-grid", 3, 2001), default=None,
-                   metavar="N", help="add Stokes' check with the curl on an N x N grid over the disc")
+    p.add_argument("--curl-grid", type=lambda t: _count(t, "curl-grid", 11, 801), default=None,
+                   metavar="N", help="add the curl map on an N x N grid (= --n-grid N) and Stokes' check")
 
 
 def run_loop(args: argparse.Namespace) -> dict[str, Any]:
@@ -168,42 +140,12 @@ def run_loop(args: argparse.Namespace) -> dict[str, Any]:
         args.betas_sg = [str(args.beta_sg)]
     if args.axes is not None:
         args.axis_a, args.axis_b = args.axes
-    cfg = _config_from_args(LoopConfig, args)
-    c, d, r, x = cfg.centre, cfg.basis, cfg.radius, cfg.x
-    fwd = cfg.forward_beta
-    li = loop_integrals(cfg)
-    single = len(cfg.betas_sg) == 1
-
-    def pick(values: dict) -> Any:
-        return next(iter(values.values())) if single else {f"{k:g}": v for k, v in values.items()}
-
-    out: dict[str, Any] = {
-        "loop_integral_sg": pick(li.loop_sg),
-        "loop_integral_exact": pick(li.loop_exact),
-        "steps": args.steps,
-        "loop_integral_sg_midpoint": pick({b: midpoint_loop_integral(gradient_field(x, fwd, cfg.surrogate(b).sd),
-                                                                     c, d, r, args.steps) for b in cfg.betas_sg}),
-        "loop_integral_exact_midpoint": pick({b: midpoint_loop_integral(gradient_field(x, b, None), c, d, r,
-                                                                        args.steps) for b in cfg.betas_sg}),
-        "quadrature": "Gauss-Legendre on the pieces between the forward's breaks, graded toward each break",
-        "breaks": li.breaks,
-        "plane_vectors": {"d1": d[0], "d2": d[1]},
-        "forward": "step" if fwd is None else f"sigmoid beta_f={fwd:g}",
-    }
+    if args.steps is not None:
+        args.max_steps = args.steps
     if args.curl_grid is not None:
-        beta_curl = fwd if fwd is not None else cfg.curl_beta_f
-        beta_sg = cfg.curl_beta_sg
-        field = gradient_field(x, beta_curl, cfg.surrogate(beta_sg).sd)
-        axis, curl = curl_map(field, c, d, r, args.curl_grid)
-        aa, bb = np.meshgrid(axis, axis)
-        cell = (axis[1] - axis[0]) ** 2
-        _, cum, _ = loop_integral({0: field}, preactivations(x, beta_curl), c, d, r)
-        out["stokes"] = {"beta_f": beta_curl, "beta_sg": beta_sg, "loop_integral": float(cum[0][-1]),
-                         "minus_curl_integral_polar": stokes_disc_integral(field, c, d, r),
-                         "grid": args.curl_grid, "orientation": "clockwise in (d1, d2): I = -iint curl"}
-        out["stokes_curl_integral"] = -float(np.sum(curl[aa**2 + bb**2 <= r * r]) * cell)
-    out["config"] = cfg.as_dict()
-    return out
+        args.n_grid = args.curl_grid
+    view = loop_view(_config_from_args(LoopConfig, args))
+    return view_to_dict(view, ["config", "integrals"] + ["curl"] * (args.curl_grid is not None))
 
 
 # --- LocalZO ------------------------------------------------------------------------------------------------------
@@ -225,10 +167,8 @@ def run_localzo(args: argparse.Namespace) -> dict[str, Any]:
     if args.u_range is not None:
         args.u_lo, args.u_hi = _range(args.u_range, "u-range")
     cfg = _config_from_args(LocalZOConfig, args)
-    u = args.u if args.u is not None else [0.0]
-    out = localzo_at(cfg, u, samples=args.samples, seed=cfg.seed)
-    out["config"] = cfg.as_dict()
-    return out
+    view = localzo_view(cfg, u_points=args.u if args.u is not None else [0.0], samples=args.samples)
+    return view_to_dict(view, LocalZOView.CLI_FIELDS)
 
 
 # --- gradient estimators ------------------------------------------------------------------------------------------
@@ -244,10 +184,8 @@ def run_estimators(args: argparse.Namespace) -> dict[str, Any]:
         raise ValueError(f"hidden must list at most {len(HIDDEN_KEYS)} layer sizes; got {len(hidden)}")
     for key, n in zip(HIDDEN_KEYS, [*hidden, 0, 0, 0], strict=False):
         setattr(args, key, n)
-    cfg = _config_from_args(EstimatorConfig, args)
-    out = estimators_at(cfg)
-    out["config"] = cfg.as_dict()
-    return out
+    view = estimator_view(_config_from_args(EstimatorConfig, args))
+    return view_to_dict(view, EstimatorView.CLI_FIELDS)
 
 
 # --- live training ------------------------------------------------------------------------------------------------
@@ -294,8 +232,9 @@ def run_lif(args: argparse.Namespace) -> dict[str, Any]:
 def run_design(args: argparse.Namespace) -> dict[str, Any]:
     for name in PLOT_ONLY:
         setattr(args, name, next(p.default for p in DESIGN_PARAMS if p.name == name))
-    return design_at(_config_from_args(DesignConfig, args))
+    return view_to_dict(design_view(_config_from_args(DesignConfig, args)), DesignView.CLI_FIELDS)
 
 
 def run_init(args: argparse.Namespace) -> dict[str, Any]:
-    return init_at(_config_from_args(InitConfig, args))
+    # the calculator's result: what the page's init panel shows (its simulation is not run here)
+    return view_to_dict(init_conditions(_config_from_args(InitConfig, args)))

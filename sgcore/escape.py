@@ -19,7 +19,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -31,10 +31,11 @@ __all__ = [
     "ESCAPE_FAMILIES",
     "EscapeNoise",
     "EscapeConfig",
+    "EscapePoints",
     "EscapeView",
     "ESCAPE_PARAMS",
+    "escape_points",
     "escape_view",
-    "escape_at",
 ]
 
 
@@ -225,10 +226,58 @@ class EscapeConfig(DeclaredConfig):
 
 
 @dataclass(frozen=True)
+class EscapePoints:
+    """The escape page's curves at given membrane potentials ``u`` (the page's grid, or the CLI's ``--u``).
+
+    ``stochad_affine_y0`` / ``_y1`` are App. B's affine combination for a realisation y = 0 / y = 1 (both equal
+    d/du E[y]).
+    """
+
+    u: np.ndarray
+    firing_probability: np.ndarray
+    step: np.ndarray
+    d_expected_output: np.ndarray
+    surrogate_derivative: np.ndarray
+    stochad_right: np.ndarray
+    stochad_left: np.ndarray
+    stochad_affine_y0: np.ndarray
+    stochad_affine_y1: np.ndarray
+
+
+def escape_points(cfg: EscapeConfig, u: Any) -> EscapePoints:
+    """The escape page's curves at potentials ``u`` (finite numbers)."""
+    u = np.atleast_1d(np.asarray(u, dtype=np.float64))
+    if not np.all(np.isfinite(u)):
+        raise ValueError("u must be finite numbers")
+    noise = cfg.noise
+    return EscapePoints(
+        u=u,
+        firing_probability=noise.firing_probability(u),
+        step=heaviside(u - cfg.theta),
+        d_expected_output=noise.d_expected_output(u),
+        surrogate_derivative=cfg.sd(u),
+        stochad_right=noise.stochad_right(u),
+        stochad_left=noise.stochad_left(u),
+        stochad_affine_y0=noise.stochad_affine(u, np.zeros_like(u)),
+        stochad_affine_y1=noise.stochad_affine(u, np.ones_like(u)),
+    )
+
+
+@dataclass(frozen=True)
 class EscapeView:
-    """Named arrays behind the escape-noise page."""
+    """Named arrays behind the escape-noise page (and ``python -m sgcore escape``).
+
+    ``points`` are the curves at extra potentials when asked for (the CLI's ``--u``); ``CLI_FIELDS`` are the fields
+    the CLI prints (not the bulky rasters and threshold samples, which the CSV downloads carry).
+    """
+
+    CLI_FIELDS: ClassVar[tuple[str, ...]] = (
+        "config", "resolved_scale", "u", "firing_probability", "step", "d_expected_output", "surrogate_derivative",
+        "stochad_right", "stochad_left", "max_abs_diff", "rel_l2_diff", "matched", "mismatch", "sd_gamma", "sd_s",
+        "threshold_mean", "points")
 
     config: EscapeConfig
+    resolved_scale: str
     u: np.ndarray
     firing_probability: np.ndarray
     step: np.ndarray
@@ -257,6 +306,21 @@ class EscapeView:
     threshold_pdf: np.ndarray
     threshold_mc_p: np.ndarray
     threshold_mean: float
+    points: EscapePoints | None = None
+
+    def tables(self) -> dict[str, dict[str, np.ndarray]]:
+        """The CSV downloads: curves on the grid, rasters (long format), threshold samples."""
+        trials, inputs = self.raster_stoch.shape
+        return {
+            "curves": {"u": self.u, "firing_probability": self.firing_probability, "step": self.step,
+                       "d_expected_output": self.d_expected_output,
+                       "surrogate_derivative": self.surrogate_derivative, "stochad_right": self.stochad_right,
+                       "stochad_left": self.stochad_left},
+            "rasters": {"trial": np.repeat(np.arange(1, trials + 1), inputs), "u": np.tile(self.u_inputs, trials),
+                        "y_deterministic": self.raster_det.ravel().astype(np.float64),
+                        "y_stochastic": self.raster_stoch.ravel().astype(np.int64)},
+            "thresholds": {"threshold": self.thresholds},
+        }
 
     @property
     def peak_d_expected_output(self) -> float:
@@ -273,13 +337,15 @@ class EscapeView:
 MATCH_TOL = 1e-9
 
 
-def escape_view(cfg: EscapeConfig) -> EscapeView:
-    """Compute everything the escape-noise page shows (Gygax & Zenke Sec. 3.1, App. B)."""
+def escape_view(cfg: EscapeConfig, u: Any = None) -> EscapeView:
+    """Compute everything the escape-noise page shows (Gygax & Zenke Sec. 3.1, App. B).
+
+    ``u``: optional extra potentials whose curves fill ``points`` (``ValueError`` unless finite numbers).
+    """
     noise = cfg.noise
-    u = np.linspace(cfg.theta - cfg.u_span, cfg.theta + cfg.u_span, cfg.n_points)
-    p = noise.firing_probability(u)
-    dp = noise.d_expected_output(u)
-    sd = cfg.sd(u)
+    points = None if u is None else escape_points(cfg, u)
+    curves = escape_points(cfg, np.linspace(cfg.theta - cfg.u_span, cfg.theta + cfg.u_span, cfg.n_points))
+    u, p, dp, sd = curves.u, curves.firing_probability, curves.d_expected_output, curves.surrogate_derivative
     diff = dp - sd
     max_abs = float(np.max(np.abs(diff)))
     rel = float(np.linalg.norm(diff) / max(np.linalg.norm(dp), 1e-300))
@@ -316,9 +382,10 @@ def escape_view(cfg: EscapeConfig) -> EscapeView:
 
     return EscapeView(
         config=cfg,
+        resolved_scale=cfg.resolved_scale,
         u=u,
         firing_probability=p,
-        step=heaviside(u - cfg.theta),
+        step=curves.step,
         d_expected_output=dp,
         surrogate_derivative=sd,
         max_abs_diff=max_abs,
@@ -331,8 +398,8 @@ def escape_view(cfg: EscapeConfig) -> EscapeView:
         raster_det=raster_det,
         raster_stoch=raster_stoch,
         p_inputs=p_in,
-        stochad_right=noise.stochad_right(u),
-        stochad_left=noise.stochad_left(u),
+        stochad_right=curves.stochad_right,
+        stochad_left=curves.stochad_left,
         realisation=realisation,
         realised_right=noise.stochad_right(u_in),
         realised_left=noise.stochad_left(u_in),
@@ -344,29 +411,5 @@ def escape_view(cfg: EscapeConfig) -> EscapeView:
         threshold_pdf=noise.threshold_density(grid),
         threshold_mc_p=mc_p,
         threshold_mean=float(np.mean(thresholds)),
+        points=points,
     )
-
-
-def escape_at(cfg: EscapeConfig, u: Any) -> dict[str, list]:
-    """The escape page's curves at chosen potentials ``u`` (the CLI's ``--u``)."""
-    u = np.atleast_1d(np.asarray(u, dtype=np.float64))
-    if not np.all(np.isfinite(u)):
-        raise ValueError("u must be finite numbers")
-    noise = cfg.noise
-    p = noise.firing_probability(u)
-    right = noise.stochad_right(u)
-    left = noise.stochad_left(u)
-    affine_y0 = noise.stochad_affine(u, np.zeros_like(u))
-    affine_y1 = noise.stochad_affine(u, np.ones_like(u))
-    return {
-        "u": u,
-        "firing_probability": p,
-        "step": heaviside(u - cfg.theta),
-        "d_expected_output": noise.d_expected_output(u),
-        "surrogate_derivative": cfg.sd(u),
-        "stochad_right": right,
-        "stochad_left": left,
-        "stochad_affine": affine_y0,
-        "stochad_affine_y0": affine_y0,
-        "stochad_affine_y1": affine_y1,
-    }

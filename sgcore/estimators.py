@@ -91,7 +91,6 @@ __all__ = [
     "estimator_samples",
     "estimator_stats",
     "estimator_view",
-    "estimators_at",
     "exact_expected_output",
     "exact_gradient",
     "finite_difference",
@@ -237,6 +236,11 @@ class BinaryNet:
     def as_lists(self) -> dict[str, Any]:
         return {"input": self.x.tolist(), "weights": [w.tolist() for w in self.weights],
                 "biases": [b.tolist() for b in self.biases]}
+
+    def as_dict(self) -> dict[str, Any]:
+        """Everything :meth:`from_lists` needs to rebuild the network (the network.json download, the CLI's
+        ``net``)."""
+        return {**self.as_lists(), "beta_n": self.beta_n, "theta": self.theta}
 
 
 def random_net(n_in: int = 4, hidden: Sequence[int] = (3, 3), *, seed: int = 0, weight_scale: float = 1.0,
@@ -1043,7 +1047,14 @@ class EstimatorView:
     exact expectation of the stochastic SG (by enumeration) and ``stochastic_sg_bias_norm`` its exact
     bias norm; ``tree`` is None above :data:`TREE_MAX_UNITS` hidden units; ``path`` is one sampled
     path; ``mc_expected_output`` the mean of K sampled outputs (with its standard error).
+    ``python -m sgcore estimators`` prints its ``CLI_FIELDS`` (not the tree, the sampled path or the convergence
+    curves).
     """
+
+    CLI_FIELDS: ClassVar[tuple[str, ...]] = (
+        "config", "net", "param_names", "exact", "exact_expected_output", "stats", "stochastic_sg_mean",
+        "stochastic_sg_bias_norm", "stochastic_sg_relative_bias", "stochastic_sg_is_exact", "n_paths",
+        "mc_expected_output", "mc_expected_output_stderr", "notes")
 
     config: EstimatorConfig
     net: BinaryNet
@@ -1093,6 +1104,15 @@ class EstimatorView:
         """Spike patterns (paths through the tree) enumerated for the exact values."""
         return spike_patterns(self.net.hidden)
 
+    def tables(self) -> dict[str, dict[str, Any]]:
+        """The CSV download: per parameter (W1 row-major, b1, ..., Wout, bout), the exact gradient, the stochastic
+        SG's expectation and each estimator's mean."""
+        cols: dict[str, Any] = {"parameter": np.array(self.param_names), "exact": self.exact_gradient,
+                                "stochastic_sg_expectation": self.stochastic_sg_mean}
+        for name, s in self.stats.items():
+            cols[f"{name}_mean"] = s.mean
+        return {"gradients": cols}
+
 
 #: Largest number of hidden units for which the view builds the tree of spike patterns.
 TREE_MAX_UNITS = 8
@@ -1140,48 +1160,3 @@ def estimator_view(cfg: EstimatorConfig, net: BinaryNet | None = None) -> Estima
         mc_expected_output=float(y.mean()),
         mc_expected_output_stderr=float(y.std(ddof=1) / math.sqrt(y.size)), notes=_notes(cfg, net, exact),
     )
-
-
-def _lists(arrays: Sequence[np.ndarray]) -> list[Any]:
-    return [np.asarray(a).tolist() for a in arrays]
-
-
-def estimators_at(cfg: EstimatorConfig, net: BinaryNet | None = None) -> dict[str, Any]:
-    """The CLI's numbers (plain lists and floats): the network, E[y], the exact gradient and each
-    estimator's summary. Gradients are split like ``weights``; the bias parts are under ``*_biases``."""
-    net = cfg.net() if net is None else net
-    exact = exact_gradient(net)
-    drawn = _all_samples(cfg, net)
-    out: dict[str, Any] = {
-        "input": net.x.tolist(),
-        "hidden": list(net.hidden),
-        "weights": _lists(net.weights),
-        "biases": _lists(net.biases),
-        "beta_n": net.beta_n,
-        "beta_sg": cfg.beta_sg,
-        "theta": net.theta,
-        "samples": cfg.samples,
-        "fd_eps": cfg.fd_eps,
-        "fd_target": cfg.fd_target,
-        "baseline": cfg.baseline,
-        "parameter_order": list(param_names(net)),
-        "exact_expected_output": exact.expected_output,
-        "exact_gradient": _lists(exact.weights),
-        "exact_gradient_biases": _lists(exact.biases),
-        "stochastic_sg_exact_bias_norm": float(np.linalg.norm(stochastic_sg_expectation(net, cfg.beta_sg)
-                                                              - exact.gradient)),
-        "estimators": {},
-    }
-    for name, g in drawn.items():
-        s = estimator_stats(g, exact.gradient, net, name)
-        out["estimators"][name] = {
-            "mean": _lists(s.mean_weights),
-            "mean_biases": _lists(s.mean_biases),
-            "bias_norm": s.bias_norm,
-            "bias_norm_stderr": s.bias_norm_stderr,
-            "noise_floor": s.noise_floor,
-            "variance": s.variance,
-            "cosine": s.cosine,
-            "bias_p_value": s.p_value,
-        }
-    return out

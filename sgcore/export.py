@@ -1,68 +1,117 @@
-"""Plain-text exports of results (CSV), shared by pages and notebooks."""
+"""Exports of results (JSON, CSV), shared by the CLI, the pages and notebooks.
+
+One result path: a page's view (a dataclass of named arrays) is what the page draws, what the CLI prints and what
+the CSV downloads export.
+
+:func:`view_to_dict` turns any view into a JSON-able dictionary (arrays -> lists, NaN/inf -> null, nested dataclasses
+-> dictionaries, a config -> its ``as_dict()``), optionally keeping only some fields. A view declares its downloadable
+tables with a ``tables()`` method returning ``{table name: {column name: 1-D array}}``; :func:`csv_tables` writes each
+one as CSV text. Pages and the CLI call these two functions, never a per-page dictionary or CSV builder.
+
+>>> from dataclasses import dataclass
+>>> @dataclass(frozen=True)
+... class Tiny:
+...     x: np.ndarray
+...     y: float
+...     def tables(self):
+...         return {"xs": {"x": self.x}}
+>>> view_to_dict(Tiny(np.array([1.0, np.nan]), np.inf))
+{'x': [1.0, None], 'y': None}
+>>> csv_tables(Tiny(np.array([1.0, 2.0]), 0.0))["xs"]
+'x\\n1.0\\n2.0\\n'
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import io
-from collections.abc import Mapping
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import numpy as np
 
-from .escape import EscapeView
-from .signflip import SignflipView
+__all__ = ["columns_to_csv", "csv_tables", "to_jsonable", "view_to_dict"]
 
-__all__ = ["columns_to_csv", "escape_tables", "signflip_tables"]
+
+def _key(k: Any) -> str:
+    """Dictionary keys as JSON strings: floats (e.g. a beta) as ``f"{k:g}"``."""
+    if isinstance(k, str):
+        return k
+    if isinstance(k, (float, np.floating)):
+        return f"{float(k):g}"
+    return str(k)
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Arrays -> lists, NaN/inf -> null, dataclasses -> dictionaries (a config via ``as_dict``), recursively."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        as_dict = getattr(obj, "as_dict", None)
+        if callable(as_dict):
+            return to_jsonable(as_dict())
+        return view_to_dict(obj)
+    if isinstance(obj, np.ndarray):
+        return to_jsonable(obj.tolist())
+    if isinstance(obj, (list, tuple)):
+        return [to_jsonable(x) for x in obj]
+    if isinstance(obj, Mapping):
+        return {_key(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (bool, np.bool_)):
+        return bool(obj)
+    if isinstance(obj, (np.floating, float)):
+        x = float(obj)
+        return x if math.isfinite(x) else None
+    if isinstance(obj, np.integer):
+        return int(obj)
+    return obj
+
+
+def view_to_dict(view: Any, fields: Iterable[str] | None = None) -> dict[str, Any]:
+    """A view dataclass as a JSON-able dictionary, its fields in declaration order (or only ``fields``, in that
+    order; a selection may also name a property, e.g. a derived verdict).
+
+    Raises
+    ------
+    TypeError
+        ``view`` is not a dataclass instance.
+    KeyError
+        A name in ``fields`` is neither a field nor a property of the view.
+    """
+    if not dataclasses.is_dataclass(view) or isinstance(view, type):
+        raise TypeError(f"expected a dataclass instance; got {type(view).__name__}")
+    names = [f.name for f in dataclasses.fields(view)]
+    if fields is not None:
+        wanted = list(fields)
+        unknown = [n for n in wanted if n not in names and not isinstance(getattr(type(view), n, None), property)]
+        if unknown:
+            raise KeyError(f"{type(view).__name__} has no field {unknown[0]!r}; fields: {', '.join(names)}")
+        names = wanted
+    return {name: to_jsonable(getattr(view, name)) for name in names}
+
+
+def _cell(x: Any) -> str:
+    if isinstance(x, float):
+        return "" if x != x else repr(x)
+    return str(x)
 
 
 def columns_to_csv(columns: Mapping[str, np.ndarray]) -> str:
     """Equal-length 1-D columns -> CSV text with a header row (NaN written as empty)."""
     names = list(columns)
     arrays = [np.asarray(columns[n]) for n in names]
-    n = {a.shape for a in arrays}
-    if len(n) != 1 or len(next(iter(n))) != 1:
+    shapes = {a.shape for a in arrays}
+    if len(shapes) != 1 or len(next(iter(shapes))) != 1:
         raise ValueError("columns must be 1-D arrays of equal length")
     buf = io.StringIO()
     buf.write(",".join(names) + "\n")
     for row in zip(*arrays, strict=True):
-        buf.write(",".join("" if (isinstance(x, float) and x != x) else repr(float(x)) if isinstance(x, float)
-                           else str(x) for x in (v.item() for v in row)) + "\n")
+        buf.write(",".join(_cell(v.item()) for v in row) + "\n")
     return buf.getvalue()
 
 
-def escape_tables(v: EscapeView) -> dict[str, str]:
-    """CSV tables of the escape-noise page: curves, rasters, thresholds."""
-    curves = columns_to_csv({
-        "u": v.u,
-        "firing_probability": v.firing_probability,
-        "step": v.step,
-        "d_expected_output": v.d_expected_output,
-        "surrogate_derivative": v.surrogate_derivative,
-        "stochad_right": v.stochad_right,
-        "stochad_left": v.stochad_left,
-    })
-    trials, inputs = v.raster_stoch.shape
-    rasters = columns_to_csv({
-        "trial": np.repeat(np.arange(1, trials + 1), inputs),
-        "u": np.tile(v.u_inputs, trials),
-        "y_deterministic": v.raster_det.ravel().astype(np.float64),
-        "y_stochastic": v.raster_stoch.ravel().astype(np.int64),
-    })
-    thresholds = columns_to_csv({"threshold": v.thresholds})
-    return {"curves": curves, "rasters": rasters, "thresholds": thresholds}
-
-
-def signflip_tables(v: SignflipView) -> dict[str, str]:
-    """CSV tables of the sign-flip page: the sweep along w and the (long-format) landscape plane."""
-    sw, pl = v.sweep, v.plane
-    sweep = columns_to_csv({
-        "w": sw.w, "output": sw.output, "smoothed_output": sw.smoothed_output, "integrated_sg": sw.integrated_sg,
-        "grad_true_w": sw.grad_true_w, "grad_sg_w": sw.grad_sg_w, "grad_smoothed_w": sw.grad_smoothed_w,
-        "sign_flip": sw.flip.astype(np.int64),
-    })
-    aa, bb = np.meshgrid(pl.a, pl.b)
-    cols = {pl.axis_x: aa.ravel(), pl.axis_y: bb.ravel(), "output": pl.output.ravel(),
-            f"grad_true_{pl.axis_x}": pl.grad_true[0].ravel(), f"grad_true_{pl.axis_y}": pl.grad_true[1].ravel()}
-    for beta, (gx, gy) in pl.grad_sg.items():
-        cols[f"grad_sg{beta:g}_{pl.axis_x}"] = gx.ravel()
-        cols[f"grad_sg{beta:g}_{pl.axis_y}"] = gy.ravel()
-    cols[f"sign_flip_{pl.component}"] = pl.disagree.ravel().astype(np.int64)
-    return {"sweep": sweep, "plane": columns_to_csv(cols)}
+def csv_tables(view: Any) -> dict[str, str]:
+    """Every table the view declares (its ``tables()``), as CSV text by table name."""
+    tables = getattr(view, "tables", None)
+    if not callable(tables):
+        raise TypeError(f"{type(view).__name__} declares no tables()")
+    return {name: columns_to_csv(columns) for name, columns in tables().items()}

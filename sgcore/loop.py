@@ -377,6 +377,18 @@ class LoopIntegrals:
     ladder_sg: dict[float, np.ndarray]
     ladder_exact: dict[float, np.ndarray]  # on ladder[:len(values)] (capped at EXACT_LADDER_MAX)
 
+    def tables(self) -> dict[str, dict[str, np.ndarray]]:
+        """The CSV downloads: accumulated integrals along the circle, and the midpoint ladder (exact gradients'
+        values past :data:`EXACT_LADDER_MAX` empty)."""
+        accumulated = {"alpha_rad": self.alpha, "output": self.output_along,
+                       **{f"sg_beta{b:g}": v for b, v in self.cumulative_sg.items()},
+                       **{f"exact_beta{b:g}": v for b, v in self.cumulative_exact.items()}}
+        n = self.ladder.size
+        convergence = {"steps": self.ladder.astype(np.int64), **{f"sg_beta{b:g}": v for b, v in self.ladder_sg.items()},
+                       **{f"exact_beta{b:g}": np.pad(v, (0, n - v.size), constant_values=np.nan)
+                          for b, v in self.ladder_exact.items()}}
+        return {"accumulated": accumulated, "convergence": convergence}
+
     @property
     def worst_beta(self) -> float:
         """The beta_SG whose SG loop integral is largest in magnitude (the first of equals)."""
@@ -414,10 +426,17 @@ class LoopCurl:
 
 @dataclass(frozen=True)
 class LoopView:
+    """Everything the loop page draws; ``python -m sgcore loop`` prints its config and integrals (and the curl with
+    ``--curl-grid``)."""
+
     config: LoopConfig
     heatmaps: LoopHeatmaps
     integrals: LoopIntegrals
     curl: LoopCurl
+
+    def tables(self) -> dict[str, dict[str, np.ndarray]]:
+        """The CSV downloads (those of :meth:`LoopIntegrals.tables`)."""
+        return self.integrals.tables()
 
 
 def loop_heatmaps(cfg: LoopConfig) -> LoopHeatmaps:

@@ -312,10 +312,28 @@ def signflip_plane(cfg: SignflipConfig, n: int | None = None,
 
 @dataclass(frozen=True)
 class SignflipView:
+    """Everything the sign-flip page draws and ``python -m sgcore signflip`` prints (its ``point``, and the
+    ``sweep`` / ``plane`` when asked for)."""
+
     config: SignflipConfig
     point: SignflipPoint
     sweep: SignflipSweep
     plane: SignflipPlane
+
+    def tables(self) -> dict[str, dict[str, np.ndarray]]:
+        """The CSV downloads: the sweep along w and the landscape plane (long format, one row per grid point)."""
+        sw, pl = self.sweep, self.plane
+        sweep = {"w": sw.w, "output": sw.output, "smoothed_output": sw.smoothed_output,
+                 "integrated_sg": sw.integrated_sg, "grad_true_w": sw.grad_true_w, "grad_sg_w": sw.grad_sg_w,
+                 "grad_smoothed_w": sw.grad_smoothed_w, "sign_flip": sw.flip.astype(np.int64)}
+        aa, bb = np.meshgrid(pl.a, pl.b)
+        plane = {pl.axis_x: aa.ravel(), pl.axis_y: bb.ravel(), "output": pl.output.ravel(),
+                 f"grad_true_{pl.axis_x}": pl.grad_true[0].ravel(), f"grad_true_{pl.axis_y}": pl.grad_true[1].ravel()}
+        for beta, (gx, gy) in pl.grad_sg.items():
+            plane[f"grad_sg{beta:g}_{pl.axis_x}"] = gx.ravel()
+            plane[f"grad_sg{beta:g}_{pl.axis_y}"] = gy.ravel()
+        plane[f"sign_flip_{pl.component}"] = pl.disagree.ravel().astype(np.int64)
+        return {"sweep": sweep, "plane": plane}
 
 
 def signflip_view(cfg: SignflipConfig) -> SignflipView:

@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 
 from sgcore.cli import main
-from sgcore.escape import EscapeConfig, escape_at, escape_view
+from sgcore.escape import EscapeConfig, escape_view
 from sgcore.pages import PAGES
 
 KEYS = ("u", "firing_probability", "d_expected_output", "surrogate_derivative", "stochad_right",
-        "stochad_left", "stochad_affine")
+        "stochad_left", "stochad_affine_y0", "stochad_affine_y1")
 
 
 def run(*args):
@@ -51,11 +51,12 @@ def test_escape_example_from_the_issue(cli):
             "--scale", "density", "--theta", "0", "--u", "-1", "0", "0.5")
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
-    ref = escape_at(EscapeConfig(beta_n=5, beta_sg=5, scale="density"), [-1.0, 0.0, 0.5])
+    ref = escape_view(EscapeConfig(beta_n=5, beta_sg=5, scale="density"), u=[-1.0, 0.0, 0.5]).points
     for key in KEYS:
-        assert len(out[key]) == 3
-        np.testing.assert_allclose(out[key], ref[key], rtol=1e-15)
-    np.testing.assert_allclose(out["stochad_affine"], out["surrogate_derivative"], rtol=1e-12)
+        assert len(out["points"][key]) == 3
+        np.testing.assert_allclose(out["points"][key], getattr(ref, key), rtol=1e-15)
+    np.testing.assert_allclose(out["points"]["stochad_affine_y0"], out["points"]["surrogate_derivative"], rtol=1e-12)
+    assert out["resolved_scale"] == "density" and out["config"]["scale"] == "density"
 
 
 def test_escape_grid_matches_page_computation(cli):
@@ -123,24 +124,25 @@ def test_in_process_call_prints_what_the_subprocess_prints(cli):
 
 
 def test_localzo_example_from_the_issue(cli):
-    from sgcore.localzo import LocalZOConfig, localzo_at
+    from sgcore.localzo import LocalZOConfig, localzo_view
 
     r = cli("localzo", "--dist", "normal", "--delta", "0.05", "--m", "1", "--alpha", "1", "--u", "0", "0.03", "0.1",
             "--samples", "4000", "--seed", "3", "--u-dist", "uniform", "--u-range", "-0.2", "0.2")
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
+    pts = out["points"]
     u = np.array([0.0, 0.03, 0.1])
     ref = np.exp(-((u / 0.05) ** 2) / 2) / (0.05 * np.sqrt(2 * np.pi))  # paper Eq. 10
-    np.testing.assert_allclose(out["expected_surrogate"], ref, rtol=1e-12)
+    np.testing.assert_allclose(pts["expected_surrogate"], ref, rtol=1e-12)
     assert out["bth_over_delta"] == pytest.approx(np.sqrt(2 / np.pi))
     assert out["bth"] == pytest.approx(0.05 * np.sqrt(2 / np.pi))
     for key in ("monte_carlo_mean", "monte_carlo_stderr"):
-        assert len(out[key]) == 3
-    assert np.all(np.abs(np.array(out["monte_carlo_mean"]) - ref) < 5 * np.array(out["monte_carlo_stderr"]))
-    lib = localzo_at(LocalZOConfig(delta=0.05, u_lo=-0.2, u_hi=0.2, seed=3), u, samples=4000, seed=3)
-    assert out["active_fraction"] == pytest.approx(lib["active_fraction"], rel=1e-12)
-    assert abs(out["active_fraction"] - out["active_fraction_exact"]) < 5 * out["active_fraction_stderr"]
-    assert "theorem3_c" not in out
+        assert len(pts[key]) == 3
+    assert np.all(np.abs(np.array(pts["monte_carlo_mean"]) - ref) < 5 * np.array(pts["monte_carlo_stderr"]))
+    lib = localzo_view(LocalZOConfig(delta=0.05, u_lo=-0.2, u_hi=0.2, seed=3), u_points=u, samples=4000).points
+    assert pts["active_fraction"] == pytest.approx(lib.active_fraction, rel=1e-12)
+    assert abs(pts["active_fraction"] - out["active_localzo"]) < 5 * pts["active_fraction_stderr"]
+    assert pts["target_surrogate"] is None and out["weight"] == 1.0
 
 
 def test_localzo_fast_sigmoid_divergences_are_null_with_notes(cli):
@@ -149,21 +151,22 @@ def test_localzo_fast_sigmoid_divergences_are_null_with_notes(cli):
     assert r.returncode == 0, r.stderr
     assert "Infinity" not in r.stdout and "NaN" not in r.stdout
     out = json.loads(r.stdout)
-    assert out["theorem3_c"] == pytest.approx(0.02)
-    np.testing.assert_allclose(out["target_surrogate"], [1.0, 0.25])
-    np.testing.assert_allclose(out["expected_surrogate"], [1.0, 0.25], rtol=1e-9)
+    pts = out["points"]
+    assert out["weight"] == pytest.approx(0.02)  # Theorem 3's c
+    np.testing.assert_allclose(pts["target_surrogate"], [1.0, 0.25])
+    np.testing.assert_allclose(pts["expected_surrogate"], [1.0, 0.25], rtol=1e-9)
     assert out["bth"] is None and out["bth_over_delta"] is None
-    assert out["single_sample_variance"][0] is None and out["single_sample_variance"][1] > 0
-    assert out["monte_carlo_stderr"][0] is None
-    assert any("bth is null" in n for n in out["notes"])
-    assert any("single_sample_variance is null" in n for n in out["notes"])
+    assert pts["single_sample_variance"][0] is None and pts["single_sample_variance"][1] > 0
+    assert pts["monte_carlo_stderr"][0] is None
+    assert any("back-propagation threshold is infinite" in n for n in out["notes"])
+    assert any("single-sample variance is infinite" in n for n in out["notes"])
 
 
 def test_localzo_sigmoid_target(cli):
     r = cli("localzo", "--target", "sigmoid", "--k", "30.63", "--delta", "0.05", "--u", "0", "0.02")
     out = json.loads(r.stdout)
-    assert r.returncode == 0 and out["theorem3_c"] == pytest.approx(1.0, abs=1e-3)  # paper Sec. 5.2
-    np.testing.assert_allclose(out["expected_surrogate"], out["target_surrogate"], rtol=1e-6)
+    assert r.returncode == 0 and out["weight"] == pytest.approx(1.0, abs=1e-3)  # Theorem 3's c, paper Sec. 5.2
+    np.testing.assert_allclose(out["points"]["expected_surrogate"], out["points"]["target_surrogate"], rtol=1e-6)
     assert out["sampler"] == "inverse-CDF table" and out["table_error"] < 1e-5
 
 
@@ -193,32 +196,35 @@ def test_estimators_example_from_the_issue(cli):
             "--seed", "0", "--samples", "2000")
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
-    for key in ("input", "weights", "biases", "beta_n", "theta", "exact_expected_output", "exact_gradient",
-                "estimators"):
+    for key in ("net", "exact", "exact_expected_output", "stats"):
         assert key in out
-    assert [np.shape(w) for w in out["weights"]] == [(3, 4), (3, 3), (1, 3)]
+    for key in ("input", "weights", "biases", "beta_n", "theta"):
+        assert key in out["net"]
+    netd = out["net"]
+    assert [np.shape(w) for w in netd["weights"]] == [(3, 4), (3, 3), (1, 3)]
     # anyone can recompute the network from the printed numbers
-    net = BinaryNet.from_lists(out["input"], out["weights"], out["biases"], beta_n=out["beta_n"], theta=out["theta"])
+    net = BinaryNet.from_lists(netd["input"], netd["weights"], netd["biases"], beta_n=netd["beta_n"],
+                               theta=netd["theta"])
     ex = exact_gradient(net)
     assert out["exact_expected_output"] == pytest.approx(ex.expected_output, rel=1e-14)
-    for got, ref in zip(out["exact_gradient"], ex.weights, strict=True):
+    for got, ref in zip(out["exact"]["weights"], ex.weights, strict=True):
         np.testing.assert_allclose(got, ref, rtol=1e-12)
-    assert set(out["estimators"]) == {"stochastic_sg", "deterministic_sg", "finite_difference",
-                                      "finite_difference_crn", "reinforce"}
-    for est in out["estimators"].values():
-        assert [np.shape(w) for w in est["mean"]] == [(3, 4), (3, 3), (1, 3)]
+    assert set(out["stats"]) == {"stochastic_sg", "deterministic_sg", "finite_difference",
+                                 "finite_difference_crn", "reinforce"}
+    for est in out["stats"].values():
+        assert [np.shape(w) for w in est["mean_weights"]] == [(3, 4), (3, 3), (1, 3)]
         for key in ("bias_norm", "bias_norm_stderr", "variance", "cosine"):
             assert isinstance(est[key], float)
-    assert out["estimators"]["deterministic_sg"]["variance"] == 0.0
+    assert out["stats"]["deterministic_sg"]["variance"] == 0.0
 
 
 def test_estimators_without_hidden_layer_sg_is_exact(cli):
     r = cli("estimators", "--hidden", "--samples", "100", "--beta-n", "3", "--beta-sg", "3")
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
-    assert out["hidden"] == [] and len(out["weights"]) == 1
-    sg = out["estimators"]["stochastic_sg"]
-    np.testing.assert_allclose(sg["mean"][0], out["exact_gradient"][0], rtol=1e-10)
+    assert out["config"]["hidden1"] == 0 and len(out["net"]["weights"]) == 1 and out["n_paths"] == 1
+    sg = out["stats"]["stochastic_sg"]
+    np.testing.assert_allclose(sg["mean_weights"][0], out["exact"]["weights"][0], rtol=1e-10)
     assert sg["bias_norm"] < 1e-12 and sg["variance"] < 1e-20
 
 
@@ -246,8 +252,9 @@ def test_design_example_from_the_issue(cli):
             "-0.5", "--y-max", "2")
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
-    assert out["peak"] == pytest.approx(1.0) and out["area"] == pytest.approx(1.0)
-    assert out["int_f_sq"] == pytest.approx(0.5) and out["tail_moment"] == pytest.approx(0.5)  # exp: 1/2, 2/(2^2)...
+    mom = out["moments"]
+    assert mom["peak"] == pytest.approx(1.0) and mom["area"] == pytest.approx(1.0)
+    assert mom["int_f_sq"] == pytest.approx(0.5) and mom["tail_moment"] == pytest.approx(0.5)  # exp: 1/2, 2/(2^2)...
     # Eq. 2 by an independent quadrature: (1/L) int gamma^2 exp(-2 s |y - thr|)^2 ... f(v) = exp(-2|v|)
     from scipy import integrate
 
@@ -259,8 +266,9 @@ def test_design_example_from_the_issue(cli):
 def test_design_infinite_tail_is_null_with_a_note(cli):
     r = cli("design", "--shape", "q_pseudospike", "--q", "2")
     out = json.loads(r.stdout)
-    assert r.returncode == 0 and out["tail_moment"] is None and out["q"] == 2.0
-    assert any("tail_moment is null" in n for n in out["notes"])
+    assert r.returncode == 0 and out["moments"]["tail_moment"] is None and out["config"]["q"] == 2.0
+    assert out["moments"]["tail_finite"] is False
+    assert any("int v^2 f is infinite" in n for n in out["notes"])
 
 
 def test_init_example_from_the_issue(cli):
@@ -282,7 +290,7 @@ def test_init_example_from_the_issue(cli):
 def test_init_layer_below_adds_its_terms(cli):
     base = json.loads(cli("init", "--xi", "0").stdout)
     below = json.loads(cli("init", "--xi", "1").stdout)
-    assert "gamma_in" in below and "gamma_in" not in base
+    assert below["gamma_in"] is not None and base["gamma_in"] is None
     assert below["dampening"] != base["dampening"]
 
 

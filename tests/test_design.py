@@ -19,6 +19,7 @@ from sgcore.design import (
     TRANSLATIONS,
     UNMAPPABLE,
     DesignConfig,
+    DesignView,
     InitConfig,
     closed_form,
     condition_i,
@@ -28,12 +29,10 @@ from sgcore.design import (
     condition_iv,
     condition_iv_residual,
     current_variances,
-    design_at,
     design_view,
     eq2_check,
     exponential_closed_form,
     gallery,
-    init_at,
     init_conditions,
     init_view,
     sd_curve,
@@ -47,6 +46,7 @@ from sgcore.design import (
     translate,
     voltage_range,
 )
+from sgcore.export import view_to_dict
 
 # ---------------------------------------------------------------------------------------------
 # gallery
@@ -373,7 +373,8 @@ def test_civ_target_exceeds_the_ciii_dampening_squared_for_symmetric_weights(n_r
 def test_init_calculator_cli_example_and_derivations():
     cfg = InitConfig(alpha_decay=0.9, thr=1, n_rec=101, n_in=200, mean_z=0.5, var_z=0.25, var_w_in=0.01, xi=0,
                      min_w_rec=-0.1, max_w_rec=0.1, e_w_rec_sq=0.02)
-    out = init_at(cfg)
+    out = view_to_dict(init_conditions(cfg))
+    assert out["config"] == cfg.as_dict()
     assert out["mean_w_rec"] == pytest.approx(0.012)
     assert out["var_w_rec"] == pytest.approx(0.019928)
     assert out["dampening"] == pytest.approx(0.1 / 11)
@@ -384,7 +385,7 @@ def test_init_calculator_cli_example_and_derivations():
     assert out["derived"]["max_w_in"].startswith("uniform W_in")
     assert out["y_max"] == pytest.approx((100 * 0.1 + 200 * math.sqrt(0.03)) / 0.1)
     # --mean-w-rec feeds CII
-    out2 = init_at(InitConfig(n_rec=101, n_in=200, var_w_in=0.01, mean_w_rec=0.0))
+    out2 = view_to_dict(init_conditions(InitConfig(n_rec=101, n_in=200, var_w_in=0.01, mean_w_rec=0.0)))
     assert out2["var_w_rec"] == pytest.approx(0.02) and out2["mean_w_rec"] == pytest.approx(0.012)
     assert out2["derived"]["mean_w_rec"].startswith("given")
     # everything left out: derived from the uniform W_rec of CI/CII
@@ -403,8 +404,9 @@ def test_init_calculator_with_a_layer_below_and_a_given_gamma():
     max_in = math.sqrt(3 * cfg.var_w_in)
     assert r.dampening == pytest.approx(condition_iii(101, 0.9, 1.0, -0.1, 0.1, 1, 101, max_in, r.gamma_in))
     assert r.sd_second_moment == pytest.approx(condition_iv(101, 0.9, 1.0, 0.02, 1, 101, cfg.var_w_in, r.e_sd_in_sq))
-    given = init_at(InitConfig(n_rec=101, n_in=200, xi=1, gamma_in=0.02, max_w_in=0.01, e_sd_in_sq=0.05,
-                               min_w_rec=-0.1, max_w_rec=0.1, e_w_rec_sq=0.02, var_w_in=0.01))
+    given = view_to_dict(init_conditions(InitConfig(n_rec=101, n_in=200, xi=1, gamma_in=0.02, max_w_in=0.01,
+                                                    e_sd_in_sq=0.05, min_w_rec=-0.1, max_w_rec=0.1, e_w_rec_sq=0.02,
+                                                    var_w_in=0.01)))
     assert given["dampening"] == pytest.approx(0.06 / 11)
     assert given["sd_second_moment"] == pytest.approx(0.09 / 3)
     assert given["derived"]["gamma_in"] == "given"
@@ -498,19 +500,22 @@ def test_cli_flags_parse_into_the_configs():
             "--max-w-in"} <= init_flags
     args = _cli_parser(DESIGN_PARAMS).parse_args(
         "--shape exponential --gamma 0.7 --sharpness 1.3 --thr 1 --y-min -0.5 --y-max 2".split())
-    out = design_at(DesignConfig(**vars(args)))
-    assert out["peak"] == pytest.approx(1.0) and out["area"] == pytest.approx(1.0)
-    assert out["int_f_sq"] == pytest.approx(0.5) and out["tail_moment"] == pytest.approx(0.5)
+    out = view_to_dict(design_view(DesignConfig(**vars(args))), DesignView.CLI_FIELDS)
+    mom = out["moments"]
+    assert mom["peak"] == pytest.approx(1.0) and mom["area"] == pytest.approx(1.0)
+    assert mom["int_f_sq"] == pytest.approx(0.5) and mom["tail_moment"] == pytest.approx(0.5)
     assert out["sd_second_moment"] == pytest.approx(eq2_check(0.7, 1.3, 1.0, -0.5, 2.0).integral)
-    heavy = design_at(DesignConfig(**vars(_cli_parser(DESIGN_PARAMS).parse_args(
-        "--shape q_pseudospike --q 2.5".split()))))
-    assert heavy["tail_moment"] is None and heavy["tail_moment_finite"] is False and heavy["q"] == 2.5
+    assert out["sd_peak"] == pytest.approx(0.7) and out["check"]["agree"] is not None
+    heavy = view_to_dict(design_view(DesignConfig(**vars(_cli_parser(DESIGN_PARAMS).parse_args(
+        "--shape q_pseudospike --q 2.5".split())))), DesignView.CLI_FIELDS)
+    assert heavy["moments"]["tail_moment"] is None and heavy["moments"]["tail_finite"] is False
+    assert heavy["config"]["q"] == 2.5 and heavy["moments"]["q"] == 2.5
     args = _cli_parser(INIT_PARAMS).parse_args(
         ("--alpha-decay 0.9 --thr 1 --n-rec 101 --n-in 200 --mean-z 0.5 --var-z 0.25 --var-w-in 0.01 --xi 0 "
          "--min-w-rec -0.1 --max-w-rec 0.1 --e-w-rec-sq 0.02").split())
     cfg = InitConfig(**vars(args))
     assert cfg.mean_w_rec is None and cfg.min_w_rec == -0.1
-    out = init_at(cfg)
+    out = view_to_dict(init_conditions(cfg))
     assert out["dampening"] == pytest.approx(0.1 / 11) and out["var_w_rec"] == pytest.approx(0.019928)
     with pytest.raises(SystemExit):
         _cli_parser(INIT_PARAMS).parse_args(["--xi", "0.5"])
@@ -524,9 +529,9 @@ def test_presets_build_valid_configs():
         assert preset["source"], name
         if preset["page"] == "design":
             assert cfg.gamma == 1.0 and cfg.sharpness == 1.0
-            design_at(cfg)
+            assert np.isfinite(design_view(cfg).sd_second_moment)
     assert PRESETS["slmnist_q1.05"]["values"]["q"] == 1.05
-    shd = init_at(InitConfig.from_mapping(PRESETS["shd_lif_layer2"]["values"]))
+    shd = view_to_dict(init_conditions(InitConfig.from_mapping(PRESETS["shd_lif_layer2"]["values"])))
     assert shd["mean_w_rec"] == pytest.approx((3 - 2 * 0.9) / 255)
     assert shd["gamma_in"] is not None and shd["e_sd_in_sq"] is not None
 

@@ -7,7 +7,7 @@ import pytest
 from scipy import stats
 from scipy.special import expit
 
-from sgcore.escape import ESCAPE_FAMILIES, EscapeConfig, EscapeNoise, escape_at, escape_view
+from sgcore.escape import ESCAPE_FAMILIES, EscapeConfig, EscapeNoise, escape_points, escape_view
 
 FAMILIES = list(ESCAPE_FAMILIES)
 U = np.linspace(-2, 2, 81) + 0.0037
@@ -164,14 +164,26 @@ def test_config_rejects_bad_input(kwargs, msg):
         EscapeConfig(**kwargs)
 
 
-def test_escape_at_keys_and_values():
+def test_escape_points_keys_and_values():
     cfg = EscapeConfig(beta_n=5, beta_sg=5, scale="density")
-    out = escape_at(cfg, [-1.0, 0.0, 0.5])
+    out = escape_view(cfg, u=[-1.0, 0.0, 0.5]).points
     for key in ("u", "firing_probability", "d_expected_output", "surrogate_derivative", "stochad_right",
-                "stochad_left", "stochad_affine"):
-        assert len(out[key]) == 3
-    np.testing.assert_allclose(out["firing_probability"], expit(5 * np.array([-1.0, 0.0, 0.5])))
-    np.testing.assert_allclose(out["stochad_affine"], out["surrogate_derivative"], rtol=1e-12)
+                "stochad_left", "stochad_affine_y0", "stochad_affine_y1"):
+        assert len(getattr(out, key)) == 3
+    np.testing.assert_allclose(out.firing_probability, expit(5 * np.array([-1.0, 0.0, 0.5])))
+    np.testing.assert_allclose(out.stochad_affine_y0, out.surrogate_derivative, rtol=1e-12)
+    np.testing.assert_allclose(out.stochad_affine_y1, out.surrogate_derivative, rtol=1e-12)
+
+
+def test_the_page_grid_and_the_points_are_one_code_path():
+    cfg = EscapeConfig(escape="erf", shape="gaussian", n_points=21)
+    view = escape_view(cfg, u=np.linspace(cfg.theta - cfg.u_span, cfg.theta + cfg.u_span, 21))
+    assert escape_view(cfg).points is None
+    for key in ("u", "firing_probability", "step", "d_expected_output", "surrogate_derivative", "stochad_right",
+                "stochad_left"):
+        np.testing.assert_array_equal(getattr(view.points, key), getattr(view, key))
+    with pytest.raises(ValueError, match="u must be finite"):
+        escape_points(cfg, [0.0, np.nan])
 
 
 @pytest.mark.parametrize("family", FAMILIES)

@@ -21,6 +21,7 @@ from sgcore.estimators import (
     BiasTest,
     BinaryNet,
     EstimatorConfig,
+    EstimatorView,
     all_patterns,
     bias_sweep,
     bias_test,
@@ -29,7 +30,6 @@ from sgcore.estimators import (
     estimator_samples,
     estimator_stats,
     estimator_view,
-    estimators_at,
     exact_expected_output,
     exact_gradient,
     finite_difference,
@@ -47,6 +47,7 @@ from sgcore.estimators import (
     surrogate,
     unflatten_params,
 )
+from sgcore.export import view_to_dict
 
 # (n_in, hidden, seed, beta_n, theta, weight_scale): no hidden layer up to three hidden layers
 NETS = [
@@ -640,18 +641,19 @@ def test_estimator_verdicts_in_words():
     assert dataclasses.replace(at, test=BiasTest(math.nan, 9, math.nan, False)).verdict == "too few events"
 
 
-def test_estimators_at_gives_plain_json_with_the_weights_shapes():
+def test_serialised_view_is_plain_json_with_the_weights_shapes():
     cfg = EstimatorConfig(hidden1=2, hidden2=0, hidden3=3, samples=200)
-    out = estimators_at(cfg)
-    json.dumps(out)
-    assert {"input", "weights", "biases", "beta_n", "theta", "exact_expected_output", "exact_gradient",
-            "estimators"} <= set(out)
-    assert set(out["estimators"]) == set(ESTIMATORS)
-    shapes = [np.shape(w) for w in out["weights"]]
+    out = view_to_dict(estimator_view(cfg), EstimatorView.CLI_FIELDS)
+    json.dumps(out, allow_nan=False)
+    assert {"input", "weights", "biases", "beta_n", "theta"} == set(out["net"])
+    assert {"expected_output", "weights", "biases", "gradient"} <= set(out["exact"])
+    assert out["exact_expected_output"] == out["exact"]["expected_output"]
+    assert set(out["stats"]) == set(ESTIMATORS)
+    shapes = [np.shape(w) for w in out["net"]["weights"]]
     assert shapes == [(2, 4), (3, 2), (1, 3)]
-    assert [np.shape(w) for w in out["exact_gradient"]] == shapes
-    for est in out["estimators"].values():
-        assert [np.shape(w) for w in est["mean"]] == shapes
+    assert [np.shape(w) for w in out["exact"]["weights"]] == shapes
+    for est in out["stats"].values():
+        assert [np.shape(w) for w in est["mean_weights"]] == shapes
         assert {"mean", "bias_norm", "bias_norm_stderr", "variance", "cosine"} <= set(est)
-    assert out["estimators"]["deterministic_sg"]["variance"] == 0.0
-    assert len(out["input"]) == 4 and all(0.0 <= v <= 1.0 for v in out["input"])
+    assert out["stats"]["deterministic_sg"]["variance"] == 0.0
+    assert len(out["net"]["input"]) == 4 and all(0.0 <= v <= 1.0 for v in out["net"]["input"])

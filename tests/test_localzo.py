@@ -18,7 +18,6 @@ from sgcore.localzo import (
     expected_surrogate,
     fast_sigmoid_truncated_bth,
     g2_estimate,
-    localzo_at,
     localzo_view,
     monte_carlo,
     paper_checks,
@@ -397,15 +396,31 @@ def test_view_shows_infinite_variance_not_a_number():
     assert any("infinite" in n for n in v.notes)
 
 
-def test_localzo_at_issue_example():
-    out = localzo_at(LocalZOConfig(dist="normal", delta=0.05, m=1, alpha="1"), [0, 0.03, 0.1], samples=20_000,
-                     seed=0)
+def test_view_points_issue_example():
+    cfg = LocalZOConfig(dist="normal", delta=0.05, m=1, alpha="1", n_points=11)
+    view = localzo_view(cfg, u_points=[0, 0.03, 0.1], samples=20_000)
+    out = view.points
     ref = np.exp(-(np.array([0, 0.03, 0.1]) / 0.05) ** 2 / 2) / (0.05 * math.sqrt(2 * math.pi))
-    np.testing.assert_allclose(out["expected_surrogate"], ref, rtol=1e-12)
-    assert out["bth_over_delta"] == pytest.approx(math.sqrt(2 / math.pi))
-    assert np.all(np.abs(out["monte_carlo_mean"] - ref) < 5 * out["monte_carlo_stderr"])
-    se = out["active_fraction_stderr"]
-    assert abs(out["active_fraction"] - out["active_fraction_exact"]) < 5 * se
+    np.testing.assert_allclose(out.expected_surrogate, ref, rtol=1e-12)
+    assert view.bth_over_delta == pytest.approx(math.sqrt(2 / math.pi))
+    assert np.all(np.abs(out.monte_carlo_mean - ref) < 5 * out.monte_carlo_stderr)
+    se = out.active_fraction_stderr
+    assert abs(out.active_fraction - view.active_localzo) < 5 * se
+
+
+def test_view_points_do_not_change_the_page_numbers():
+    cfg = LocalZOConfig(n_points=21, n_samples=200)
+    plain, with_points = localzo_view(cfg), localzo_view(cfg, u_points=[0.0, 0.5], samples=100)
+    assert plain.points is None and with_points.points.samples == 100
+    np.testing.assert_array_equal(plain.mc_mean, with_points.mc_mean)
+    np.testing.assert_array_equal(plain.samples, with_points.samples)
+    # the grid's curves and the points' are one code path
+    pts = localzo_view(cfg, u_points=plain.u).points
+    np.testing.assert_array_equal(pts.expected_surrogate, plain.expected)
+    np.testing.assert_array_equal(pts.single_sample_variance, plain.variance_1)
+    assert pts.monte_carlo_mean is None and pts.active_fraction is None
+    with pytest.raises(ValueError, match="u must be finite"):
+        localzo_view(cfg, u_points=[np.inf])
 
 
 def test_paper_checks_find_what_does_not_hold():

@@ -193,13 +193,20 @@ def test_cli_example_from_the_issue():
              "--curl-grid", "101")
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
+    li = out["integrals"]
     ref = loop_integrals(LoopConfig(betas_sg=(20.0,), max_steps=100))
-    assert out["loop_integral_sg"] == pytest.approx(ref.loop_sg[20.0], rel=1e-12)
-    assert abs(out["loop_integral_exact"]) < 1e-10 and out["steps"] == 100000
-    assert out["loop_integral_sg_midpoint"] == pytest.approx(out["loop_integral_sg"], abs=5e-3)
-    st = out["stokes"]
-    assert st["minus_curl_integral_polar"] == pytest.approx(st["loop_integral"], rel=1e-3)
-    assert out["stokes_curl_integral"] == pytest.approx(st["loop_integral"], rel=0.05)  # grid: O(h) at the rim
+    assert li["loop_sg"]["20"] == pytest.approx(ref.loop_sg[20.0], rel=1e-12)
+    assert abs(li["loop_exact"]["20"]) < 1e-10 and out["config"]["max_steps"] == 100000
+    assert li["ladder"][-1] == 65610  # 10 * 3^8, the largest rung <= --steps
+    assert li["ladder_sg"]["20"][-1] == pytest.approx(li["loop_sg"]["20"], abs=5e-3)
+    st = out["curl"]
+    assert np.shape(st["curl"]) == (101, 101) and out["config"]["n_grid"] == 101
+    assert st["stokes_curl"] == pytest.approx(st["stokes_loop"], rel=1e-3)
+
+
+def test_cli_prints_the_curl_only_when_asked():
+    out = json.loads(_cli("--steps", "100").stdout)
+    assert set(out) == {"config", "integrals"} and out["integrals"]["ladder"][-1] == 90
 
 
 @pytest.mark.parametrize("args", [["--plane", "random", "--seed", "5"], ["--plane", "axes", "--axes", "v1", "v2"],
@@ -208,8 +215,8 @@ def test_cli_planes_and_forwards(args):
     r = _cli(*args, "--steps", "1000")
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
-    assert set(out["loop_integral_sg"]) == {"1", "5", "20"}
-    assert all(abs(v) < 1e-10 for v in out["loop_integral_exact"].values())
+    assert set(out["integrals"]["loop_sg"]) == {"1", "5", "20"}
+    assert all(abs(v) < 1e-10 for v in out["integrals"]["loop_exact"].values())
 
 
 @pytest.mark.parametrize("args,needle", [(["--radius", "-1"], "radius must be"), (["--steps", "0"], "steps must be"),

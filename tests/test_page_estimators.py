@@ -11,6 +11,7 @@ from apphelpers import banner, charts
 from streamlit.testing.v1 import AppTest
 
 from sgcore.estimators import BinaryNet, EstimatorConfig, bias_sweep, estimator_view, exact_gradient
+from sgcore.export import to_jsonable
 from sgcore.figures.estimators import estimator_figures
 
 PAGE = "pages/5_Estimators.py"
@@ -176,7 +177,8 @@ def test_merged_tree_above_64_paths():
 
 def test_network_json_download_round_trips():
     view = estimator_view(EstimatorConfig())
-    spec = json.loads(json.dumps({**view.net.as_lists(), "beta_n": view.net.beta_n, "theta": view.net.theta}))
+    spec = json.loads(json.dumps(to_jsonable(view.net)))  # what the page's network.json download writes
+    assert spec == view.net.as_dict()
     again = BinaryNet.from_lists(spec["input"], spec["weights"], spec["biases"], beta_n=spec["beta_n"],
                                  theta=spec["theta"])
     assert exact_gradient(again).expected_output == pytest.approx(view.exact_expected_output, rel=1e-15)

@@ -7,7 +7,7 @@ from apphelpers import ROOT, app, banner, charts
 from streamlit.testing.v1 import AppTest
 
 from sgcore import EscapeConfig, escape_view
-from sgcore.export import escape_tables
+from sgcore.export import csv_tables
 from sgcore.figures import escape_figures
 from sgcore.pages import PAGES
 
@@ -174,7 +174,7 @@ def test_rasters_are_compact_heatmaps():
 
 def test_csv_downloads_match_the_view():
     view = escape_view(EscapeConfig(n_points=11, n_inputs=4, n_trials=3, n_samples=100))
-    tables = escape_tables(view)
+    tables = csv_tables(view)
     lines = tables["curves"].strip().splitlines()
     assert lines[0].startswith("u,firing_probability,step,d_expected_output,surrogate_derivative")
     assert len(lines) == 12

@@ -188,26 +188,33 @@ def test_cli_example_from_the_issue():
              "--beta-sg", "25", "--sweep", "11", "--grid", "21")
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
+    assert set(out) == {"config", "point", "sweep", "plane"}
     for key in ("g", "h1", "h2", "y"):
-        assert isinstance(out[key], float)
-    assert set(out["grad_true"]) == set(WEIGHT_NAMES) == set(out["grad_surrogate"])
-    assert out["sign_flip"] is True
+        assert isinstance(out["point"]["forward"][key], float)
+    assert set(out["point"]["grad_true"]) == set(WEIGHT_NAMES) == set(out["point"]["grad_surrogate"])
+    assert out["point"]["sign_flip"] is True
     pt = signflip_point(SignflipConfig())
-    assert out["grad_surrogate"]["w"] == pytest.approx(pt.grad_surrogate["w"], rel=1e-15)
+    assert out["point"]["grad_surrogate"]["w"] == pytest.approx(pt.grad_surrogate["w"], rel=1e-15)
     assert len(out["sweep"]["w"]) == 11 and out["sweep"]["w"][0] == -0.2
     pl = signflip_plane(SignflipConfig(), n=21)
-    assert out["sign_disagreement"]["count"] == pl.count
-    assert out["sign_disagreement"]["fraction"] == pytest.approx(pl.fraction)
+    assert out["plane"]["count"] == pl.count
+    assert out["plane"]["fraction"] == pytest.approx(pl.fraction)
+    assert np.shape(out["plane"]["output"]) == (21, 21) and out["config"]["n_grid"] == 21
+
+
+def test_cli_prints_only_the_point_unless_asked():
+    out = json.loads(_cli("--w-range", "-1", "1").stdout)
+    assert set(out) == {"config", "point"} and out["config"]["w_min"] == -1.0 and out["config"]["w_max"] == 1.0
 
 
 def test_cli_step_flag():
-    out = json.loads(_cli("--step").stdout)
-    assert out["g"] == 0.5 and out["grad_true"]["w"] == 0.0 and out["sign_flip"] is False
+    out = json.loads(_cli("--step").stdout)["point"]
+    assert out["forward"]["g"] == 0.5 and out["grad_true"]["w"] == 0.0 and out["sign_flip"] is False
 
 
 @pytest.mark.parametrize("args,needle", [
     (["--beta-f", "-1"], "beta_f must be"),
-    (["--sweep", "2"], "sweep must be an integer in [3, 100001]"),
+    (["--sweep", "2"], "sweep must be an integer in [3, 20001]"),
     (["--w-range", "1", "0", "--sweep", "5"], "w-range must be two finite numbers A < B"),
     (["--grid", "x"], "grid must be an integer"),
     (["--betas-landscape", "2", "nan"], "betas_landscape must be"),

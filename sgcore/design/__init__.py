@@ -48,7 +48,7 @@ from .eq2 import Eq2Check, eq2_check, exponential_closed_form, sd_moment, sd_mom
 from .gallery import ShapeMoments, gallery, sd_curve, sd_curves, shape_moments
 from .simulation import SimTrace, TheoryCheck, simulate_lif, theory_check
 from .translations import NAME_COLLISIONS, TRANSLATIONS, UNMAPPABLE, NameCollision, Translation, translate
-from .views import DesignView, design_at, design_view, init_at, init_view
+from .views import DesignView, design_view, init_view
 
 __all__ = [
     "CLOSED_FORMS",
@@ -79,12 +79,10 @@ __all__ = [
     "condition_iv",
     "condition_iv_residual",
     "current_variances",
-    "design_at",
     "design_view",
     "eq2_check",
     "exponential_closed_form",
     "gallery",
-    "init_at",
     "init_conditions",
     "init_view",
     "sd_curve",

@@ -24,8 +24,11 @@ from .config import InitConfig
 
 @dataclass(frozen=True)
 class InitResult:
-    """Conditions I-IV for one configuration, with every derived input and how it was derived."""
+    """Conditions I-IV for one configuration, with every derived input and how it was derived (what the
+    calculator panel shows and ``python -m sgcore init`` prints). ``gamma_in`` / ``e_sd_in_sq`` are None without
+    a layer below (xi = 0)."""
 
+    config: InitConfig
     mean_w_rec: float  # CI
     mean_w_rec_used: float  # the mean CII used (given or CI)
     var_w_rec: float  # CII (re-derived = Eq. 28)
@@ -158,7 +161,8 @@ def init_conditions(cfg: InitConfig) -> InitResult:
         notes.append(f"No sharpness meets CIV: E[sigma'^2] = gamma^2/(s L) int f(s v)^2 is at most gamma^2 = "
                      f"{peak2:.4g} (f <= 1), below the CIV target {e_target:.4g}.{why}")
     return InitResult(
-        mean_w_rec=m_ci, mean_w_rec_used=m, var_w_rec=var, var_w_rec_authors_code=var_code, dampening=gamma3,
+        config=cfg, mean_w_rec=m_ci, mean_w_rec_used=m, var_w_rec=var, var_w_rec_authors_code=var_code,
+        dampening=gamma3,
         sd_second_moment=e_target, sharpness=s_root, gamma_for_sharpness=g_s, max_sd_second_moment=peak2,
         civ_feasible=feasible, shape=cfg.shape, q=cfg.q, min_w_rec=lo, max_w_rec=hi, e_w_rec_sq=e_w2,
         max_w_in=max_in, e_w_in_sq=e_win2, gamma_in=gamma_in, e_sd_in_sq=e_sd_in, y_min=y_lo, y_max=y_hi,

@@ -48,6 +48,13 @@ class TheoryCheck:
     notes: tuple[str, ...]
     seconds: float
 
+    def tables(self) -> dict[str, dict[str, np.ndarray]]:
+        """The CSV download: both layers' firing fraction and gradient statistics through time."""
+        c, n = self.calculator, self.naive
+        return {"simulation": {"t": self.t, "firing_calculator": c.firing_fraction, "firing_naive": n.firing_fraction,
+                               "grad_var_calculator": c.grad_var, "grad_var_naive": n.grad_var,
+                               "grad_max_calculator": c.grad_max, "grad_max_naive": n.grad_max}}
+
 
 def simulate_lif(w_rec: np.ndarray, w_in: np.ndarray, alpha_decay: float, thr: float, shape: str, gamma: float,
                  sharpness: float, q: float, z: np.ndarray, rng: np.random.Generator, label: str = "") -> SimTrace:

@@ -42,7 +42,7 @@ from .estimator import (
     second_moment,
     single_sample_variance,
 )
-from .page import LOCALZO_PARAMS, LocalZOConfig, LocalZOView, localzo_at, localzo_view, make_source
+from .page import LOCALZO_PARAMS, LocalZOConfig, LocalZOPoints, LocalZOView, localzo_view, make_source
 from .sparsity import active_fraction, active_fractions, sparsegrad_active_fraction
 from .theorem3 import TARGETS, Theorem3Target
 
@@ -51,6 +51,7 @@ __all__ = [
     "DISTRIBUTIONS",
     "LOCALZO_PARAMS",
     "LocalZOConfig",
+    "LocalZOPoints",
     "LocalZOView",
     "SIGMOID_CONSTANT",
     "TARGETS",
@@ -61,7 +62,6 @@ __all__ = [
     "bth_over_delta",
     "expected_surrogate",
     "g2_estimate",
-    "localzo_at",
     "localzo_view",
     "make_source",
     "paper_checks",

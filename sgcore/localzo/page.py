@@ -1,14 +1,14 @@
 """The LocalZO page: its declared parameters, validated config, and the view and CLI numbers computed from it.
 
-Everything the page draws (:func:`localzo_view`) and the CLI prints (:func:`localzo_at`) comes from one
-:class:`LocalZOConfig`; a config names a z-source (a distribution, Theorem 2, or a registry target,
-Theorem 3) and the law of the membrane potentials u.
+Everything the page draws and the CLI prints is one :class:`LocalZOView` (:func:`localzo_view`), computed from
+one :class:`LocalZOConfig` (and, for the CLI, optional extra potentials: its ``points``); a config names a z-source
+(a distribution, Theorem 2, or a registry target, Theorem 3) and the law of the membrane potentials u.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -29,7 +29,7 @@ from .estimator import (
 from .sparsity import _u_dist, active_fraction, active_fractions, sparsegrad_active_fraction
 from .theorem3 import TARGETS, Theorem3Target
 
-__all__ = ["LOCALZO_PARAMS", "LocalZOConfig", "LocalZOView", "localzo_at", "localzo_view", "make_source"]
+__all__ = ["LOCALZO_PARAMS", "LocalZOConfig", "LocalZOPoints", "LocalZOView", "localzo_view", "make_source"]
 
 #: The page's declared parameters: they build its widgets, URL parsing, CLI options and checks.
 LOCALZO_PARAMS: tuple[ParamSpec, ...] = (
@@ -108,8 +108,34 @@ class LocalZOConfig(DeclaredConfig):
 
 
 @dataclass(frozen=True)
+class LocalZOPoints:
+    """The view's numbers at chosen potentials ``u`` (the CLI's ``--u``); Monte Carlo parts only when asked for.
+
+    ``active_fraction`` is the sampled fraction of neurons (u from the config's law) with a non-zero estimate, to
+    compare with the view's exact ``active_localzo``. Infinite values (printed as null) are explained in the view's
+    ``notes``; ``monte_carlo_stderr`` is NaN where the variance is infinite (it estimates nothing there).
+    """
+
+    u: np.ndarray
+    expected_surrogate: np.ndarray
+    target_surrogate: np.ndarray | None
+    single_sample_variance: np.ndarray
+    samples: int | None = None
+    monte_carlo_mean: np.ndarray | None = None
+    monte_carlo_stderr: np.ndarray | None = None
+    active_fraction: float | None = None
+    active_fraction_stderr: float | None = None
+
+
+@dataclass(frozen=True)
 class LocalZOView:
-    """Everything the LocalZO page shows, computed from one configuration."""
+    """Everything the LocalZO page shows and ``python -m sgcore localzo`` prints (its ``CLI_FIELDS``: the scalar
+    results, the threshold by m, the notes and the ``points``), computed from one configuration."""
+
+    CLI_FIELDS: ClassVar[tuple[str, ...]] = (
+        "config", "source_label", "method", "weight", "area", "bth_over_delta", "bth", "active_localzo",
+        "active_sparse", "m_values", "bth_by_m", "active_localzo_by_m", "active_sparse_by_m", "sampler", "table_error",
+        "notes", "infinite_variance_at", "points")
 
     config: LocalZOConfig
     source_label: str
@@ -143,6 +169,19 @@ class LocalZOView:
     u_samples: np.ndarray
     notes: tuple[str, ...] = ()
     infinite_variance_at: tuple[float, ...] = ()
+    points: LocalZOPoints | None = None
+
+    def tables(self) -> dict[str, dict[str, np.ndarray]]:
+        """The CSV downloads: the curves over u and the threshold / active fractions by m."""
+        curves = {"u": self.u, "expected": self.expected, "one_draw": self.one_draw, "mc_mean": self.mc_mean,
+                  "mc_stderr": self.mc_stderr, "variance_one_sample": self.variance_1,
+                  "sparsegrad_sd": self.sparse_sd}
+        if self.target is not None:
+            curves["target_g"] = self.target
+        return {"curves": curves,
+                "threshold_by_m": {"m": self.m_values, "bth_over_delta": self.bth_by_m,
+                                   "active_localzo": self.active_localzo_by_m,
+                                   "active_sparsegrad": self.active_sparse_by_m}}
 
 
 def _area(src: ZSource, alpha: int) -> float:
@@ -150,23 +189,49 @@ def _area(src: ZSource, alpha: int) -> float:
     return float(src.weight * src.tail(np.array([0.0]), alpha + 1)[0]) if alpha + 1 > 0 else float(src.weight)
 
 
-def localzo_view(cfg: LocalZOConfig) -> LocalZOView:
-    """The page's computation (deterministic for a given seed)."""
+def _points(cfg: LocalZOConfig, src: ZSource, u: Any, samples: int | None, rng: np.random.Generator) -> LocalZOPoints:
+    u = np.atleast_1d(np.asarray(u, dtype=float))
+    if not np.all(np.isfinite(u)):
+        raise ValueError("u must be finite numbers")
+    alpha, delta, m = cfg.a, cfg.delta, cfg.m
+    var = single_sample_variance(src, u, delta, alpha)
+    pts = LocalZOPoints(u=u, expected_surrogate=expected_surrogate(src, u, delta, alpha),
+                        target_surrogate=src.g(u) if isinstance(src, Theorem3Target) else None,
+                        single_sample_variance=var)
+    if samples is None:
+        return pts
+    mc = monte_carlo(src, u, delta, alpha, m, samples, rng)
+    us = cfg.u_distribution().rvs(size=samples, random_state=rng)
+    nz = sample_g2(src, us, delta, alpha, m, 1, rng)[0] != 0
+    return replace(pts, samples=samples, monte_carlo_mean=mc.mean,
+                   monte_carlo_stderr=np.where(np.isinf(var), np.nan, mc.stderr),
+                   active_fraction=float(nz.mean()), active_fraction_stderr=float(nz.std() / math.sqrt(samples)))
+
+
+def localzo_view(cfg: LocalZOConfig, u_points: Any = None, samples: int | None = None) -> LocalZOView:
+    """The page's computation (deterministic for a given seed).
+
+    ``u_points``: optional extra potentials whose numbers fill ``points`` (with ``samples`` Monte Carlo estimates at
+    each, and as many sampled neurons for the active fraction); drawn after everything else, so the page's numbers
+    do not depend on them. ``ValueError`` unless ``u`` are finite numbers.
+    """
     src = cfg.z_source()
     rng = np.random.default_rng(cfg.seed)
     alpha, delta, m = cfg.a, cfg.delta, cfg.m
-    u = np.linspace(-cfg.u_span, cfg.u_span, cfg.n_points)
+    grid = np.linspace(-cfg.u_span, cfg.u_span, cfg.n_points)
+    on_grid = _points(cfg, src, grid, None, rng)
+    u, expected, target = grid, on_grid.expected_surrogate, on_grid.target_surrogate
+    var1 = on_grid.single_sample_variance
     notes: list[str] = []
-    expected = expected_surrogate(src, u, delta, alpha)
-    target = src.g(u) if isinstance(src, Theorem3Target) else None
     one = sample_g2(src, u, delta, alpha, m, 1, rng)[0]
     pool = src.sample_abs((cfg.n_samples, m), rng)
     mc_mean = pooled_mean(u, pool, delta, alpha, src.weight)
-    var1 = single_sample_variance(src, u, delta, alpha)
     inf_at = tuple(float(x) for x in u[np.isinf(var1)])
-    if inf_at:
-        notes.append("the single-sample variance is infinite at u = 0 (E[|z|^(2 alpha)] diverges there)")
-    if np.any(np.isinf(expected)):
+    var_at_zero = single_sample_variance(src, np.zeros(1), delta, alpha)[0]
+    if inf_at or np.isinf(var_at_zero):
+        notes.append("the single-sample variance is infinite at u = 0 (E[|z|^(2 alpha)] diverges there); its Monte "
+                     "Carlo standard error is null there: the sample standard deviation estimates nothing")
+    if np.isinf(expected_surrogate(src, np.zeros(1), delta, alpha)[0]):
         notes.append("the expected surrogate is infinite at u = 0 (E[|z|^alpha] diverges for alpha < 0)")
     area = _area(src, alpha)
     bod = bth_over_delta(src, m)
@@ -183,8 +248,8 @@ def localzo_view(cfg: LocalZOConfig) -> LocalZOView:
     act_by_m = active_fractions(src, udist, delta, m_values)
     sp_by_m = np.array([sparsegrad_active_fraction(udist, b * delta) for b in bth_by_m])
     # density of z with samples from the inverse-transform sampler
-    samples = src.sample(20_000, rng)
-    q90, q99 = np.quantile(np.abs(samples), [0.9, 0.99])
+    z_samples = src.sample(20_000, rng)
+    q90, q99 = np.quantile(np.abs(z_samples), [0.9, 0.99])
     zmax = float(min(q99, 4.0 * q90)) * 1.15 or 1.0  # heavy tails: keep the bulk readable
     z = np.linspace(-zmax, zmax, 801)
     dens = src.density(z)
@@ -203,54 +268,9 @@ def localzo_view(cfg: LocalZOConfig) -> LocalZOView:
         mc_stderr=np.sqrt(var1 / (m * cfg.n_samples)), variance_1=var1, area=area, bth_over_delta=bod, bth=bth,
         sparse_sd=sparse_sd,
         active_localzo=act, active_sparse=act_sp, m_values=m_values, bth_by_m=bth_by_m,
-        active_localzo_by_m=act_by_m, active_sparse_by_m=sp_by_m, z=z, density=dens, samples=samples,
+        active_localzo_by_m=act_by_m, active_sparse_by_m=sp_by_m, z=z, density=dens, samples=z_samples,
         sampler=getattr(src, "sampler", "inverse CDF (scipy.stats ppf)"), table_error=getattr(src, "table_error", None),
         conv_n=conv_n, conv_err=np.array(errs), conv_stderr=np.array(ses), u_samples=u_samples, notes=tuple(notes),
         infinite_variance_at=inf_at,
+        points=None if u_points is None else _points(cfg, src, u_points, samples, rng),
     )
-
-
-def localzo_at(cfg: LocalZOConfig, u: Any, samples: int | None = None, seed: int = 0) -> dict[str, Any]:
-    """The CLI's numbers at chosen u (lists aligned with u); ``None``-worthy values stay inf/NaN here."""
-    src = cfg.z_source()
-    u = np.atleast_1d(np.asarray(u, dtype=float))
-    alpha, delta, m = cfg.a, cfg.delta, cfg.m
-    out: dict[str, Any] = {"u": u, "notes": []}
-    exp = expected_surrogate(src, u, delta, alpha)
-    out["expected_surrogate"] = exp
-    if np.any(np.isinf(exp)):
-        out["notes"].append("expected_surrogate is null at u = 0: E[|z|^alpha] diverges for alpha < 0")
-    var = single_sample_variance(src, u, delta, alpha)
-    out["single_sample_variance"] = var
-    if np.any(np.isinf(var)):
-        out["notes"].append("single_sample_variance is null where it is infinite (E[|z|^(2 alpha); |z| >= |u|/delta] "
-                            "diverges)")
-    bod = bth_over_delta(src, m)
-    out["bth_over_delta"] = bod
-    out["bth"] = bod * delta
-    if math.isinf(bod):
-        out["notes"].append("bth is null: E[max_k |z_k|] diverges for this sampling density (heavy tail)")
-    out["area"] = _area(src, alpha)
-    out["method"] = getattr(src, "method", "quadrature (Theorem 3 density)")
-    if isinstance(src, Theorem3Target):
-        out["theorem3_c"] = src.c
-        out["target_surrogate"] = src.g(u)
-        out["sampler"] = src.sampler
-        out["table_error"] = src.table_error
-    if samples is not None:
-        rng = np.random.default_rng(seed)
-        mc = monte_carlo(src, u, delta, alpha, m, samples, rng)
-        out["monte_carlo_mean"] = mc.mean
-        out["monte_carlo_stderr"] = np.where(np.isinf(var), np.nan, mc.stderr)
-        if np.any(np.isinf(var)):
-            out["notes"].append("monte_carlo_stderr is null where the variance is infinite: the sample standard "
-                                "deviation does not estimate anything there")
-        udist = cfg.u_distribution()
-        us = udist.rvs(size=samples, random_state=rng)
-        nz = sample_g2(src, us, delta, alpha, m, 1, rng)[0] != 0
-        out["active_fraction"] = float(nz.mean())
-        out["active_fraction_stderr"] = float(nz.std() / math.sqrt(samples))
-    udist = cfg.u_distribution()
-    out["active_fraction_exact"] = active_fraction(src, udist, delta, m)
-    out["sparsegrad_active_fraction"] = sparsegrad_active_fraction(udist, bod * delta)
-    return out
