@@ -58,6 +58,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from .lif import LIF_PARAMS, LIFParams, LIFState, escape_threshold_inplace, lif_step
 from .localzo import ALPHAS, DISTRIBUTIONS
 from .params import DeclaredConfig, ParamSpec, lookup
 from .shapes import SHAPES, dampening, get_shape
@@ -94,44 +95,6 @@ HISTORY_CAP = 2000
 # ---------------------------------------------------------------------------------------------
 # neuron parameters and the single-neuron trace
 # ---------------------------------------------------------------------------------------------
-LIF_PARAMS: tuple[ParamSpec, ...] = (
-    ParamSpec("dt", "Time step", 1.0, symbol=r"\Delta t", domain=(0.0, 100.0), open_low=True, slider=(0.1, 5.0),
-              step=0.1, unit="ms", help="Simulation time step."),
-    ParamSpec("tau_mem", "Membrane time constant", 10.0, symbol=r"\tau_{mem}", domain=(0.0, 1e4), open_low=True,
-              slider=(1.0, 100.0), step=0.5, unit="ms", help="lambda_m = exp(-dt / tau_mem)."),
-    ParamSpec("tau_syn", "Synaptic time constant", 5.0, symbol=r"\tau_{syn}", domain=(0.0, 1e4), open_low=True,
-              slider=(0.5, 50.0), step=0.5, unit="ms", help="lambda_s = exp(-dt / tau_syn)."),
-    ParamSpec("theta", "Threshold", 1.0, symbol=r"\theta", domain=(0.0, 1e3), open_low=True, slider=(0.1, 5.0),
-              step=0.1, help="Firing threshold (resting potential 0)."),
-    ParamSpec("reset", "Reset", "same", kind="choice", choices=("same", "next"),
-              help="same: U[n+1] = lambda_m U[n] (1 - S[n]) + (1 - lambda_m) I[n] (the paper's spike-train task); "
-                   "next: U[n+1] = (lambda_m U[n] + (1 - lambda_m) I[n]) (1 - S[n]) (Eq. 21)."),
-    ParamSpec("detach_reset", "Detach reset", True, kind="bool",
-              help="Do not back-propagate through the reset factor (1 - S[n])."),
-)
-
-
-@dataclass(frozen=True)
-class LIFParams(DeclaredConfig):
-    """Neuron parameters (times in ms). ``detach_reset``: no back-propagation through ``(1 - S)``."""
-
-    PARAMS: ClassVar[tuple[ParamSpec, ...]] = LIF_PARAMS
-    dt: float = 1.0
-    tau_mem: float = 10.0
-    tau_syn: float = 5.0
-    theta: float = 1.0
-    reset: str = "same"
-    detach_reset: bool = True
-
-    @property
-    def lam_mem(self) -> float:
-        return math.exp(-self.dt / self.tau_mem)
-
-    @property
-    def lam_syn(self) -> float:
-        return math.exp(-self.dt / self.tau_syn)
-
-
 LIF_TRACE_PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec("weight", "Weight", 0.5, symbol="w", domain=(-1e3, 1e3), slider=(-2.0, 5.0), step=0.05,
               help="Weight of the single input."),
@@ -148,7 +111,7 @@ def lif_trace(weight: float, input_period: int, steps: int, reset: str = "same",
     """One deterministic LIF neuron driven by one input that spikes every ``input_period`` steps from step 0.
 
     Returns ``spike_steps`` (steps n with S[n] = 1), ``membrane`` (U[n]) and ``current`` (I[n]) for
-    n = 0..steps-1 (plain float64 Python arithmetic, the reference the network engine is tested against).
+    n = 0..steps-1: a float64 loop over :func:`sgcore.lif.lif_step` (the reference the engine is tested against).
     ``reset`` overrides ``params.reset``.
     """
     spec = {s.name: s for s in LIF_TRACE_PARAMS}
@@ -156,22 +119,14 @@ def lif_trace(weight: float, input_period: int, steps: int, reset: str = "same",
     input_period = spec["input_period"].validate(input_period)
     steps = spec["steps"].validate(steps)
     params = replace(params or LIFParams(), reset=spec["reset"].validate(reset))
-    lm, ls = params.lam_mem, params.lam_syn
-    u = i = 0.0
+    state = LIFState(0.0, 0.0)
     membrane, current, spikes = [], [], []
     for n in range(steps):
-        s = 1.0 if u > params.theta else 0.0
-        membrane.append(u)
-        current.append(i)
+        membrane.append(float(state.u))
+        current.append(float(state.i))
+        s, state = lif_step(state, weight if n % input_period == 0 else 0.0, params)
         if s:
             spikes.append(n)
-        x = 1.0 if n % input_period == 0 else 0.0
-        if params.reset == "same":
-            u_next = lm * u * (1.0 - s) + (1.0 - lm) * i
-        else:
-            u_next = (lm * u + (1.0 - lm) * i) * (1.0 - s)
-        i = ls * i + weight * x
-        u = u_next
     return {"spike_steps": spikes, "membrane": membrane, "current": current}
 
 
@@ -613,8 +568,9 @@ class _Engine:
 
     # -- forward ------------------------------------------------------------------------------
     def _thresholds(self, layer: _Layer, beta: float, uniform: np.ndarray | None, rng: np.random.Generator) -> None:
-        """Stochastic network: theta + logit(r) / beta, so that U > threshold iff r < sigma(beta (U - theta))."""
-        th, tmp, f = layer.theta, layer.tmp, self.f
+        """Stochastic network: theta + F^{-1}(r) / s (:func:`sgcore.lif.escape_threshold_inplace`, sigmoid
+        family), so that U > threshold iff r < sigma(beta (U - theta)); deterministic: theta."""
+        th, tmp = layer.theta, layer.tmp
         if self.cfg.network == "deterministic":
             th.fill(1.0)
             return
@@ -622,13 +578,7 @@ class _Engine:
             rng.random(out=th, dtype=th.dtype)
         else:
             np.copyto(th, uniform)
-        # logit in NumPy (single-threaded: no torch parallel region outside the matmuls)
-        np.subtract(f(1.0), th, out=tmp)
-        with np.errstate(divide="ignore"):
-            np.divide(th, tmp, out=th)
-            np.log(th, out=th)
-        th *= f(1.0 / beta)
-        th += f(1.0)
+        escape_threshold_inplace(th, tmp, beta, 1.0, "sigmoid")
 
     def _membrane(self, layer: _Layer, c_views: list[np.ndarray]) -> None:
         """The LIF recurrence, four in-place ufuncs per step; K = keep = (U <= threshold), S = 1 - K."""
