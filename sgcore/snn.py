@@ -52,8 +52,10 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 import numpy as np
@@ -64,6 +66,8 @@ from .params import DeclaredConfig, ParamSpec, lookup
 from .shapes import SHAPES, dampening, get_shape
 
 __all__ = [
+    "BACKWARDS",
+    "BackwardMethod",
     "HISTORY_CAP",
     "LIF_PARAMS",
     "LIF_TRACE_PARAMS",
@@ -84,7 +88,10 @@ __all__ = [
     "lif_trace",
     "poisson_input",
     "preset",
+    "register_backward",
+    "registered_backward",
     "train",
+    "unregister_backward",
     "van_rossum_distance",
 ]
 
@@ -273,6 +280,118 @@ def default_target(n_out: int = 200, n_steps: int = 189, density: float = 0.25) 
 
 
 # ---------------------------------------------------------------------------------------------
+# backward methods: one registry record each
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class BackwardMethod:
+    """A backward method of the trainer: what replaces dS/dU at v = U - theta in the explicit backward pass.
+
+    ``estimate(v, cfg, *, beta, z, rng, scratch)`` overwrites ``v`` ((T, B, N), the engine's dtype) in place
+    with the estimate, >= 0 with zeros +0.0 (the active fraction counts non-zero bit patterns). ``beta`` is the
+    SD steepness of the layer, ``z`` fixed LocalZO samples (tests) or None, ``scratch`` two arrays like ``v``.
+    ``params``: the TrainConfig fields it reads besides the SD (the training page shows them);
+    ``uses_shape``: it uses the SD shape and steepness; ``temporaries``: (T, B, N) temporaries it allocates
+    (for :meth:`Trainer.estimate_bytes`).
+    """
+
+    name: str
+    label: str
+    estimate: Callable[..., None] = field(repr=False)
+    params: tuple[str, ...] = ()
+    uses_shape: bool = True
+    temporaries: int = 1
+    reference: str = ""
+
+
+def _sg_estimate(v: np.ndarray, cfg: TrainConfig, *, beta: float, z: Any, rng: np.random.Generator,
+                 scratch: tuple[np.ndarray, np.ndarray]) -> None:
+    """v <- SD(v) = gamma f(s v) of the registry shape (Gygax & Zenke Eq. 1 and Table 2)."""
+    _sd_inplace(v, scratch[1], cfg.shape, beta, cfg.scale)
+
+
+def _sparsegrad_estimate(v: np.ndarray, cfg: TrainConfig, *, beta: float, z: Any, rng: np.random.Generator,
+                         scratch: tuple[np.ndarray, np.ndarray]) -> None:
+    """v <- SD(v) 1[|v| < B_th] (SparseGrad)."""
+    tmp = scratch[0]
+    np.abs(v, out=tmp)
+    mask = tmp < v.dtype.type(cfg.sparse_threshold)
+    _sd_inplace(v, scratch[1], cfg.shape, beta, cfg.scale)
+    v *= mask
+
+
+def _localzo_estimate(v: np.ndarray, cfg: TrainConfig, *, beta: float, z: np.ndarray | None,
+                      rng: np.random.Generator, scratch: tuple[np.ndarray, np.ndarray]) -> None:
+    """v <- mean_k |z_k|^alpha / (2 delta) 1[|v| <= delta |z_k|] (LocalZO, Mukhoty et al. Eqs. 7-8)."""
+    f = v.dtype.type
+    delta, m, alpha = cfg.localzo_delta, cfg.localzo_m, int(cfg.localzo_alpha)
+    absv, tmp2 = scratch
+    np.abs(v, out=absv)
+    v.fill(0.0)
+    mask = np.empty(absv.shape, dtype=bool)
+    for k in range(m):
+        zk = z[k] if z is not None else _sample_abs_z(cfg.localzo_dist, absv.shape, rng, v.dtype)
+        np.multiply(zk, f(delta), out=tmp2)
+        np.less_equal(absv, tmp2, out=mask)  # active: |U - theta| <= delta |z_k|
+        if alpha == 1:
+            np.multiply(zk, mask, out=tmp2)
+        else:
+            with np.errstate(divide="ignore", over="ignore"):
+                np.power(zk, f(alpha), out=tmp2)
+            np.putmask(tmp2, ~mask, 0.0)
+        v += tmp2
+    v *= f(1.0 / (2.0 * delta * m))
+
+
+_BACKWARDS: dict[str, BackwardMethod] = {
+    b.name: b for b in (
+        BackwardMethod("sg", "Surrogate derivative", _sg_estimate,
+                       reference="Gygax & Zenke Eq. 1, Table 2"),
+        BackwardMethod("localzo", "LocalZO estimate", _localzo_estimate,
+                       params=("localzo_dist", "localzo_delta", "localzo_m"), uses_shape=False, temporaries=5,
+                       reference="Mukhoty et al. Eqs. 7-8"),
+        BackwardMethod("sparsegrad", "SD truncated at B_th", _sparsegrad_estimate, params=("sparse_threshold",),
+                       reference="SparseGrad: the SD kept where |U - theta| < B_th"),
+    )
+}
+_BUILT_IN_BACKWARDS = frozenset(_BACKWARDS)
+#: Read-only registry name -> :class:`BackwardMethod` (a live view: :func:`register_backward` adds to it).
+BACKWARDS: Mapping[str, BackwardMethod] = MappingProxyType(_BACKWARDS)
+
+
+def register_backward(method: BackwardMethod) -> BackwardMethod:
+    """Add a backward method: TrainConfig, the Trainer and the training page offer it at once.
+
+    A name already registered raises ``ValueError``. Register at start-up (the registry is process-wide).
+    """
+    if not isinstance(method, BackwardMethod):
+        raise TypeError(f"register_backward takes a BackwardMethod; got {type(method).__name__}")
+    if method.name in _BACKWARDS:
+        raise ValueError(f"backward method {method.name!r} is already registered")
+    _BACKWARDS[method.name] = method
+    return method
+
+
+def unregister_backward(name: str) -> BackwardMethod:
+    """Remove a backward method added by :func:`register_backward` (the built-in ones stay)."""
+    if name in _BUILT_IN_BACKWARDS:
+        raise ValueError(f"backward method {name!r} is built in and cannot be removed")
+    return _BACKWARDS.pop(lookup(BACKWARDS, name, "backward").name)
+
+
+@contextmanager
+def registered_backward(*methods: BackwardMethod) -> Iterator[tuple[BackwardMethod, ...]]:
+    """Register ``methods`` for the duration of a ``with`` block (tests, notebooks), then remove them."""
+    done: list[str] = []
+    try:
+        for method in methods:
+            done.append(register_backward(method).name)
+        yield methods
+    finally:
+        for name in reversed(done):
+            _BACKWARDS.pop(name, None)
+
+
+# ---------------------------------------------------------------------------------------------
 # configuration
 # ---------------------------------------------------------------------------------------------
 _SIZE_CAP = 400
@@ -298,7 +417,7 @@ TRAIN_PARAMS: tuple[ParamSpec, ...] = (
               slider=(0.01, 10.0), step=0.01, help="eta_hid / eta_out (paper: 0.1 deterministic, 1 stochastic)."),
     ParamSpec("optimizer", "Optimizer", "gd", kind="choice", choices=("gd", "adam"),
               help="gd: plain gradient descent (the paper); adam: Adam (beta1 0.9, beta2 0.999, eps 1e-8)."),
-    ParamSpec("backward", "Backward pass", "sg", kind="choice", choices=("sg", "localzo", "sparsegrad"),
+    ParamSpec("backward", "Backward pass", "sg", kind="choice", choices=BACKWARDS,
               help="sg: surrogate derivative; localzo: LocalZO estimate; sparsegrad: SD truncated at B_th."),
     ParamSpec("shape", "SD shape", "superspike", kind="choice", choices=SHAPES,
               help="Surrogate-derivative shape from the registry (sg and sparsegrad)."),
@@ -664,41 +783,15 @@ class _Engine:
 
     # -- backward -----------------------------------------------------------------------------
     def _sd(self, layer: _Layer, beta_layer: float, z: np.ndarray | None, rng: np.random.Generator) -> int:
-        """layer.sd = SD(U - theta) (or the LocalZO estimate); returns its number of non-zero entries.
+        """layer.sd = the backward method's dS/dU at U - theta; returns its number of non-zero entries.
 
         Scratch: layer.tmp and layer.A.
         """
-        cfg, f = self.cfg, self.f
-        sd, tmp, tmp2 = layer.sd, layer.tmp, layer.A
-        np.subtract(layer.U, f(1.0), out=sd)
-        if cfg.backward == "localzo":
-            delta, m, alpha = cfg.localzo_delta, cfg.localzo_m, int(cfg.localzo_alpha)
-            absv = tmp
-            np.abs(sd, out=absv)
-            sd.fill(0.0)
-            mask = np.empty(absv.shape, dtype=bool)
-            for k in range(m):
-                zk = z[k] if z is not None else _sample_abs_z(cfg.localzo_dist, absv.shape, rng, self.dtype)
-                np.multiply(zk, f(delta), out=tmp2)
-                np.less_equal(absv, tmp2, out=mask)  # active: |U - theta| <= delta |z_k|
-                if alpha == 1:
-                    np.multiply(zk, mask, out=tmp2)
-                else:
-                    with np.errstate(divide="ignore", over="ignore"):
-                        np.power(zk, f(alpha), out=tmp2)
-                    np.putmask(tmp2, ~mask, 0.0)
-                sd += tmp2
-            sd *= f(1.0 / (2.0 * delta * m))
-            return _count_nonzero(sd)
-        mask = None
-        if cfg.backward == "sparsegrad":
-            np.abs(sd, out=tmp)
-            mask = tmp < f(cfg.sparse_threshold)
+        cfg = self.cfg
+        np.subtract(layer.U, self.f(1.0), out=layer.sd)
         beta = beta_layer if (cfg.match_escape and cfg.network == "stochastic") else cfg.beta_sg
-        _sd_inplace(sd, tmp2, cfg.shape, beta, cfg.scale)
-        if mask is not None:
-            sd *= mask
-        return _count_nonzero(sd)  # every SD here is >= 0 with zeros +0.0
+        BACKWARDS[cfg.backward].estimate(layer.sd, cfg, beta=beta, z=z, rng=rng, scratch=(layer.tmp, layer.A))
+        return _count_nonzero(layer.sd)  # every estimate here is >= 0 with zeros +0.0
 
     def _adjoint(self, layer: _Layer, gS: np.ndarray, c: np.ndarray) -> None:
         """gU[n] = gS[n] SD[n] + A[n] gU[n+1] (reverse loop); then gU[1:] (x keep[:-1] for 'next') = dL/dc.
@@ -1016,7 +1109,7 @@ class Trainer:
         total = (T * B * (nh + no) * (7 * 4 + 1) + 2 * B * (nh + no) * 4  # layers
                  + 4 * (2 * T * nin + T * no + T * nh + 3 * T * B * nh + T * B * no + 2 * B * nh + 2 * B * no)
                  + 4 * ((T - 1) * nh + 6 * (nh * nin + no * nh)))  # gradients, weights, Adam
-        temporaries = T * B * max(nh, no) * (5 if cfg.backward == "localzo" else 1)  # z samples and masks
+        temporaries = T * B * max(nh, no) * BACKWARDS[cfg.backward].temporaries  # z samples and masks
         return int(total + temporaries + 8 * len(_HISTORY_KEYS) * (history_cap + 1))
 
 
