@@ -115,10 +115,15 @@ def escape_shape(family: str = "sigmoid") -> SurrogateShape:
     return get_shape(lookup(ESCAPE_FAMILIES, family, "escape").shape)
 
 
-def escape_probability(v: Any, beta: float, family: str = "sigmoid") -> np.ndarray:
-    """Firing probability F(s v) at v = u - theta, s = the shape's sharpness at steepness ``beta`` (Eqs. 16-17)."""
+def escape_probability(v: Any, beta: float, family: str = "sigmoid", spiked: bool = True) -> np.ndarray:
+    """P(S = 1) = F(s v) at v = u - theta (``spiked``), or P(S = 0) = 1 - F(s v) without cancellation.
+
+    ``s`` is the family shape's sharpness at steepness ``beta`` (for the sigmoid s = beta / 4 and F(x) =
+    sigma(4 x), so F(s v) = sigma(beta v) bit for bit). Notes: Gygax & Zenke Eqs. 7, 16-17.
+    """
     shp = escape_shape(family)
-    return shp.cdf(shp.sharpness(beta) * np.asarray(v, dtype=np.float64))
+    x = shp.sharpness(beta) * np.asarray(v, dtype=np.float64)
+    return shp.cdf(x) if spiked else shp.sf(x)
 
 
 def escape_log_probability(v: Any, beta: float, family: str = "sigmoid", spiked: bool = True) -> np.ndarray:

@@ -118,3 +118,32 @@ def test_engine_forward_equals_lif_step_loop(network, reset, dtype):
         assert rec["S_" + layer].sum() > 0
         np.testing.assert_array_equal(rec["S_" + layer], ref["S_" + layer])
         np.testing.assert_allclose(rec["U_" + layer], ref["U_" + layer], rtol=tol, atol=tol)
+
+
+# --- escape families are one record over a registry shape -----------------------------------------
+def test_scratch_escape_family_is_one_shape_and_one_record():
+    """A new escape family = a registered shape (here a renamed Cauchy/atan) + one EscapeFamily record; the
+    firing probability, the noisy threshold and the LIF step then use it with nothing else changed."""
+    from dataclasses import replace
+
+    from sgcore.escape import EscapeFamily, registered_family
+    from sgcore.shapes import SHAPES, registered
+
+    shape = replace(SHAPES["atan"], name="cauchy_copy")
+    family = EscapeFamily("cauchy", "Cauchy threshold noise", "cauchy_copy", "Cauchy", "p", "xi")
+    with registered(shape), registered_family(family):
+        v, beta = np.linspace(-1, 1, 11), 6.0
+        np.testing.assert_array_equal(escape_probability(v, beta, "cauchy"),
+                                      SHAPES["atan"].cdf(SHAPES["atan"].sharpness(beta) * v))
+        n = 100_000
+        r = np.random.default_rng(8).random(n)
+        for vv in (0.0, 0.2):
+            s = spike(np.full(n, 1.0 + vv), escape_threshold(r, beta, 1.0, "cauchy"))
+            p = float(escape_probability(vv, beta, "cauchy"))
+            assert abs(s.mean() - p) < 5 * math.sqrt(p * (1 - p) / n)
+        spikes, _ = lif_step(LIFState(np.full(n, 1.0), np.zeros(n)), 0.0, LIFParams(),
+                             escape_threshold(r, beta, 1.0, "cauchy"))
+        assert abs(spikes.mean() - H0) < 5 * math.sqrt(0.25 / n)
+    assert "cauchy" not in ESCAPE_FAMILIES
+    with pytest.raises(ValueError, match="escape"):
+        escape_probability(0.0, 1.0, "cauchy")
