@@ -60,10 +60,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .lif import LIF_PARAMS, LIFParams, LIFState, escape_threshold_inplace, lif_step
-from .localzo import ALPHAS, DISTRIBUTIONS
-from .params import DeclaredConfig, ParamSpec, lookup
-from .shapes import SHAPES, dampening, get_shape
+from ..lif import LIF_PARAMS, LIFParams, LIFState, escape_threshold_inplace, lif_step
+from ..localzo import ALPHAS, DISTRIBUTIONS
+from ..params import DeclaredConfig, ParamSpec, lookup
+from ..shapes import SHAPES, dampening, get_shape
 
 __all__ = [
     "BACKWARDS",
