@@ -14,7 +14,7 @@ from sgapp.training_session import MAX_EPOCHS, TrainingSession
 from sgcore.figures.training import fig_activity, fig_fano, fig_lif, fig_losses, fig_rasters, fig_trials
 from sgcore.pages import PAGES
 from sgcore.params import ParamSpec
-from sgcore.snn import TRAIN_PARAMS, TrainConfig, lif_trace
+from sgcore.snn import BACKWARDS, TRAIN_PARAMS, TrainConfig, lif_trace
 from sgcore.targets import TARGETS, target_raster, upload_raster
 from sgcore.training_page import (  # the page's link parameters and presets, built in the library
     FIXED,
@@ -63,11 +63,9 @@ with st.sidebar:
     st.markdown("**Both networks** (apply mid-run)")
     for name in ("optimizer", "backward", "reset", "backprop_reset"):
         values[name] = widget(SPECS[name])
-    if values["backward"] == "localzo":
-        for name in ("localzo_dist", "localzo_delta", "localzo_m"):
-            values[name] = widget(SPECS[name])
-    elif values["backward"] == "sparsegrad":
-        values["sparse_threshold"] = widget(SPECS["sparse_threshold"])
+    method = BACKWARDS[values["backward"]]
+    for name in method.params:
+        values[name] = widget(SPECS[name])
     per_net: dict[str, dict] = {}
     for net in NETWORKS:
         st.markdown(f"**{net.capitalize()} network**")
@@ -76,8 +74,8 @@ with st.sidebar:
         for name in PER_NET[net]:
             if name == "lr":
                 vals[name] = _lr(sp[name])
-            elif name in ("shape", "beta_sg") and values["backward"] == "localzo":
-                continue  # LocalZO replaces the SD
+            elif name in ("shape", "beta_sg") and not method.uses_shape:
+                continue  # e.g. LocalZO replaces the SD
             elif name == "beta_sg" and vals.get("match_escape"):
                 continue
             else:

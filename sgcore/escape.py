@@ -16,7 +16,8 @@ Families (one definition each, used everywhere):
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, ClassVar
@@ -29,6 +30,8 @@ from .shapes import Surrogate, get_shape, heaviside, sd_param_specs
 __all__ = [
     "EscapeFamily",
     "ESCAPE_FAMILIES",
+    "register_family",
+    "registered_family",
     "EscapeNoise",
     "EscapeConfig",
     "EscapePoints",
@@ -52,7 +55,7 @@ class EscapeFamily:
     uses_rate: bool = False
 
 
-ESCAPE_FAMILIES: Mapping[str, EscapeFamily] = MappingProxyType(
+_FAMILIES: dict[str, EscapeFamily] = dict(
     {
         "sigmoid": EscapeFamily(
             "sigmoid",
@@ -81,6 +84,35 @@ ESCAPE_FAMILIES: Mapping[str, EscapeFamily] = MappingProxyType(
         ),
     }
 )
+_BUILT_IN = frozenset(_FAMILIES)
+#: Read-only registry name -> :class:`EscapeFamily` (a live view: :func:`register_family` adds to it).
+ESCAPE_FAMILIES: Mapping[str, EscapeFamily] = MappingProxyType(_FAMILIES)
+
+
+def register_family(family: EscapeFamily) -> EscapeFamily:
+    """Add an escape family (its ``shape`` must be registered): the LIF step, the trainer's noise helpers and
+    the estimators' network can use it at once. A name already registered raises ``ValueError``."""
+    if not isinstance(family, EscapeFamily):
+        raise TypeError(f"register_family takes an EscapeFamily; got {type(family).__name__}")
+    if family.name in _FAMILIES:
+        raise ValueError(f"escape family {family.name!r} is already registered")
+    get_shape(family.shape)
+    _FAMILIES[family.name] = family
+    return family
+
+
+@contextmanager
+def registered_family(*families: EscapeFamily) -> Iterator[tuple[EscapeFamily, ...]]:
+    """Register ``families`` for the duration of a ``with`` block (tests, notebooks), then remove them."""
+    done: list[str] = []
+    try:
+        for family in families:
+            done.append(register_family(family).name)
+        yield families
+    finally:
+        for name in reversed(done):
+            if name not in _BUILT_IN:
+                _FAMILIES.pop(name, None)
 
 
 def get_family(name: str) -> EscapeFamily:

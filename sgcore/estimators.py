@@ -61,13 +61,14 @@ from typing import Any, ClassVar
 
 import numpy as np
 from scipy import stats
-from scipy.special import expit, log_expit
 
+from .lif import escape_log_probability, escape_probability
 from .params import DeclaredConfig, ParamSpec, choice, count, declared, finite, positive
 from .shapes import heaviside, surrogate_derivative
 
 __all__ = [
     "BIAS_ALPHA",
+    "ESCAPE_FAMILY",
     "ESTIMATORS",
     "ESTIMATOR_PARAMS",
     "MAX_HIDDEN_UNITS",
@@ -108,6 +109,11 @@ __all__ = [
     "surrogate",
     "unflatten_params",
 ]
+
+#: The network's escape noise (Eq. 7): a family of :data:`sgcore.escape.ESCAPE_FAMILIES`, i.e. the CDF of its
+#: registry shape (:func:`sgcore.lif.escape_probability`). The scores beta_N (h - p) of the exact gradient and
+#: REINFORCE are those of the logistic family: d log sigma(z) / dz = 1 - sigma(z).
+ESCAPE_FAMILY = "sigmoid"
 
 #: Most hidden units a network may have (2^12 = 4096 enumerated spike patterns).
 MAX_HIDDEN_UNITS = 12
@@ -341,9 +347,25 @@ def spike_patterns(hidden: Sequence[int]) -> int:
     return 2 ** sum(int(n) for n in hidden)
 
 
-def _resid(h: np.ndarray, z: np.ndarray) -> np.ndarray:
-    """h - sigma(z), accurate when sigma(z) is close to 1."""
-    return np.where(h > 0, expit(-z), -expit(z))
+def _rate(net: BinaryNet, v: Any) -> np.ndarray:
+    """p = F(s (u - theta)) of the network's escape family (Eq. 7) at v = u - theta."""
+    return escape_probability(v, net.beta_n, ESCAPE_FAMILY)
+
+
+def _no_rate(net: BinaryNet, v: Any) -> np.ndarray:
+    """1 - p without cancellation."""
+    return escape_probability(v, net.beta_n, ESCAPE_FAMILY, spiked=False)
+
+
+def _log_prob(net: BinaryNet, h: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """log P(h | v) per unit: log p where h = 1, log(1 - p) where h = 0 (exact in the tails)."""
+    return np.where(h > 0, escape_log_probability(v, net.beta_n, ESCAPE_FAMILY),
+                    escape_log_probability(v, net.beta_n, ESCAPE_FAMILY, spiked=False))
+
+
+def _resid(net: BinaryNet, h: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """h - p, accurate when p is close to 1."""
+    return np.where(h > 0, _no_rate(net, v), -_rate(net, v))
 
 
 def _enumerate(net: BinaryNet) -> dict[str, Any]:
@@ -358,13 +380,12 @@ def _enumerate(net: BinaryNet) -> dict[str, Any]:
         h = bits[:, col:col + w.shape[0]]
         col += w.shape[0]
         v = prev @ w.T + (b - net.theta)
-        z = net.beta_n * v
-        log_p += np.sum(np.where(h > 0, log_expit(z), log_expit(-z)), axis=1)
-        layers.append((prev, z, h, v))
+        log_p += np.sum(_log_prob(net, h, v), axis=1)
+        layers.append((prev, h, v))
         prev = h
     v_out = prev @ net.weights[-1][0] + (net.biases[-1][0] - net.theta)
     return {"bits": bits, "prob": np.exp(log_p), "log_prob": log_p, "layers": layers, "last": prev,
-            "z_out": net.beta_n * v_out, "v_out": v_out}
+            "v_out": v_out}
 
 
 @dataclass(frozen=True, eq=False)
@@ -384,15 +405,15 @@ def exact_gradient(net: BinaryNet) -> ExactGradient:
     d log P / dW_l[i, j] = beta_N (h_l,i - p_l,i) h_{l-1,j} and d p_out / du_out = beta_N p_out (1 - p_out).
     """
     en = _enumerate(net)
-    prob, z_out = en["prob"], en["z_out"]
-    p_out = expit(z_out)
+    prob, v_out = en["prob"], en["v_out"]
+    p_out = _rate(net, v_out)
     q = prob * p_out
     gw, gb = [], []
-    for prev, z, h, _ in en["layers"]:
-        a = net.beta_n * q[:, None] * _resid(h, z)
+    for prev, h, v in en["layers"]:
+        a = net.beta_n * q[:, None] * _resid(net, h, v)
         gw.append(a.T @ prev)
         gb.append(a.sum(axis=0))
-    a_out = net.beta_n * prob * expit(z_out) * expit(-z_out)
+    a_out = net.beta_n * prob * p_out * _no_rate(net, v_out)
     gw.append((a_out @ en["last"])[None, :])
     gb.append(np.array([a_out.sum()]))
     return ExactGradient(float(q.sum()), flatten_params(gw, gb), tuple(gw), tuple(gb))
@@ -401,7 +422,7 @@ def exact_gradient(net: BinaryNet) -> ExactGradient:
 def exact_expected_output(net: BinaryNet) -> float:
     """E[y] = sum over all hidden patterns of P(pattern) p_out(h_L)."""
     en = _enumerate(net)
-    return float(np.sum(en["prob"] * expit(en["z_out"])))
+    return float(np.sum(en["prob"] * _rate(net, en["v_out"])))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -439,9 +460,10 @@ class SpikeTree:
     expected_output: float
 
 
-def _pattern_prob(z: np.ndarray, pats: np.ndarray) -> np.ndarray:
-    """P(child | parent) for parents' logits z (parents, n) and children pats (C, n) -> (parents, C)."""
-    lp1, lp0 = log_expit(z), log_expit(-z)
+def _pattern_prob(net: BinaryNet, v: np.ndarray, pats: np.ndarray) -> np.ndarray:
+    """P(child | parent) for parents' v = u - theta (parents, n) and children pats (C, n) -> (parents, C)."""
+    lp1 = escape_log_probability(v, net.beta_n, ESCAPE_FAMILY)
+    lp0 = escape_log_probability(v, net.beta_n, ESCAPE_FAMILY, spiked=False)
     return np.exp(lp1 @ pats.T + lp0 @ (1.0 - pats).T)
 
 
@@ -455,10 +477,10 @@ def spike_tree(net: BinaryNet) -> SpikeTree:
     prefix_p = np.ones(1)
     for w, b in zip(net.weights[:-1], net.biases[:-1], strict=True):
         pt = all_patterns(w.shape[0])
-        z = net.beta_n * (parents @ w.T + (b - net.theta))
-        t = _pattern_prob(z, pt)
+        v = parents @ w.T + (b - net.theta)
+        t = _pattern_prob(net, v, pt)
         pats.append(pt)
-        rates.append(expit(z))
+        rates.append(_rate(net, v))
         trans.append(t)
         marg = marg @ t
         margs.append(marg)
@@ -470,7 +492,7 @@ def spike_tree(net: BinaryNet) -> SpikeTree:
         nodes.append(prefix)
         node_p.append(prefix_p)
         parents = pt
-    out_rate = expit(net.beta_n * (parents @ net.weights[-1][0] + (net.biases[-1][0] - net.theta)))
+    out_rate = _rate(net, parents @ net.weights[-1][0] + (net.biases[-1][0] - net.theta))
     last = prefix[:, -1] if prefix.shape[1] else np.zeros(1, dtype=np.int64)
     path_out = out_rate[last]
     return SpikeTree(net.hidden, tuple(pats), tuple(rates), tuple(trans), tuple(margs), tuple(nodes),
@@ -497,14 +519,14 @@ def _rollout(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray], net: B
         if uniforms is None:
             h = heaviside(v)
         else:
-            h = (uniforms[:, col:col + w.shape[0]] < expit(net.beta_n * v)).astype(np.float64)
+            h = (uniforms[:, col:col + w.shape[0]] < _rate(net, v)).astype(np.float64)
         col += w.shape[0]
         vs.append(v)
         hs.append(h)
         prev = h
     k = 1 if uniforms is None else uniforms.shape[0]
     v_out = np.broadcast_to(prev @ weights[-1][0] + (biases[-1][0] - net.theta), (k,))
-    p_out = expit(net.beta_n * v_out)
+    p_out = _rate(net, v_out)
     y = heaviside(v_out) if uniforms is None else (uniforms[:, -1] < p_out).astype(np.float64)
     return {"h": hs, "v": vs, "v_out": v_out, "p_out": p_out, "y": y}
 
@@ -514,10 +536,10 @@ def _downstream(net: BinaryNet, layer: int, h: np.ndarray, uniforms: np.ndarray,
     prev = h
     col = sum(net.hidden[:layer + 1])
     for w, b in zip(net.weights[layer + 1:-1], net.biases[layer + 1:-1], strict=True):
-        p = expit(net.beta_n * (prev @ w.T + (b - net.theta)))
+        p = _rate(net, prev @ w.T + (b - net.theta))
         prev = (uniforms[:, col:col + w.shape[0]] < p).astype(np.float64)
         col += w.shape[0]
-    p_out = expit(net.beta_n * (prev @ net.weights[-1][0] + (net.biases[-1][0] - net.theta)))
+    p_out = _rate(net, prev @ net.weights[-1][0] + (net.biases[-1][0] - net.theta))
     return p_out if key == "p_out" else (uniforms[:, -1] < p_out).astype(np.float64)
 
 
@@ -539,7 +561,7 @@ def _perturbed(net: BinaryNet, delta: float, uniforms: np.ndarray, key: str) -> 
         n, m = w.shape
         a = np.concatenate([np.broadcast_to(hs[layer], (k, m)), np.ones((k, 1))], axis=1)  # (K, m + 1)
         v = np.broadcast_to(base["v"][layer], (k, n))
-        spikes = uniforms[:, col:col + n, None] < expit(net.beta_n * (v[:, :, None] + delta * a[:, None, :]))
+        spikes = uniforms[:, col:col + n, None] < _rate(net, v[:, :, None] + delta * a[:, None, :])
         old = hs[layer + 1]
         changed = spikes != (old[:, :, None] > 0)  # (K, n, m + 1)
         flipped = np.empty((k, n))
@@ -552,7 +574,7 @@ def _perturbed(net: BinaryNet, delta: float, uniforms: np.ndarray, key: str) -> 
         col += n
     m = net.weights[-1].shape[1]
     a = np.concatenate([np.broadcast_to(hs[-1], (k, m)), np.ones((k, 1))], axis=1)
-    p = expit(net.beta_n * (base["v_out"][:, None] + delta * a))
+    p = _rate(net, base["v_out"][:, None] + delta * a)
     cols.append(p if key == "p_out" else (uniforms[:, -1:] < p).astype(np.float64))
     return np.concatenate(cols, axis=1)
 
@@ -590,20 +612,19 @@ def sample_path(net: BinaryNet, seed: int | np.random.Generator | None = 0) -> S
     us, ps, hs, idx = [], [], [], []
     log_p = 0.0
     for v, h in zip(ro["v"], ro["h"][1:], strict=True):
-        z = net.beta_n * v[0]
         us.append(v[0] + net.theta)
-        ps.append(expit(z))
+        ps.append(_rate(net, v[0]))
         hs.append(h[0].astype(np.int64))
         idx.append(_bits_to_index(h[0]))
-        log_p += float(np.sum(np.where(h[0] > 0, log_expit(z), log_expit(-z))))
-    z_out = net.beta_n * float(ro["v_out"][0])
+        log_p += float(np.sum(_log_prob(net, h[0], v[0])))
+    p_out = float(_rate(net, float(ro["v_out"][0])))
     y = int(ro["y"][0])
     us.append(np.array([ro["v_out"][0] + net.theta]))
-    ps.append(np.array([expit(z_out)]))
+    ps.append(np.array([p_out]))
     hs.append(np.array([y]))
     path_bits = np.concatenate([h for h in hs[:-1]]) if hs[:-1] else np.zeros(0)
     return SampledPath(tuple(us), tuple(ps), tuple(hs), tuple(idx), _bits_to_index(path_bits), math.exp(log_p),
-                       float(expit(z_out)), y)
+                       p_out, y)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -645,7 +666,7 @@ def stochastic_sg_expectation(net: BinaryNet, beta_sg: float) -> np.ndarray:
     depend on y) weighted by the pattern's probability. Minus :func:`exact_gradient`, the exact bias."""
     beta_sg = positive("beta_sg", beta_sg)
     en = _enumerate(net)
-    ro = {"h": [net.x[None, :], *(h for _, _, h, _ in en["layers"])], "v": [v for *_, v in en["layers"]],
+    ro = {"h": [net.x[None, :], *(h for _, h, _ in en["layers"])], "v": [v for *_, v in en["layers"]],
           "v_out": en["v_out"]}
     return en["prob"] @ _backprop(net, ro, beta_sg)
 
@@ -717,10 +738,10 @@ def reinforce(net: BinaryNet, samples: int, rng: np.random.Generator | int | Non
     hs, vs = ro["h"], ro["v"]
     gw, gb = [], []
     for layer, v in enumerate(vs):
-        r = net.beta_n * _resid(hs[layer + 1], net.beta_n * v)
+        r = net.beta_n * _resid(net, hs[layer + 1], v)
         gw.append(r[:, :, None] * hs[layer][:, None, :])
         gb.append(r)
-    r_out = (net.beta_n * _resid(ro["y"], net.beta_n * ro["v_out"]))[:, None]
+    r_out = (net.beta_n * _resid(net, ro["y"], ro["v_out"]))[:, None]
     gw.append(r_out[:, :, None] * hs[-1][:, None, :])
     gb.append(r_out)
     return (ro["y"] - b)[:, None] * flatten_params(gw, gb)

@@ -183,6 +183,20 @@ def _sig_hazard(v, **_):
     return 4.0 * special.expit(4.0 * v)
 
 
+def _sig_logcdf(v, **_):
+    return special.log_expit(4.0 * v)
+
+
+def _sig_ppf_kernel(p: np.ndarray, tmp: np.ndarray) -> None:
+    """p <- logit(p) / 4 in place, in p's dtype (``tmp``: scratch of the same shape)."""
+    one = p.dtype.type(1.0)
+    np.subtract(one, p, out=tmp)
+    with np.errstate(divide="ignore"):
+        np.divide(p, tmp, out=p)
+        np.log(p, out=p)
+    p *= p.dtype.type(0.25)
+
+
 def _pseudo_f(v, xp, q=2.0, **_):
     return (1.0 + (2.0 / (q - 1.0)) * xp.abs(v)) ** (-q)
 
@@ -431,6 +445,10 @@ class SurrogateShape:
     target_label: str = ""
     #: Optional fast in-place kernel ``kernel(v, s, gamma)``: v <- gamma f(s v) (the trainer's hot loop).
     kernel: Callable[[np.ndarray, float, float], None] | None = field(default=None, repr=False)
+    #: Optional exact log F(v) (default: log of :meth:`cdf`); the sigmoid's is log_expit, exact in the tails.
+    _logcdf: Callable[..., Any] | None = field(default=None, repr=False)
+    #: Optional fast in-place inverse CDF ``ppf_kernel(p, tmp)``: p <- F^{-1}(p) in p's dtype (escape noise).
+    ppf_kernel: Callable[[np.ndarray, np.ndarray], None] | None = field(default=None, repr=False)
 
     # -- parameters -------------------------------------------------------------------------
     def shape_params(self, **given: Any) -> dict[str, Any]:
@@ -490,6 +508,33 @@ class SurrogateShape:
         """F(v) = int_{-inf}^v f: the escape-noise function that f matches."""
         v, dtype = _as_float(v)
         return _cast(self._F(v, NUMPY_OPS, **self.shape_params(**params)), dtype)
+
+    def logcdf(self, v: Any, **params: Any) -> np.ndarray:
+        """log F(v), exact where the shape declares it (no underflow of F in the left tail)."""
+        v, dtype = _as_float(v)
+        p = self.shape_params(**params)
+        if self._logcdf:
+            return _cast(self._logcdf(v, **p), dtype)
+        with np.errstate(divide="ignore"):
+            return _cast(np.log(self._F(v, NUMPY_OPS, **p)), dtype)
+
+    def logsf(self, v: Any, **params: Any) -> np.ndarray:
+        """log (1 - F(v)): ``logcdf(-v)`` for an even shape, else the log of :meth:`sf`."""
+        if self.symmetric:
+            return self.logcdf(-np.asarray(v), **params)
+        v, dtype = _as_float(v)
+        with np.errstate(divide="ignore"):
+            return _cast(np.log(self.sf(v, **params)), dtype)
+
+    def ppf_inplace(self, prob: np.ndarray, tmp: np.ndarray, **params: Any) -> None:
+        """Overwrite ``prob`` (float array, values in [0, 1)) with F^{-1}(prob) in place (``tmp``: scratch).
+
+        The declared fast kernel where there is one (no validation: the trainer's hot path), else :meth:`ppf`.
+        """
+        if self.ppf_kernel is not None and not params:
+            self.ppf_kernel(prob, tmp)
+            return
+        np.copyto(prob, self.ppf(prob, **params))
 
     def df(self, v: Any, **params: Any) -> np.ndarray:
         """Derivative f'(v) of the standard form (almost everywhere; 0 at a cusp's tip)."""
@@ -592,6 +637,8 @@ _SHAPE_LIST = [
         smooth_peak=True,
         m1=8.0 * SIGMOID_CONSTANT,  # 16 int -sigma''(x)/x dx = 28 zeta(3) / pi^2
         kernel=_sigmoid_kernel,
+        _logcdf=_sig_logcdf,
+        ppf_kernel=_sig_ppf_kernel,
     ),
     SurrogateShape(
         name="superspike",

@@ -657,3 +657,43 @@ def test_serialised_view_is_plain_json_with_the_weights_shapes():
         assert {"mean", "bias_norm", "bias_norm_stderr", "variance", "cosine"} <= set(est)
     assert out["stats"]["deterministic_sg"]["variance"] == 0.0
     assert len(out["net"]["input"]) == 4 and all(0.0 <= v <= 1.0 for v in out["net"]["input"])
+
+
+# --- the network's escape noise is the registry family ------------------------------------------------
+def test_firing_probability_is_the_sigmoid_escape_family_bit_for_bit():
+    """p = ESCAPE_FAMILIES['sigmoid'] = F(s v) of the registry equals expit(beta_N v) exactly, and the
+    enumerated E[y] equals a hand-written expit enumeration."""
+    from sgcore.estimators import ESCAPE_FAMILY, _rate
+    from sgcore.lif import escape_shape
+
+    net = random_net(3, (2, 2), seed=6, beta_n=7.0)
+    assert ESCAPE_FAMILY == "sigmoid" and escape_shape(ESCAPE_FAMILY).name == "sigmoid"
+    v = np.linspace(-9.0, 9.0, 181)
+    np.testing.assert_array_equal(_rate(net, v), special.expit(7.0 * v))
+    total = 0.0
+    for bits in itertools.product([0.0, 1.0], repeat=4):
+        h1, h2 = np.array(bits[:2]), np.array(bits[2:])
+        p1 = special.expit(7.0 * (net.weights[0] @ net.x + net.biases[0] - net.theta))
+        p2 = special.expit(7.0 * (net.weights[1] @ h1 + net.biases[1] - net.theta))
+        po = special.expit(7.0 * (net.weights[2][0] @ h2 + net.biases[2][0] - net.theta))
+        total += np.prod(np.where(h1 > 0, p1, 1 - p1)) * np.prod(np.where(h2 > 0, p2, 1 - p2)) * po
+    assert exact_expected_output(net) == pytest.approx(total, rel=1e-13)
+
+
+def test_a_scratch_escape_family_drives_the_network(monkeypatch):
+    """Switch the network to a registered scratch family (Gaussian threshold noise under a new name): the
+    sampled outputs follow the enumerated E[y] of that family (5 standard errors), the tree and the joint
+    enumeration agree, and E[y] differs from the sigmoid network's."""
+    from sgcore import estimators
+    from sgcore.escape import EscapeFamily, registered_family
+
+    net = random_net(3, (3,), seed=2, beta_n=3.0, weight_scale=1.5)
+    sig = exact_expected_output(net)
+    with registered_family(EscapeFamily("probit", "Probit", "gaussian", "normal", "p", "xi")):
+        monkeypatch.setattr(estimators, "ESCAPE_FAMILY", "probit")
+        ey = exact_expected_output(net)
+        assert spike_tree(net).expected_output == pytest.approx(ey, rel=1e-12)
+        assert abs(ey - sig) > 1e-3
+        k = 40_000
+        y = sample_outputs(net, k, 5)
+        assert abs(y.mean() - ey) < 5 * math.sqrt(ey * (1 - ey) / k)

@@ -303,3 +303,29 @@ def test_q_pseudospike_derivative_for_several_tails(q):
     v = torch.tensor(_smooth_points(shape), dtype=torch.float64, requires_grad=True)
     (grad,) = torch.autograd.grad(shape.f_torch(v, q=q).sum(), v)
     np.testing.assert_allclose(shape.df(v.detach().numpy(), q=q), grad.numpy(), atol=1e-12, rtol=1e-12)
+
+
+# --- log-CDF, log-survival and the in-place inverse CDF (escape noise) -------------------------------
+@pytest.mark.parametrize("name", list(SHAPES))
+def test_logcdf_logsf_and_ppf_inplace_agree_with_cdf_sf_ppf(name):
+    shp = SHAPES[name]
+    v = np.linspace(-4.0, 4.0, 81)
+    cdf, sf = shp.cdf(v), shp.sf(v)
+    ok, ok_sf = cdf > 1e-300, sf > 1e-300
+    np.testing.assert_allclose(shp.logcdf(v)[ok], np.log(cdf[ok]), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(shp.logsf(v)[ok_sf], np.log(sf[ok_sf]), rtol=1e-12, atol=1e-15)
+    p = np.linspace(0.0, 1.0, 41, endpoint=False)[1:]
+    for dtype, tol in ((np.float64, 1e-12), (np.float32, 1e-5)):
+        arr = p.astype(dtype)
+        ref = shp.ppf(arr)
+        shp.ppf_inplace(arr, np.empty_like(arr))
+        assert arr.dtype == dtype
+        np.testing.assert_allclose(arr, ref, rtol=tol, atol=tol)
+
+
+def test_sigmoid_logcdf_is_exact_far_in_the_tail():
+    """log F(v) = log_expit(4 v): finite where F itself underflows (the estimators' log-probabilities)."""
+    shp = SHAPES["sigmoid"]
+    assert shp.cdf(-200.0) == 0.0
+    assert shp.logcdf(-200.0) == pytest.approx(-800.0, rel=1e-15)
+    assert shp.logsf(200.0) == pytest.approx(-800.0, rel=1e-15)

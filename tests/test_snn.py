@@ -11,9 +11,11 @@ import torch
 
 from sgcore.localzo import DISTRIBUTIONS, g2_estimate
 from sgcore.shapes import SHAPES, surrogate_derivative
+from sgcore.snn import BACKWARDS as BACKWARD_REGISTRY
 from sgcore.snn import (
     PRESETS,
     TRAIN_PARAMS,
+    BackwardMethod,
     History,
     LIFParams,
     TrainConfig,
@@ -28,7 +30,9 @@ from sgcore.snn import (
     lif_trace,
     poisson_input,
     preset,
+    registered_backward,
     train,
+    unregister_backward,
     van_rossum_distance,
 )
 
@@ -549,3 +553,36 @@ def test_import_is_lazy_and_leaves_threads_alone():
             "n_steps=10), epochs=2); assert torch.get_num_threads() == n; print('ok')")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
     assert out.stdout.strip() == "ok"
+
+
+# --- backward methods are registry records ----------------------------------------------------------
+def _double_sg(v, cfg, *, beta, z, rng, scratch):
+    """A scratch backward method: twice the surrogate derivative."""
+    BACKWARD_REGISTRY["sg"].estimate(v, cfg, beta=beta, z=z, rng=rng, scratch=scratch)
+    v *= v.dtype.type(2.0)
+
+
+def test_scratch_backward_method_is_one_definition():
+    """Registering one BackwardMethod makes it a config choice the engine and the Trainer use: with the SD
+    doubled, dL/dW2 doubles and dL/dW1 (two SD factors) quadruples; removing it removes the choice."""
+    cfg, w1, w2, x, target, _, _ = _problem("deterministic")
+    base = forward_backward(cfg, w1, w2, x, target)
+    spec = {s.name: s for s in TRAIN_PARAMS}["backward"]
+    with registered_backward(BackwardMethod("double_sg", "Twice the SD", _double_sg)):
+        assert "double_sg" in spec.choice_list
+        rec = forward_backward(TrainConfig(**{**cfg.as_dict(), "backward": "double_sg"}), w1, w2, x, target)
+        assert np.abs(base["grad_w1"]).max() > 0
+        np.testing.assert_allclose(rec["grad_w2"], 2.0 * base["grad_w2"], rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(rec["grad_w1"], 4.0 * base["grad_w1"], rtol=1e-12, atol=1e-15)
+        small = dict(n_in=20, n_hidden=20, n_out=20, n_steps=40)
+        tr = Trainer(preset("quick", "deterministic", backward="double_sg", **small), default_target(20, 40))
+        w_before = tr.weights
+        tr.step(5)
+        assert tr.epoch == 5 and np.all(np.isfinite(tr.history.l2))
+        assert not np.array_equal(w_before[1], tr.weights[1])
+        assert Trainer.estimate_bytes(tr.cfg) > 0
+    assert "double_sg" not in BACKWARD_REGISTRY and "double_sg" not in spec.choice_list
+    with pytest.raises(ValueError, match="double_sg"):
+        TrainConfig(backward="double_sg")
+    with pytest.raises(ValueError, match="built in"):
+        unregister_backward("sg")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..lif import spike
 from ._numerics import _f_array
 from .calculator import InitResult, init_conditions
 from .conditions import _input_spikes
@@ -60,6 +61,8 @@ def simulate_lif(w_rec: np.ndarray, w_in: np.ndarray, alpha_decay: float, thr: f
                  sharpness: float, q: float, z: np.ndarray, rng: np.random.Generator, label: str = "") -> SimTrace:
     """Run Eq. 1, y_t = alpha y_{t-1} + x_{t-1} W_rec + z_t W_in - thr x_{t-1}, x_t = H(y_t - thr), from y_0 = 0.
 
+    H is :func:`sgcore.lif.spike` (H(0) = 0, the trainer's convention; with continuous weights a tie has
+    probability zero).
     ``z`` has shape (T, batch, n_in). Alongside, a tangent d_t = dy_t/da starting from d_0 ~ N(0, 1) is
     propagated by Eq. 33 with xi = 0: d_t = alpha d_{t-1} + (sigma'_{t-1} d_{t-1}) W_rec - thr sigma'_{t-1} d_{t-1}.
     """
@@ -79,7 +82,7 @@ def simulate_lif(w_rec: np.ndarray, w_in: np.ndarray, alpha_decay: float, thr: f
             y = alpha_decay * y + x @ w_rec + z[t] @ w_in - thr * x
         else:
             y = z[0] @ w_in
-        x = (y >= thr).astype(float)
+        x = spike(y, thr)  # the one spike rule, H(0) = 0; y = thr exactly has probability zero here
         sd = gamma * f(sharpness * (y - thr))
         stats[:, t] = (x.mean(), sd.max(), np.mean(sd * sd), sd.var(), np.abs(d).max(), d.var())
         if 2 * t >= n_steps:
