@@ -124,7 +124,7 @@ def get_family(name: str) -> EscapeFamily:
 
 ESCAPE_PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec("escape", "Escape-noise family", "sigmoid", kind="choice",
-              choices=tuple(ESCAPE_FAMILIES), help="Firing probability p(u) of the stochastic Perceptron."),
+              choices=ESCAPE_FAMILIES, help="Firing probability p(u) of the stochastic Perceptron."),
     ParamSpec("beta_n", "Escape-noise steepness", 5.0, symbol=r"\beta_N", domain=(0.0, 1e4),
               open_low=True, slider=(0.5, 50.0), step=0.5,
               help="Steepness of the escape-noise function; beta_N -> inf is deterministic."),

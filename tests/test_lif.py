@@ -144,6 +144,13 @@ def test_scratch_escape_family_is_one_shape_and_one_record():
         spikes, _ = lif_step(LIFState(np.full(n, 1.0), np.zeros(n)), 0.0, LIFParams(),
                              escape_threshold(r, beta, 1.0, "cauchy"))
         assert abs(spikes.mean() - H0) < 5 * math.sqrt(0.25 / n)
+        # the escape-noise page offers it too (its choice is the live registry), with the family's own numbers
+        from sgcore.escape import EscapeConfig, escape_view
+
+        view = escape_view(EscapeConfig(escape="cauchy", beta_n=6.0, shape="atan", beta_sg=6.0, n_points=101))
+        np.testing.assert_allclose(view.firing_probability, SHAPES["atan"].cdf(SHAPES["atan"].sharpness(6.0) * view.u),
+                                   rtol=1e-12, atol=1e-15)
+        assert view.matched  # a family is matched by the SD of its own shape (Eq. 6 = Eq. 8)
     assert "cauchy" not in ESCAPE_FAMILIES
     with pytest.raises(ValueError, match="escape"):
         escape_probability(0.0, 1.0, "cauchy")
