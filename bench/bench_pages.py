@@ -18,26 +18,44 @@ from sgcore.pages import PAGES
 ROOT = Path(__file__).resolve().parents[1]
 
 
+PROBED = [page for page in PAGES.content() if page.probe]
+
+
+def _probe_values(page) -> list:
+    """More values than a page's caches hold, spread over the probe slider's range (the registry's spec)."""
+    spec = next(s for s in page.specs if s.name == page.probe)
+    lo, hi = spec.slider
+    return [round(float(v), 2) for v in np.linspace(lo, hi, 97)]
+
+
 def _page(path: str) -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.switch_page(path)
     return at.run()
 
 
+@pytest.mark.parametrize("page", PROBED, ids=[page.key for page in PROBED])
+def test_rerun_probe_move(benchmark, page):
+    """One rerun of each page after a move of its probe slider (a new configuration: cache miss) at defaults."""
+    app = _page(page.path)
+    values = itertools.cycle(_probe_values(page))
+
+    def move():
+        app.slider(key=page.probe).set_value(next(values)).run()
+
+    benchmark.pedantic(move, rounds=25, iterations=1, warmup_rounds=2)
+    assert not app.exception
+
+
+@pytest.mark.parametrize("page", PROBED, ids=[page.key for page in PROBED])
+def test_compute_views_at_defaults(benchmark, page):
+    """sgcore alone: every computation a page draws (the registry's computes) at default settings."""
+    benchmark(lambda: [compute.run() for compute in page.computes])
+
+
 @pytest.fixture
 def escape_app():
     return _page(PAGES["escape"].path)
-
-
-def test_escape_rerun_slider_move(benchmark, escape_app):
-    """One rerun after a slider move (a new configuration: cache miss) at default resolution."""
-    values = itertools.cycle([0.5 + 0.5 * i for i in range(100)])  # more than the cache holds
-
-    def move():
-        escape_app.slider(key="beta_sg").set_value(next(values)).run()
-
-    benchmark.pedantic(move, rounds=60, warmup_rounds=3)
-    assert not escape_app.exception
 
 
 def test_escape_rerun_same_state(benchmark, escape_app):
@@ -58,23 +76,6 @@ def test_escape_compute_max_samples(benchmark):
     benchmark(lambda: escape_figures(escape_view(cfg)))
 
 
-@pytest.fixture
-def signflip_app():
-    return _page(PAGES["signflip"].path)
-
-
-def test_signflip_rerun_slider_move(benchmark, signflip_app):
-    """One rerun of the sign-flip page after a slider move (cache miss): 401-point sweep, 81x81 plane,
-    three landscape panels."""
-    values = itertools.cycle([0.5 + 0.5 * i for i in range(150)])
-
-    def move():
-        signflip_app.slider(key="beta_sg").set_value(next(values)).run()
-
-    benchmark.pedantic(move, rounds=40, warmup_rounds=3)
-    assert not signflip_app.exception
-
-
 def test_signflip_compute_and_figures(benchmark):
     from sgcore.figures import signflip_figures
     from sgcore.signflip import SignflipConfig, signflip_view
@@ -83,21 +84,9 @@ def test_signflip_compute_and_figures(benchmark):
     benchmark(lambda: signflip_figures(signflip_view(cfg)))
 
 
-
 @pytest.fixture
 def loop_app():
     return _page(PAGES["loop"].path)
-
-
-def test_loop_rerun_radius_move(benchmark, loop_app):
-    """A radius move recomputes every part of the loop page (heatmaps, integrals and ladder, curl, Stokes)."""
-    values = itertools.cycle([round(0.5 + 0.05 * i, 2) for i in range(60)])  # more than the caches hold
-
-    def move():
-        loop_app.slider(key="radius").set_value(next(values)).run()
-
-    benchmark.pedantic(move, rounds=30, warmup_rounds=2)
-    assert not loop_app.exception
 
 
 def test_loop_rerun_curl_beta_move(benchmark, loop_app):
@@ -109,22 +98,6 @@ def test_loop_rerun_curl_beta_move(benchmark, loop_app):
 
     benchmark.pedantic(move, rounds=30, warmup_rounds=2)
     assert not loop_app.exception
-
-
-@pytest.fixture
-def localzo_app():
-    return _page(PAGES["localzo"].path)
-
-
-def test_localzo_rerun_delta_move(benchmark, localzo_app):
-    """LocalZO page (Normal, closed form): a delta move recomputes curves, Monte Carlo and fractions."""
-    values = itertools.cycle(np.round(np.linspace(0.1, 1.9, 97), 2))
-
-    def move():
-        localzo_app.slider(key="delta").set_value(next(values)).run()
-
-    benchmark.pedantic(move, rounds=25, iterations=1, warmup_rounds=2)
-    assert not localzo_app.exception
 
 
 @pytest.mark.parametrize("source,target,dist", [("distribution", "sigmoid", "logistic"),
@@ -140,22 +113,6 @@ def test_localzo_compute_and_figures(benchmark, source, target, dist):
         localzo_figures(localzo_view(cfg))
 
     benchmark.pedantic(run, rounds=15, iterations=1, warmup_rounds=2)
-
-
-@pytest.fixture
-def estimators_app():
-    return _page(PAGES["estimators"].path)
-
-
-def test_estimators_rerun_beta_sg_move(benchmark, estimators_app):
-    """Gradient-estimator page at defaults (hidden 3,3; K = 2000): a beta_SG move recomputes every estimator."""
-    values = itertools.cycle(np.round(np.linspace(0.5, 12.0, 116), 1))
-
-    def move():
-        estimators_app.slider(key="beta_sg").set_value(float(next(values))).run()
-
-    benchmark.pedantic(move, rounds=25, iterations=1, warmup_rounds=2)
-    assert not estimators_app.exception
 
 
 @pytest.mark.parametrize("hidden,samples", [((3, 3), 2000), ((6, 6), 2000), ((4, 4, 4), 20000)])
@@ -177,17 +134,6 @@ def test_estimators_compute_and_figures(benchmark, hidden, samples):
 @pytest.fixture
 def design_app():
     return _page(PAGES["design"].path)
-
-
-def test_design_rerun_sharpness_move(benchmark, design_app):
-    """Surrogate-design page: a sharpness move recomputes Eq. 2 (41-point sweep) and Monte Carlo."""
-    values = itertools.cycle(np.round(np.linspace(0.2, 8.0, 79), 2))
-
-    def move():
-        design_app.slider(key="sharpness").set_value(float(next(values))).run()
-
-    benchmark.pedantic(move, rounds=25, iterations=1, warmup_rounds=2)
-    assert not design_app.exception
 
 
 def test_design_rerun_calculator_move(benchmark, design_app):

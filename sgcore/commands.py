@@ -10,8 +10,7 @@ that are not declared parameters. The page registry (:mod:`sgcore.pages`) names 
 from __future__ import annotations
 
 import argparse
-import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .design import DESIGN_PARAMS, DesignConfig, DesignView, InitConfig, design_view, init_conditions
@@ -20,6 +19,7 @@ from .estimators import EstimatorConfig, EstimatorView, estimator_view
 from .export import view_to_dict
 from .localzo import TARGETS, LocalZOConfig, LocalZOView, localzo_view
 from .loop import LoopConfig, loop_view
+from .params import count, finite, positive
 from .signflip import WEIGHT_NAMES, SignflipConfig, signflip_view
 from .snn import LIF_TRACE_PARAMS, PRESETS, TRAIN_PARAMS, TrainConfig, default_target, lif_trace, train
 
@@ -35,31 +35,27 @@ _TARGET_ALIASES = {"fast_sigmoid": "superspike"}
 
 
 # --- argument types ---------------------------------------------------------------------------------------------
-def _finite_float(text: str) -> float:
-    try:
-        x = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be finite numbers; got {text!r}") from None
-    if not math.isfinite(x):
-        raise argparse.ArgumentTypeError(f"must be finite numbers; got {text!r}")
-    return x
+def _argument(check: Callable[..., Any], name: str, *bounds: Any) -> Callable[[str], Any]:
+    """An argparse type from a shared validator of :mod:`sgcore.params` (its message names ``name`` and the range)."""
+    def convert(text: str) -> Any:
+        try:
+            return check(name, text, *bounds)
+        except ValueError as err:
+            raise argparse.ArgumentTypeError(str(err)) from None
+
+    return convert
 
 
-def _positive(text: str) -> float:
-    x = _finite_float(text)
-    if x <= 0:
-        raise argparse.ArgumentTypeError(f"must be a finite number > 0; got {text!r}")
-    return x
+def _finite_float(name: str) -> Callable[[str], float]:
+    return _argument(finite, name)
 
 
-def _count(text: str, name: str, lo: int, hi: int) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{name} must be an integer in [{lo}, {hi}]; got {text!r}") from None
-    if not lo <= n <= hi:
-        raise argparse.ArgumentTypeError(f"{name} must be an integer in [{lo}, {hi}]; got {text!r}")
-    return n
+def _positive(name: str) -> Callable[[str], float]:
+    return _argument(positive, name)
+
+
+def _count(name: str, lo: int, hi: int) -> Callable[[str], int]:
+    return _argument(count, name, lo, hi)
 
 
 def _target(text: str) -> str:
@@ -88,7 +84,7 @@ def _config_from_args(cls, args: argparse.Namespace):
 
 # --- escape -------------------------------------------------------------------------------------------------------
 def escape_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--u", nargs="+", type=_finite_float, default=None,
+    p.add_argument("--u", nargs="+", type=_finite_float("u"), default=None,
                    help="evaluate at these membrane potentials (default: the page's grid)")
 
 
@@ -99,13 +95,13 @@ def run_escape(args: argparse.Namespace) -> dict[str, Any]:
 
 # --- sign flip ----------------------------------------------------------------------------------------------------
 def signflip_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--sweep", type=lambda t: _count(t, "sweep", 3, 20_001), default=None, metavar="N",
+    p.add_argument("--sweep", type=_count("sweep", 3, 20_001), default=None, metavar="N",
                    help="add the sweep along w, on N points (= --n-sweep N)")
-    p.add_argument("--w-range", nargs=2, type=_finite_float, default=None, metavar=("A", "B"),
+    p.add_argument("--w-range", nargs=2, type=_finite_float("w_range"), default=None, metavar=("A", "B"),
                    help="sweep range of w (= --w-min A --w-max B; default -0.2 0.2)")
-    p.add_argument("--grid", type=lambda t: _count(t, "grid", 3, 1001), default=None, metavar="N",
+    p.add_argument("--grid", type=_count("grid", 3, 1001), default=None, metavar="N",
                    help="add the landscape plane and its sign-disagreement count, on an N x N grid (= --n-grid N)")
-    p.add_argument("--grid-range", nargs=2, type=_finite_float, default=None, metavar=("A", "B"),
+    p.add_argument("--grid-range", nargs=2, type=_finite_float("grid_range"), default=None, metavar=("A", "B"),
                    help="range of both plane axes (= --plane-min A --plane-max B; default -2 2)")
 
 
@@ -125,13 +121,13 @@ def run_signflip(args: argparse.Namespace) -> dict[str, Any]:
 
 # --- loop integrals -----------------------------------------------------------------------------------------------
 def loop_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--beta-sg", type=_positive, default=None, help="one beta_SG (instead of --betas-sg)")
-    p.add_argument("--steps", type=lambda t: _count(t, "steps", 10, 10_000_000), default=None, metavar="N",
+    p.add_argument("--beta-sg", type=_positive("beta_sg"), default=None, help="one beta_SG (instead of --betas-sg)")
+    p.add_argument("--steps", type=_count("steps", 10, 10_000_000), default=None, metavar="N",
                    help="midpoint-rule ladder up to N steps (= --max-steps N): the integrals' ladder_sg / "
                         "ladder_exact at N = 10 * 3^k <= N")
     p.add_argument("--axes", nargs=2, choices=WEIGHT_NAMES, default=None, metavar=("A", "B"),
                    help="plane 'axes': the two parameters spanning it")
-    p.add_argument("--curl-grid", type=lambda t: _count(t, "curl-grid", 11, 801), default=None,
+    p.add_argument("--curl-grid", type=_count("curl-grid", 11, 801), default=None,
                    metavar="N", help="add the curl map on an N x N grid (= --n-grid N) and Stokes' check")
 
 
@@ -150,14 +146,14 @@ def run_loop(args: argparse.Namespace) -> dict[str, Any]:
 
 # --- LocalZO ------------------------------------------------------------------------------------------------------
 def localzo_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--u", nargs="+", type=_finite_float, default=None,
+    p.add_argument("--u", nargs="+", type=_finite_float("u"), default=None,
                    help="membrane potentials u - theta at which to evaluate (default 0)")
     p.add_argument("--target", type=_target, default=None, metavar="SHAPE",
                    help="sample z from Theorem 3's density for this registry surrogate (or fast_sigmoid) "
                         "instead of --dist")
-    p.add_argument("--samples", type=lambda t: _count(t, "samples", 1, 10_000_000), default=None,
+    p.add_argument("--samples", type=_count("samples", 1, 10_000_000), default=None,
                    metavar="N", help="add Monte Carlo mean/stderr at --u and the active fraction (N draws)")
-    p.add_argument("--u-range", nargs=2, type=_finite_float, default=None, metavar=("A", "B"),
+    p.add_argument("--u-range", nargs=2, type=_finite_float("u_range"), default=None, metavar=("A", "B"),
                    help="uniform membrane potentials on [A, B] for active_fraction (= --u-lo A --u-hi B)")
 
 
@@ -173,7 +169,7 @@ def run_localzo(args: argparse.Namespace) -> dict[str, Any]:
 
 # --- gradient estimators ------------------------------------------------------------------------------------------
 def estimators_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--hidden", nargs="*", type=lambda t: _count(t, "hidden", 0, 6), default=None,
+    p.add_argument("--hidden", nargs="*", type=_count("hidden", 0, 6), default=None,
                    metavar="N", help="units per hidden layer, up to 3 layers of 0..6 units, at most 12 in "
                                      "total (default 3 3; no values = no hidden layer)")
 
@@ -194,7 +190,7 @@ def train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--preset", choices=(*PRESETS, "none"), default="none",
                    help="start from a preset (paper: Fig. 6, Tables 2-3; quick: Adam, learns in seconds); "
                         "explicit options override it")
-    p.add_argument("--epochs", type=lambda t: _count(t, "epochs", 1, 100_000), default=50, metavar="N",
+    p.add_argument("--epochs", type=_count("epochs", 1, 100_000), default=50, metavar="N",
                    help="epochs to train (default 50)")
     p.add_argument("--target", default="default", metavar="NAME",
                    help="target raster: 'default' (a dithered band pattern) or a picture of sgcore.targets")

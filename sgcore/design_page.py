@@ -15,7 +15,7 @@ from typing import Any
 from .design import DESIGN_PARAMS, INIT_PARAMS, PRESETS, OptionalSpec
 from .params import ParamSpec
 
-__all__ = ["ALL_SPECS", "IN", "OPTIONAL", "PAGE_PRESETS", "PREFIX", "SET", "page_preset"]
+__all__ = ["ALL_SPECS", "IN", "OPTIONAL", "PAGE_PRESETS", "PREFIX", "SET", "calculator_values", "page_preset"]
 
 PREFIX = "i_"  # the calculator's widgets share names with the design controls: prefix them in the URL
 IN = {p.name: replace(p, name=PREFIX + p.name, default=p.fallback if isinstance(p, OptionalSpec) else p.default)
@@ -25,6 +25,16 @@ SET = {name: ParamSpec(f"{PREFIX}set_{name}", f"Set {IN[name].label}", False, ki
                        help="Off: derived as the paper does (see the table of derived values).") for name in OPTIONAL}
 #: Every key a link may carry on the page, as the page checks them.
 ALL_SPECS: tuple[ParamSpec, ...] = (*DESIGN_PARAMS, *IN.values(), *SET.values())
+
+
+def calculator_values(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The calculator's InitConfig fields from the page's link values: ``i_``-prefixed keys, and a derived value
+    only where its ``i_set_<name>`` switch is on (off: left out, so the calculator derives it)."""
+    out = {k[len(PREFIX):]: v for k, v in values.items() if k.startswith(PREFIX) and not k.startswith(PREFIX + "set_")}
+    for name in OPTIONAL:
+        if not values.get(f"{PREFIX}set_{name}", False):
+            out.pop(name, None)
+    return out
 
 
 def page_preset(key: str) -> dict[str, Any]:

@@ -21,16 +21,16 @@ from typing import Any
 
 from . import commands as cmd
 from . import design_page, training_page
-from .design import DESIGN_PARAMS, INIT_PARAMS
-from .escape import ESCAPE_PARAMS
-from .estimators import ESTIMATOR_PARAMS
-from .localzo import LOCALZO_PARAMS
-from .loop import LOOP_PARAMS
+from .design import DESIGN_PARAMS, INIT_PARAMS, DesignConfig, InitConfig, design_view, init_view
+from .escape import ESCAPE_PARAMS, EscapeConfig, escape_view
+from .estimators import ESTIMATOR_PARAMS, EstimatorConfig, estimator_view
+from .localzo import LOCALZO_PARAMS, LocalZOConfig, localzo_view
+from .loop import LOOP_PARAMS, LoopConfig, loop_view
 from .params import ParamSpec
-from .signflip import SIGNFLIP_PARAMS
+from .signflip import SIGNFLIP_PARAMS, SignflipConfig, signflip_view
 from .snn import LIF_TRACE_PARAMS, TRAIN_PARAMS
 
-__all__ = ["HOME", "PAGES", "Command", "Lesson", "Page", "Registry"]
+__all__ = ["HOME", "PAGES", "Command", "Compute", "Lesson", "Page", "Registry"]
 
 HOME = "home"  #: key of the entry point (``app.py``)
 
@@ -59,13 +59,32 @@ class Command:
 
 
 @dataclass(frozen=True)
+class Compute:
+    """One computation a page draws: its configuration class and the view function the page, the CLI and the
+    CSV downloads share. ``values`` maps the page's link values to the configuration's fields (default: as
+    they are; other keys are ignored by ``from_mapping``)."""
+
+    config: type
+    view: Callable[[Any], Any]
+    values: Callable[[Mapping[str, Any]], Mapping[str, Any]] = dict
+
+    def configure(self, values: Mapping[str, Any] | None = None) -> Any:
+        """The validated configuration for the page's link ``values`` (defaults where absent)."""
+        return self.config.from_mapping(self.values(values or {}))
+
+    def run(self, values: Mapping[str, Any] | None = None) -> Any:
+        """The view for the page's link ``values``."""
+        return self.view(self.configure(values))
+
+
+@dataclass(frozen=True)
 class Page:
     """One page of the app.
 
     ``title`` is the string the script passes to ``page_setup`` (lessons and classroom links are keyed by it);
     ``path`` is the script relative to the app's root; ``specs`` are every key a link may carry, as the page checks
     them; ``presets`` are its preset chips (label -> values); ``probe`` is the slider the benchmarks move (one that
-    feeds a chart at default settings).
+    feeds a chart at default settings); ``computes`` are the computations it draws (config -> view).
     """
 
     key: str
@@ -79,6 +98,7 @@ class Page:
     lesson: Lesson | None = None
     commands: tuple[Command, ...] = ()
     probe: str | None = None
+    computes: tuple[Compute, ...] = ()
 
     @property
     def url_path(self) -> str:
@@ -175,6 +195,7 @@ PAGES = Registry([
         commands=(Command("escape", "Escape noise vs surrogate derivative (Gygax & Zenke Sec. 3.1, App. B)",
                           cmd.run_escape, ESCAPE_PARAMS, cmd.escape_arguments),),
         probe="beta_sg",
+        computes=(Compute(EscapeConfig, escape_view),),
     ),
     Page(
         "signflip", "Sign flip", "pages/2_Sign_flip.py", "Sign-flip landscape", ":material/swap_vert:",
@@ -198,6 +219,7 @@ PAGES = Registry([
         commands=(Command("signflip", "Sign-flip network of Eq. 10-12 (Gygax & Zenke Sec. 4.1, Fig. 4)",
                           cmd.run_signflip, SIGNFLIP_PARAMS, cmd.signflip_arguments),),
         probe="beta_sg",
+        computes=(Compute(SignflipConfig, signflip_view),),
     ),
     Page(
         "loop", "Loop integrals", "pages/3_Loop_integrals.py", "Loop integrals", ":material/all_inclusive:",
@@ -219,6 +241,7 @@ PAGES = Registry([
         commands=(Command("loop", "Closed-loop integrals of the SG (Gygax & Zenke Sec. 4.2, Fig. 5); defaults = Fig. 5",
                           cmd.run_loop, LOOP_PARAMS, cmd.loop_arguments),),
         probe="radius",
+        computes=(Compute(LoopConfig, loop_view),),
     ),
     Page(
         "localzo", "LocalZO", "pages/4_LocalZO.py", "LocalZO", ":material/casino:",
@@ -247,6 +270,7 @@ PAGES = Registry([
                           cmd.run_localzo, tuple(p for p in LOCALZO_PARAMS if p.name not in ("source", "target")),
                           cmd.localzo_arguments),),
         probe="delta",
+        computes=(Compute(LocalZOConfig, localzo_view),),
     ),
     Page(
         "estimators", "Gradient estimators", "pages/5_Estimators.py", "Gradient estimators", ":material/account_tree:",
@@ -273,6 +297,7 @@ PAGES = Registry([
                           cmd.run_estimators, tuple(p for p in ESTIMATOR_PARAMS if p.name not in cmd.HIDDEN_KEYS),
                           cmd.estimators_arguments),),
         probe="beta_sg",
+        computes=(Compute(EstimatorConfig, estimator_view),),
     ),
     Page(
         "training", "Live training", "pages/6_Training.py", "Live training", ":material/model_training:",
@@ -312,5 +337,6 @@ PAGES = Registry([
                             "App. B); options left out are derived (see notes)", cmd.run_init, INIT_PARAMS),
         ),
         probe="sharpness",
+        computes=(Compute(DesignConfig, design_view), Compute(InitConfig, init_view, design_page.calculator_values)),
     ),
 ])

@@ -83,8 +83,8 @@ def test_undefined_conditionals_are_null_not_nan(cli):
         (["--beta-sg", "-3"], "beta_sg must be"),
         (["--shape", "box"], "shape must be one of"),
         (["--n-trials", "2.5"], "n_trials must be an integer"),
-        (["--u", "abc"], "argument --u: must be finite numbers"),
-        (["--u", "inf"], "argument --u: must be finite numbers"),
+        (["--u", "abc"], "argument --u: u must be a finite number; got 'abc'"),
+        (["--u", "inf"], "argument --u: u must be a finite number; got 'inf'"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(cli, args, needle):

@@ -4,6 +4,7 @@ A scratch page registered in a copy of the registry reaches the CLI (no file nee
 temporary page script beside the app, the sidebar, the home page's list, its lesson box and its preset chips.
 """
 
+import dataclasses
 import json
 import shutil
 from pathlib import Path
@@ -156,3 +157,37 @@ def test_scratch_page_reaches_the_sidebar_home_page_lesson_and_presets(scratch_a
     assert "Large x" in at.button_group(key="preset").options
     at.button_group(key="preset").set_value("Large x").run()
     assert at.slider(key="x").value == 9.0
+
+
+# --- every page's computations, over its defaults and presets -------------------------------------------------------
+def _cases():
+    for page in PAGES.content():
+        for i, compute in enumerate(page.computes):
+            for label, values in {"defaults": {}, **page.presets}.items():
+                yield pytest.param(compute, values, id=f"{page.key}-{i}-{label}")
+
+
+@pytest.mark.parametrize("compute,values", list(_cases()))
+def test_every_preset_configures_and_computes_a_view_the_cli_and_csv_export(compute, values):
+    from sgcore.export import csv_tables, view_to_dict
+
+    cfg = compute.configure(values)
+    fields = {f.name for f in dataclasses.fields(cfg)}
+    for key, value in compute.values(values).items():  # the preset's values reach the configuration
+        if key in fields:
+            got = getattr(cfg, key)
+            assert (tuple(got) == tuple(value)) if isinstance(value, tuple) else got == value, key
+    view = compute.view(cfg)
+    out = view_to_dict(view, getattr(view, "CLI_FIELDS", None))
+    json.dumps(out, allow_nan=False)  # NaN and inf are null
+    tables = csv_tables(view)
+    assert tables and all(text.count("\n") >= 2 for text in tables.values())  # a header and at least one row
+
+
+def test_pages_with_computations_are_the_analytic_pages():
+    assert [p.key for p in PAGES.content() if p.computes] == ["escape", "signflip", "loop", "localzo", "estimators",
+                                                              "design"]
+    design = PAGES["design"].computes[1]
+    cfg = design.configure({"i_n_rec": 150, "i_mean_w_rec": 0.01, "i_set_mean_w_rec": False})
+    assert cfg.n_rec == 150 and cfg.mean_w_rec is None  # a derived value is left out unless its switch is on
+    assert design.configure({"i_mean_w_rec": 0.01, "i_set_mean_w_rec": True}).mean_w_rec == 0.01
