@@ -62,9 +62,9 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy import stats
 
-from .lif import escape_log_probability, escape_probability
-from .params import DeclaredConfig, ParamSpec, choice, count, declared, finite, positive
-from .shapes import heaviside, surrogate_derivative
+from ..lif import escape_log_probability, escape_probability
+from ..params import DeclaredConfig, ParamSpec, choice, count, declared, finite, positive
+from ..shapes import heaviside, surrogate_derivative
 
 __all__ = [
     "BIAS_ALPHA",
