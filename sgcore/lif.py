@@ -24,12 +24,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 
 from .escape import ESCAPE_FAMILIES
-from .params import DeclaredConfig, ParamSpec, lookup
+from .params import DeclaredConfig, ParamSpec, declared, lookup
 from .shapes import SurrogateShape, get_shape
 
 __all__ = [
@@ -66,17 +66,12 @@ LIF_PARAMS: tuple[ParamSpec, ...] = (
 )
 
 
-@dataclass(frozen=True)
+@declared
 class LIFParams(DeclaredConfig):
-    """Neuron parameters (times in ms). ``detach_reset``: no back-propagation through ``(1 - S)``."""
+    """Neuron parameters (times in ms), the fields of :data:`LIF_PARAMS` in order. ``detach_reset``: no
+    back-propagation through ``(1 - S)``."""
 
-    PARAMS: ClassVar[tuple[ParamSpec, ...]] = LIF_PARAMS
-    dt: float = 1.0
-    tau_mem: float = 10.0
-    tau_syn: float = 5.0
-    theta: float = 1.0
-    reset: str = "same"
-    detach_reset: bool = True
+    PARAMS = LIF_PARAMS
 
     @property
     def lam_mem(self) -> float:
