@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from .escape import ESCAPE_FAMILIES
-from .params import DeclaredConfig, ParamSpec, declared, lookup
+from .params import DeclaredConfig, ParamSpec, declared, finite, lookup
 from .shapes import SurrogateShape, get_shape
 
 __all__ = [
@@ -136,9 +136,10 @@ def escape_threshold_inplace(r: np.ndarray, tmp: np.ndarray, beta: float, theta:
     """
     shp = escape_shape(family)
     f = r.dtype.type
+    inv_s, theta = f(1.0 / shp.sharpness(beta)), f(finite("theta", theta))  # checked before r is overwritten
     shp.ppf_inplace(r, tmp)
-    r *= f(1.0 / shp.sharpness(beta))
-    r += f(theta)
+    r *= inv_s
+    r += theta
 
 
 def escape_threshold(r: Any, beta: float, theta: float = 1.0, family: str = "sigmoid") -> np.ndarray:
