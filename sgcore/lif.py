@@ -24,12 +24,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 
 from .escape import ESCAPE_FAMILIES
-from .params import DeclaredConfig, ParamSpec, lookup
+from .params import DeclaredConfig, ParamSpec, declared, finite, lookup
 from .shapes import SurrogateShape, get_shape
 
 __all__ = [
@@ -66,17 +66,12 @@ LIF_PARAMS: tuple[ParamSpec, ...] = (
 )
 
 
-@dataclass(frozen=True)
+@declared
 class LIFParams(DeclaredConfig):
-    """Neuron parameters (times in ms). ``detach_reset``: no back-propagation through ``(1 - S)``."""
+    """Neuron parameters (times in ms), the fields of :data:`LIF_PARAMS` in order. ``detach_reset``: no
+    back-propagation through ``(1 - S)``."""
 
-    PARAMS: ClassVar[tuple[ParamSpec, ...]] = LIF_PARAMS
-    dt: float = 1.0
-    tau_mem: float = 10.0
-    tau_syn: float = 5.0
-    theta: float = 1.0
-    reset: str = "same"
-    detach_reset: bool = True
+    PARAMS = LIF_PARAMS
 
     @property
     def lam_mem(self) -> float:
@@ -141,9 +136,10 @@ def escape_threshold_inplace(r: np.ndarray, tmp: np.ndarray, beta: float, theta:
     """
     shp = escape_shape(family)
     f = r.dtype.type
+    inv_s, theta = f(1.0 / shp.sharpness(beta)), f(finite("theta", theta))  # checked before r is overwritten
     shp.ppf_inplace(r, tmp)
-    r *= f(1.0 / shp.sharpness(beta))
-    r += f(theta)
+    r *= inv_s
+    r += theta
 
 
 def escape_threshold(r: Any, beta: float, theta: float = 1.0, family: str = "sigmoid") -> np.ndarray:

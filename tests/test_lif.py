@@ -154,3 +154,12 @@ def test_scratch_escape_family_is_one_shape_and_one_record():
     assert "cauchy" not in ESCAPE_FAMILIES
     with pytest.raises(ValueError, match="escape"):
         escape_probability(0.0, 1.0, "cauchy")
+
+
+@pytest.mark.parametrize("bad", [True, math.nan, math.inf], ids=["true", "nan", "inf"])
+def test_escape_threshold_refuses_a_non_number_theta_naming_it(bad):
+    r = np.array([0.25, 0.5], dtype=np.float32)
+    with pytest.raises(ValueError, match=r"^theta must be a finite number; got "):
+        escape_threshold(r, 10.0, bad)
+    with pytest.raises(ValueError, match=r"^beta must be a finite number > 0; got "):
+        escape_threshold(r, -1.0, 1.0)

@@ -234,13 +234,15 @@ def _page_configs():
     from sgcore.design.config import DesignConfig, InitConfig
     from sgcore.escape import EscapeConfig
     from sgcore.estimators import EstimatorConfig
+    from sgcore.lif import LIFParams
     from sgcore.localzo.page import LocalZOConfig
     from sgcore.loop import LoopConfig
     from sgcore.shapes import Surrogate
     from sgcore.signflip import SignflipConfig
+    from sgcore.snn.config import TrainConfig
 
     return (EscapeConfig, SignflipConfig, LoopConfig, LocalZOConfig, EstimatorConfig, DesignConfig, InitConfig,
-            Surrogate)
+            Surrogate, TrainConfig, LIFParams)
 
 
 @pytest.mark.parametrize("cls", _page_configs(), ids=lambda c: c.__name__)
@@ -255,7 +257,7 @@ def test_every_declared_config_has_exactly_its_params_as_fields(cls):
 
 
 def test_registered_configs_all_keep_params_and_fields_in_step():
-    """Every config class the app caches (also the hand-declared snn ones) has exactly its PARAMS as fields."""
+    """Every config class the app caches (the snn ones too) has exactly its PARAMS as fields."""
     import sgcore.design  # noqa: F401
     import sgcore.estimators  # noqa: F401
     import sgcore.localzo  # noqa: F401

@@ -586,3 +586,52 @@ def test_scratch_backward_method_is_one_definition():
         TrainConfig(backward="double_sg")
     with pytest.raises(ValueError, match="built in"):
         unregister_backward("sg")
+
+
+# --- plain-argument checks go through the shared validators (issue 15) ---------------------------------
+def _small_trainer() -> Trainer:
+    cfg = TrainConfig(n_in=5, n_hidden=4, n_out=3, n_steps=10)
+    return Trainer(cfg, default_target(3, 10))
+
+
+def _stepped_trainer() -> Trainer:
+    tr = _small_trainer()
+    tr.step(1)
+    return tr
+
+
+_GOOD_CALLS = {
+    "poisson_input": (poisson_input, dict(n_in=3, n_steps=4, rate_hz=50.0, dt=1.0, seed=0)),
+    "fluctuation_sigma": (fluctuation_sigma, dict(n_pre=10, nu=50.0, sigma_u=1.0)),
+    "default_target": (default_target, dict(n_out=4, n_steps=8, density=0.25)),
+    "alpha_kernel": (alpha_kernel, dict(n=5)),
+    "fano_factor": (lambda window: fano_factor(np.ones((2, 6)), window), dict(window=2)),
+    "Trainer": (lambda history_cap: Trainer(TrainConfig(n_in=5, n_hidden=4, n_out=3, n_steps=10),
+                                            default_target(3, 10), history_cap=history_cap), dict(history_cap=5)),
+    "Trainer.step": (lambda n_epochs: _small_trainer().step(n_epochs), dict(n_epochs=1)),
+    "Trainer.trial_raster": (lambda neuron: _stepped_trainer().trial_raster("output", neuron), dict(neuron=0)),
+    "train": (lambda epochs: train(TrainConfig(n_in=5, n_hidden=4, n_out=3, n_steps=10), epochs=epochs),
+              dict(epochs=1)),
+}
+_CHECKED = [(site, name) for site, (_, kw) in _GOOD_CALLS.items() for name in kw if name != "seed"]
+
+
+@pytest.mark.parametrize("bad", [True, math.nan, -1], ids=["true", "nan", "negative"])
+@pytest.mark.parametrize("site,name", _CHECKED, ids=[f"{s}-{n}" for s, n in _CHECKED])
+def test_plain_arguments_refuse_booleans_nan_and_negatives_naming_the_parameter(site, name, bad):
+    fn, good = _GOOD_CALLS[site]
+    fn(**good)  # the good call works
+    with pytest.raises(ValueError, match=rf"^{name} must be (an integer|a finite number)[^;]*(\[|\(|>)[^;]*; got "):
+        fn(**{**good, name: bad})
+
+
+def test_counts_refuse_fractions_and_name_their_range():
+    with pytest.raises(ValueError, match=r"window must be an integer in \[1, 6\]; got 7"):
+        fano_factor(np.ones((2, 6)), 7)
+    with pytest.raises(ValueError, match=r"neuron must be an integer in \[0, 2\]; got 3"):
+        _stepped_trainer().trial_raster("output", 3)
+    with pytest.raises(ValueError, match=r"epochs must be an integer >= 1; got 2.5"):
+        train(TrainConfig(n_in=5, n_hidden=4, n_out=3, n_steps=10), epochs=2.5)
+    with pytest.raises(ValueError, match=r"density must be a finite number in \(0, 1\); got 1.0"):
+        default_target(4, 8, 1.0)
+    assert poisson_input(3, 4, 0.0, 1.0, 0).sum() == 0  # rate 0 is allowed: [0, inf)

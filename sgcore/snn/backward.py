@@ -14,7 +14,7 @@ import numpy as np
 
 from ..localzo import DISTRIBUTIONS
 from ..params import lookup
-from ..shapes import dampening, get_shape
+from ..shapes import Surrogate, get_shape
 
 if TYPE_CHECKING:
     from .config import TrainConfig
@@ -132,11 +132,14 @@ def registered_backward(*methods: BackwardMethod) -> Iterator[tuple[BackwardMeth
 
 
 def _sd_inplace(v: np.ndarray, tmp: np.ndarray, shape: str, beta: float, scale: str) -> None:
-    """Overwrite ``v`` (= U - theta) with SD(v) = gamma f(s v) of a registry shape (``tmp``: scratch)."""
-    shp = get_shape(shape)
-    s = shp.sharpness(beta)
-    g = dampening(shape, beta, None if scale == "auto" else scale)
-    shp.sd_inplace(v, s, g)  # the shape's own fast kernel where it declares one
+    """Overwrite ``v`` (= U - theta) with SD(v) = gamma f(s v) of a registry shape (``tmp``: scratch).
+
+    s, gamma and the shape's parameters come from :class:`sgcore.shapes.Surrogate`, the one definition every
+    page uses (TrainConfig has no ``gamma`` / ``q`` fields, so they keep their declared defaults; its scale
+    choices exclude "gamma"). Built twice per epoch (~15 us); the in-place kernel below is the hot path.
+    """
+    sur = Surrogate(shape, beta, scale)
+    get_shape(shape).sd_inplace(v, sur.s, sur.dampening, **sur.params)  # the shape's fast kernel if declared
 
 
 def _sample_abs_z(dist: str, shape: tuple[int, ...], rng: np.random.Generator, dtype: np.dtype) -> np.ndarray:

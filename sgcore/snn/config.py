@@ -4,12 +4,11 @@ presets (Gygax & Zenke Tables 2-3)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 from ..lif import LIFParams
 from ..localzo import ALPHAS, DISTRIBUTIONS
-from ..params import DeclaredConfig, ParamSpec, lookup
+from ..params import DeclaredConfig, ParamSpec, declared, lookup
 from ..shapes import SHAPES
 from .backward import BACKWARDS
 
@@ -85,40 +84,14 @@ TRAIN_PARAMS: tuple[ParamSpec, ...] = (
 )
 
 
-@dataclass(frozen=True)
+@declared
 class TrainConfig(DeclaredConfig):
-    """A validated training configuration; defaults are the paper's deterministic network (Tables 2-3)."""
+    """A validated training configuration; defaults are the paper's deterministic network (Tables 2-3).
 
-    PARAMS: ClassVar[tuple[ParamSpec, ...]] = TRAIN_PARAMS
-    network: str = "deterministic"
-    n_in: int = 200
-    n_hidden: int = 200
-    n_out: int = 200
-    n_steps: int = 189
-    trials: int = 10
-    lr: float = 1e-4
-    hidden_lr_factor: float = 0.1
-    optimizer: str = "gd"
-    backward: str = "sg"
-    shape: str = "superspike"
-    scale: str = "auto"
-    beta_sg: float = 10.0
-    match_escape: bool = False
-    beta_hid: float = 10.0
-    beta_out: float = 100.0
-    localzo_dist: str = "normal"
-    localzo_delta: float = 0.1
-    localzo_m: int = 1
-    localzo_alpha: str = "1"
-    sparse_threshold: float = 0.5
-    reset: str = "same"
-    backprop_reset: bool = False
-    dt: float = 1.0
-    tau_mem: float = 10.0
-    tau_syn: float = 5.0
-    input_rate: float = 50.0
-    fano_window: int = 1
-    seed: int = 0
+    Its fields are :data:`TRAIN_PARAMS`, in order (``network`` too: a user's choice with a widget and a URL key).
+    """
+
+    PARAMS = TRAIN_PARAMS
 
     def __post_init__(self) -> None:
         if isinstance(self.localzo_alpha, int) and not isinstance(self.localzo_alpha, bool):

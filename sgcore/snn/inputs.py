@@ -8,19 +8,17 @@ import math
 import numpy as np
 
 from ..lif import LIFParams
+from ..params import count, interval, positive
 
 __all__ = ["default_target", "fluctuation_sigma", "poisson_input"]
 
 
 def poisson_input(n_in: int, n_steps: int, rate_hz: float, dt: float, seed: int) -> np.ndarray:
     """Frozen Poisson input: (n_steps, n_in) float32 of 0/1, P(spike in a bin) = rate_hz * dt / 1000 (dt in ms)."""
-    if int(n_in) < 1 or int(n_steps) < 1:
-        raise ValueError(f"n_in and n_steps must be integers >= 1; got {n_in!r}, {n_steps!r}")
-    if not (math.isfinite(rate_hz) and rate_hz >= 0 and math.isfinite(dt) and dt > 0):
-        raise ValueError(f"rate_hz must be >= 0 and dt > 0; got {rate_hz!r}, {dt!r}")
-    p = min(1.0, rate_hz * dt / 1000.0)
+    n_in, n_steps = count("n_in", n_in, 1), count("n_steps", n_steps, 1)
+    p = min(1.0, interval("rate_hz", rate_hz, 0.0) * positive("dt", dt) / 1000.0)
     rng = np.random.default_rng(seed)
-    return (rng.random((int(n_steps), int(n_in))) < p).astype(np.float32)
+    return (rng.random((n_steps, n_in)) < p).astype(np.float32)
 
 
 def fluctuation_sigma(n_pre: int, params: LIFParams | None = None, nu: float = 50.0, sigma_u: float = 1.0) -> float:
@@ -30,8 +28,7 @@ def fluctuation_sigma(n_pre: int, params: LIFParams | None = None, nu: float = 5
     unit weight; by Campbell's theorem N_pre Poisson inputs at rate nu then give Var[U] = sigma_U^2.
     """
     params = params or LIFParams()
-    if int(n_pre) < 1 or not nu > 0 or not sigma_u > 0:
-        raise ValueError(f"n_pre must be >= 1, nu and sigma_u > 0; got {n_pre!r}, {nu!r}, {sigma_u!r}")
+    n_pre, nu, sigma_u = count("n_pre", n_pre, 1), positive("nu", nu), positive("sigma_u", sigma_u)
     ts, tm = params.tau_syn / 1000.0, params.tau_mem / 1000.0
     eps_hat = ts * ts / (2.0 * (ts + tm))
     return float(sigma_u / math.sqrt(n_pre * nu * eps_hat))
@@ -45,10 +42,10 @@ def default_target(n_out: int = 200, n_steps: int = 189, density: float = 0.25) 
     saturated regions (g = 1) and soft edges: with an L2 loss a rate code only pays where g > 1/2, so a target
     without such regions can be learnt only through precise spike timing.
     """
-    if not 0.0 < density < 1.0:
-        raise ValueError(f"density must be in (0, 1); got {density!r}")
-    i = np.arange(int(n_out))[:, None]
-    n = np.arange(int(n_steps))[None, :]
+    density = interval("density", density, 0.0, 1.0, open_low=True, open_high=True)
+    n_out, n_steps = count("n_out", n_out, 1), count("n_steps", n_steps, 1)
+    i = np.arange(n_out)[:, None]
+    n = np.arange(n_steps)[None, :]
     band = np.cos(2.0 * np.pi * (2.0 * i / n_out - 2.0 * n / n_steps))
     lo, hi = -1.0, 1.0
     for _ in range(50):

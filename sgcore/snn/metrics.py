@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..lif import LIFParams
+from ..params import count
 
 __all__ = ["alpha_kernel", "fano_factor", "l2_distance", "van_rossum_distance"]
 
@@ -18,7 +19,7 @@ def alpha_kernel(n: int, params: LIFParams | None = None) -> np.ndarray:
     """
     params = params or LIFParams()
     tm, ts = params.tau_mem, params.tau_syn
-    t = np.arange(int(n), dtype=np.float64) * params.dt
+    t = np.arange(count("n", n), dtype=np.float64) * params.dt
     x = t * (ts - tm) / (ts * tm)
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = np.where(x == 0.0, 1.0, np.expm1(x) / np.where(x == 0.0, 1.0, x))
@@ -76,9 +77,7 @@ def fano_factor(spikes: np.ndarray, window: int = 1) -> float:
         arr = arr[:, :, None]
     if arr.ndim != 3:
         raise ValueError(f"spikes must have shape (trials, n_steps) or (trials, n_steps, n); got {arr.shape}")
-    window = int(window)
-    if not 1 <= window <= arr.shape[1]:
-        raise ValueError(f"window must be an integer in [1, {arr.shape[1]}]; got {window!r}")
+    window = count("window", window, 1, arr.shape[1])
     if window > 1:
         csum = np.concatenate([np.zeros_like(arr[:, :1]), np.cumsum(arr, axis=1)], axis=1)
         arr = (csum[:, window:] - csum[:, :-window]) / window

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from ..params import count
 from .backward import BACKWARDS
 from .config import TRAIN_PARAMS, TrainConfig
 from .engine import _Engine
@@ -129,7 +130,7 @@ class Trainer:
                    ).astype(np.float32)
         self.rng = np.random.default_rng([cfg.seed, 2])
         self.epoch = 0
-        self.history = History(cap=int(history_cap))
+        self.history = History(cap=count("history_cap", history_cap, 1))
         self._elapsed = 0.0
         self._adam: dict[str, Any] | None = None
         self._engine = _Engine(cfg, self.input, self.target, np.float32)
@@ -159,9 +160,7 @@ class Trainer:
 
     def step(self, n_epochs: int = 1) -> None:
         """Run ``n_epochs`` epochs (forward, backward, update)."""
-        n_epochs = int(n_epochs)
-        if n_epochs < 0:
-            raise ValueError(f"n_epochs must be >= 0; got {n_epochs}")
+        n_epochs = count("n_epochs", n_epochs, 0)
         eng = self._engine
         for _ in range(n_epochs):
             with np.errstate(all="ignore"):  # a diverging run shows up as NaN/inf in the history, not as warnings
@@ -220,9 +219,7 @@ class Trainer:
         lay = {"hidden": self._engine.hid, "output": self._engine.out}.get(layer)
         if lay is None:
             raise ValueError(f"layer must be 'hidden' or 'output'; got {layer!r}")
-        if not 0 <= int(neuron) < lay.N:
-            raise ValueError(f"neuron must be an integer in [0, {lay.N - 1}]; got {neuron!r}")
-        return lay.S[:, :, int(neuron)].T.astype(np.uint8)
+        return lay.S[:, :, count("neuron", neuron, 0, lay.N - 1)].T.astype(np.uint8)
 
     @property
     def weights(self) -> tuple[np.ndarray, np.ndarray]:
@@ -256,9 +253,7 @@ def train(cfg: TrainConfig, target: np.ndarray | None = None, epochs: int = 50) 
     Returns per-epoch lists ``l2``, ``van_rossum``, ``active_fraction`` (and ``fano_hidden``, ``fano_output``
     for the stochastic network), and ``epochs_per_second`` (training time only).
     """
-    epochs = int(epochs)
-    if epochs < 1:
-        raise ValueError(f"epochs must be an integer >= 1; got {epochs}")
+    epochs = count("epochs", epochs, 1)
     if target is None:
         target = default_target(cfg.n_out, cfg.n_steps)
     tr = Trainer(cfg, target, history_cap=epochs + 1)
