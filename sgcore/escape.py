@@ -16,15 +16,13 @@ Families (one definition each, used everywhere):
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass
-from types import MappingProxyType
 from typing import Any, ClassVar
 
 import numpy as np
 
-from .params import DeclaredConfig, ParamSpec, declared, lookup
+from .params import DeclaredConfig, ParamSpec, declared
+from .registry import NamedRegistry
 from .shapes import Surrogate, get_shape, heaviside, sd_param_specs
 
 __all__ = [
@@ -55,69 +53,46 @@ class EscapeFamily:
     uses_rate: bool = False
 
 
-_FAMILIES: dict[str, EscapeFamily] = dict(
-    {
-        "sigmoid": EscapeFamily(
-            "sigmoid",
-            "Sigmoid",
-            "sigmoid",
-            "logistic, scale 1/beta_N",
-            r"p = \sigma\!\left(\beta_N (u-\theta)\right)",
-            r"\xi = \tfrac{1}{\beta_N}\log\tfrac{x}{1-x}",
-        ),
-        "erf": EscapeFamily(
-            "erf",
-            "Error function (Gaussian threshold noise)",
-            "gaussian",
-            "normal, s.d. 1/beta_N",
-            r"p = \Phi\!\left(\beta_N (u-\theta)\right)",
-            r"\xi = \tfrac{1}{\beta_N}\Phi^{-1}(x)",
-        ),
-        "exponential": EscapeFamily(
-            "exponential",
-            "Exponential escape rate",
-            "escape_exp",
-            "Gumbel-min, scale 1/beta_N",
-            r"p = 1 - \exp\!\left(-\Delta t\,\rho_0\, e^{\beta_N (u-\theta)}\right)",
-            r"\xi = \tfrac{1}{\beta_N}\left[\log\!\left(-\log(1-x)\right) - \log(\rho_0\Delta t)\right]",
-            uses_rate=True,
-        ),
-    }
-)
-_BUILT_IN = frozenset(_FAMILIES)
-#: Read-only registry name -> :class:`EscapeFamily` (a live view: :func:`register_family` adds to it).
-ESCAPE_FAMILIES: Mapping[str, EscapeFamily] = MappingProxyType(_FAMILIES)
+#: The escape-noise families by name: each a registered shape's CDF as firing probability. A live registry:
+#: :func:`register_family` adds to it and the escape page, the LIF step and the estimators offer the new one.
+ESCAPE_FAMILIES: NamedRegistry[EscapeFamily] = NamedRegistry("escape family", EscapeFamily, (
+    EscapeFamily(
+        "sigmoid",
+        "Sigmoid",
+        "sigmoid",
+        "logistic, scale 1/beta_N",
+        r"p = \sigma\!\left(\beta_N (u-\theta)\right)",
+        r"\xi = \tfrac{1}{\beta_N}\log\tfrac{x}{1-x}",
+    ),
+    EscapeFamily(
+        "erf",
+        "Error function (Gaussian threshold noise)",
+        "gaussian",
+        "normal, s.d. 1/beta_N",
+        r"p = \Phi\!\left(\beta_N (u-\theta)\right)",
+        r"\xi = \tfrac{1}{\beta_N}\Phi^{-1}(x)",
+    ),
+    EscapeFamily(
+        "exponential",
+        "Exponential escape rate",
+        "escape_exp",
+        "Gumbel-min, scale 1/beta_N",
+        r"p = 1 - \exp\!\left(-\Delta t\,\rho_0\, e^{\beta_N (u-\theta)}\right)",
+        r"\xi = \tfrac{1}{\beta_N}\left[\log\!\left(-\log(1-x)\right) - \log(\rho_0\Delta t)\right]",
+        uses_rate=True,
+    ),
+), param="escape", check=lambda family: get_shape(family.shape))
 
-
-def register_family(family: EscapeFamily) -> EscapeFamily:
-    """Add an escape family (its ``shape`` must be registered): the LIF step, the trainer's noise helpers and
-    the estimators' network can use it at once. A name already registered raises ``ValueError``."""
-    if not isinstance(family, EscapeFamily):
-        raise TypeError(f"register_family takes an EscapeFamily; got {type(family).__name__}")
-    if family.name in _FAMILIES:
-        raise ValueError(f"escape family {family.name!r} is already registered")
-    get_shape(family.shape)
-    _FAMILIES[family.name] = family
-    return family
-
-
-@contextmanager
-def registered_family(*families: EscapeFamily) -> Iterator[tuple[EscapeFamily, ...]]:
-    """Register ``families`` for the duration of a ``with`` block (tests, notebooks), then remove them."""
-    done: list[str] = []
-    try:
-        for family in families:
-            done.append(register_family(family).name)
-        yield families
-    finally:
-        for name in reversed(done):
-            if name not in _BUILT_IN:
-                _FAMILIES.pop(name, None)
+#: Add an escape family (its ``shape`` must be registered): the escape page, the LIF step, the trainer's noise
+#: helpers and the estimators' network can use it at once; a name already registered raises ``ValueError``.
+register_family = ESCAPE_FAMILIES.register
+#: Register escape families for the duration of a ``with`` block (tests, notebooks), then remove them.
+registered_family = ESCAPE_FAMILIES.registered
 
 
 def get_family(name: str) -> EscapeFamily:
     """Look up an escape family; unknown names raise ``ValueError`` listing valid ones."""
-    return lookup(ESCAPE_FAMILIES, name, "escape")
+    return ESCAPE_FAMILIES.lookup(name)
 
 
 # --- declared parameters of the escape-noise page -------------------------------------------

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from .escape import ESCAPE_FAMILIES
-from .params import DeclaredConfig, ParamSpec, declared, finite, lookup
+from .params import DeclaredConfig, ParamSpec, declared, finite
 from .shapes import SurrogateShape, get_shape
 
 __all__ = [
@@ -107,7 +107,7 @@ def spike(u: Any, threshold: Any = 1.0) -> np.ndarray:
 
 def escape_shape(family: str = "sigmoid") -> SurrogateShape:
     """The registry shape whose CDF is the firing probability of escape family ``family``."""
-    return get_shape(lookup(ESCAPE_FAMILIES, family, "escape").shape)
+    return get_shape(ESCAPE_FAMILIES.lookup(family).shape)
 
 
 def escape_probability(v: Any, beta: float, family: str = "sigmoid", spiked: bool = True) -> np.ndarray:

@@ -4,16 +4,15 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..localzo import DISTRIBUTIONS
 from ..params import lookup
+from ..registry import NamedRegistry
 from ..shapes import Surrogate, get_shape
 
 if TYPE_CHECKING:
@@ -82,53 +81,23 @@ def _localzo_estimate(v: np.ndarray, cfg: TrainConfig, *, beta: float, z: np.nda
     v *= f(1.0 / (2.0 * delta * m))
 
 
-_BACKWARDS: dict[str, BackwardMethod] = {
-    b.name: b for b in (
-        BackwardMethod("sg", "Surrogate derivative", _sg_estimate,
-                       reference="Gygax & Zenke Eq. 1, Table 2"),
-        BackwardMethod("localzo", "LocalZO estimate", _localzo_estimate,
-                       params=("localzo_dist", "localzo_delta", "localzo_m"), uses_shape=False, temporaries=5,
-                       reference="Mukhoty et al. Eqs. 7-8"),
-        BackwardMethod("sparsegrad", "SD truncated at B_th", _sparsegrad_estimate, params=("sparse_threshold",),
-                       reference="SparseGrad: the SD kept where |U - theta| < B_th"),
-    )
-}
-_BUILT_IN_BACKWARDS = frozenset(_BACKWARDS)
-#: Read-only registry name -> :class:`BackwardMethod` (a live view: :func:`register_backward` adds to it).
-BACKWARDS: Mapping[str, BackwardMethod] = MappingProxyType(_BACKWARDS)
-
-
-def register_backward(method: BackwardMethod) -> BackwardMethod:
-    """Add a backward method: TrainConfig, the Trainer and the training page offer it at once.
-
-    A name already registered raises ``ValueError``. Register at start-up (the registry is process-wide).
-    """
-    if not isinstance(method, BackwardMethod):
-        raise TypeError(f"register_backward takes a BackwardMethod; got {type(method).__name__}")
-    if method.name in _BACKWARDS:
-        raise ValueError(f"backward method {method.name!r} is already registered")
-    _BACKWARDS[method.name] = method
-    return method
-
-
-def unregister_backward(name: str) -> BackwardMethod:
-    """Remove a backward method added by :func:`register_backward` (the built-in ones stay)."""
-    if name in _BUILT_IN_BACKWARDS:
-        raise ValueError(f"backward method {name!r} is built in and cannot be removed")
-    return _BACKWARDS.pop(lookup(BACKWARDS, name, "backward").name)
-
-
-@contextmanager
-def registered_backward(*methods: BackwardMethod) -> Iterator[tuple[BackwardMethod, ...]]:
-    """Register ``methods`` for the duration of a ``with`` block (tests, notebooks), then remove them."""
-    done: list[str] = []
-    try:
-        for method in methods:
-            done.append(register_backward(method).name)
-        yield methods
-    finally:
-        for name in reversed(done):
-            _BACKWARDS.pop(name, None)
+#: The trainer's backward methods by name (a live registry: :func:`register_backward` adds to it; TrainConfig,
+#: the Trainer and the training page offer a new one at once).
+BACKWARDS: NamedRegistry[BackwardMethod] = NamedRegistry("backward method", BackwardMethod, (
+    BackwardMethod("sg", "Surrogate derivative", _sg_estimate,
+                   reference="Gygax & Zenke Eq. 1, Table 2"),
+    BackwardMethod("localzo", "LocalZO estimate", _localzo_estimate,
+                   params=("localzo_dist", "localzo_delta", "localzo_m"), uses_shape=False, temporaries=5,
+                   reference="Mukhoty et al. Eqs. 7-8"),
+    BackwardMethod("sparsegrad", "SD truncated at B_th", _sparsegrad_estimate, params=("sparse_threshold",),
+                   reference="SparseGrad: the SD kept where |U - theta| < B_th"),
+), param="backward")
+#: Add a backward method (a name already registered raises ``ValueError``); register at start-up.
+register_backward = BACKWARDS.register
+#: Remove a backward method added by :func:`register_backward` (the built-in ones stay).
+unregister_backward = BACKWARDS.unregister
+#: Register backward methods for the duration of a ``with`` block (tests, notebooks), then remove them.
+registered_backward = BACKWARDS.registered
 
 
 def _sd_inplace(v: np.ndarray, tmp: np.ndarray, shape: str, beta: float, scale: str) -> None:
