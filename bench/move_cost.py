@@ -68,6 +68,16 @@ def start_server(repo: Path, port: int, python: str) -> subprocess.Popen:
     raise RuntimeError("server did not become healthy in 90 s")
 
 
+def stop_server(proc: subprocess.Popen) -> None:
+    """Terminate a server started by :func:`start_server` (kill it after 10 s) and reap it."""
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(10)
+
+
 async def measure_page(base: str, pid: int, page: str, key: str, moves: int) -> dict:
     async with Tab(base, "/" + page, timeout=60) as tab:
         await tab.load()
@@ -114,11 +124,7 @@ async def main_async(args: argparse.Namespace) -> list[dict]:
         rows.append({"page": "(process)", "rss_mb": rss_mb(proc.pid)})
         return rows
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_server(proc)
 
 
 def main() -> int:

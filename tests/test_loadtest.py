@@ -36,12 +36,7 @@ def server() -> Iterator[tuple[str, subprocess.Popen]]:
     try:
         yield f"http://127.0.0.1:{port}", proc
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
+        move_cost.stop_server(proc)
 
 
 def _states(data: bytes) -> dict[str, tuple[str, object]]:

@@ -26,18 +26,24 @@ def alpha_kernel(n: int, params: LIFParams | None = None) -> np.ndarray:
     return np.exp(-t / tm) * (t / tm) * ratio
 
 
-def l2_distance(output: np.ndarray, target: np.ndarray) -> float:
-    """L2 loss as trained: sum over neurons and steps of (S - S^)^2, averaged over trials.
-
-    ``output``: (n_out, n_steps) or (trials, n_out, n_steps); ``target``: (n_out, n_steps). Divide by
-    n_out * n_steps for the fraction of wrong bins.
-    """
+def _trials_and_target(output: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``output`` as (trials, n_out, n_steps) and ``target`` as (n_out, n_steps), float64, shapes checked."""
     out = np.asarray(output, dtype=np.float64)
     tgt = np.asarray(target, dtype=np.float64)
     if out.ndim == 2:
         out = out[None]
     if out.shape[1:] != tgt.shape:
         raise ValueError(f"output {out.shape[1:]} and target {tgt.shape} must have the same (n_out, n_steps)")
+    return out, tgt
+
+
+def l2_distance(output: np.ndarray, target: np.ndarray) -> float:
+    """L2 loss as trained: sum over neurons and steps of (S - S^)^2, averaged over trials.
+
+    ``output``: (n_out, n_steps) or (trials, n_out, n_steps); ``target``: (n_out, n_steps). Divide by
+    n_out * n_steps for the fraction of wrong bins.
+    """
+    out, tgt = _trials_and_target(output, target)
     return float(np.sum((out - tgt[None]) ** 2) / out.shape[0])
 
 
@@ -48,12 +54,7 @@ def van_rossum_distance(output: np.ndarray, target: np.ndarray, params: LIFParam
     (alpha(0) = 0) and the integral is sum_n (...)^2 dt with dt in ms; summed over neurons. Shapes as in
     :func:`l2_distance`.
     """
-    out = np.asarray(output, dtype=np.float64)
-    tgt = np.asarray(target, dtype=np.float64)
-    if out.ndim == 2:
-        out = out[None]
-    if out.shape[1:] != tgt.shape:
-        raise ValueError(f"output {out.shape[1:]} and target {tgt.shape} must have the same (n_out, n_steps)")
+    out, tgt = _trials_and_target(output, target)
     params = params or LIFParams()
     n = tgt.shape[-1]
     kern = alpha_kernel(n, params)
