@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 from scipy import special
 
-from .params import DeclaredConfig, ParamSpec, count, declared, lookup, positive
+from ..params import DeclaredConfig, ParamSpec, count, declared, lookup, positive
 
 __all__ = [
     "H0",
