@@ -7,6 +7,7 @@ import pytest
 from sgcore.escape import ESCAPE_FAMILIES, EscapeFamily, register_family
 from sgcore.params import ParamSpec
 from sgcore.registry import NamedRegistry
+from sgcore.shapes import EVEN_SHAPES, SHAPES
 from sgcore.snn import BACKWARDS
 
 
@@ -68,7 +69,8 @@ def test_register_checks_type_name_and_record_and_built_ins_stay():
 
 
 def test_the_library_registries_are_named_registries():
-    assert isinstance(ESCAPE_FAMILIES, NamedRegistry) and isinstance(BACKWARDS, NamedRegistry)
+    assert all(isinstance(r, NamedRegistry) for r in (SHAPES, ESCAPE_FAMILIES, BACKWARDS))
+    assert list(EVEN_SHAPES) == [name for name, shape in SHAPES.items() if shape.symmetric]
     with pytest.raises(ValueError, match="shape must be one of"):  # an escape family needs a registered shape
         register_family(EscapeFamily("x", "X", "no_such_shape", "", "", ""))
     assert "x" not in ESCAPE_FAMILIES

@@ -37,8 +37,6 @@ from .record import _const as _const
 from .record import _Ops as _Ops
 from .record import _ratio as _ratio
 from .record import _torch_ops as _torch_ops
-from .registry import _BUILT_IN as _BUILT_IN
-from .registry import _REGISTRY as _REGISTRY
 from .registry import (
     EVEN_SHAPES,
     SHAPES,
@@ -47,7 +45,6 @@ from .registry import (
     registered,
     unregister,
 )
-from .registry import _EvenShapes as _EvenShapes
 from .scaling import (
     H0,
     SCALINGS,
