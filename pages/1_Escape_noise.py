@@ -71,7 +71,7 @@ with c1:
     chart(figs["expected"], key="fig_expected")
     st.latex(r"\text{(4, 5)}\quad u = W^\top x + b,\qquad y = H(u-\theta)")
     st.latex(r"\text{(7)}\quad y \sim \mathrm{Ber}(p),\qquad " + family.p_latex)
-    st.caption("H(0) = 1/2 throughout, the step limit of a sigmoid at 0. "
+    st.caption("H(0) = 1/2, the step limit of a sigmoid at 0. "
                f"Escape noise: {family.label} (threshold noise {family.noise}).")
 with c2:
     chart(figs["derivative"], key="fig_derivative")
