@@ -166,8 +166,8 @@ with t1:
         st.info(f"The tree is drawn up to 8 hidden units; this network has {net.n_hidden}. The exact values below "
                 "still enumerate all of its paths.", icon=":material/account_tree:")
 with t2:
-    st.latex(r"u_l = W_l h_{l-1} + b_l,\quad p_l = \sigma\big(\beta_N (u_l - \theta)\big),\quad h_l \sim "
-             r"\mathrm{Ber}(p_l)")
+    st.latex(r"u_l = W_l h_{l-1} + b_l,\qquad p_l = \sigma\big(\beta_N (u_l - \theta)\big)")
+    st.latex(r"h_l \sim \mathrm{Ber}(p_l)")
     st.latex(r"\mathbb{E}[y] = \sum_{\text{paths}} P(h_1,\dots,h_L)\; p_{\mathrm{out}}(h_L)")
     st.latex(r"\frac{\partial\,\mathbb{E}[y]}{\partial W_l} = \sum_{\text{paths}} P\,p_{\mathrm{out}}\,\beta_N "
              r"(h_l - p_l)\,h_{l-1}^{\top}")

@@ -109,7 +109,8 @@ with tab_shapes:
     with g1:
         chart(fig_g, key="fig_gallery")
     with g2:
-        st.latex(r"\sigma'(v) = \gamma\, f(s\,v),\qquad \max f = f(0) = 1,\quad \int f\,dv = 1")
+        st.latex(r"\sigma'(v) = \gamma\, f(s\,v)")
+        st.latex(r"\max f = f(0) = 1,\qquad \int f\,dv = 1")
         st.latex(r"\int \sigma'\,dv = \frac{\gamma}{s},\qquad \int \sigma'^2 dv = \frac{\gamma^2}{s}\int f^2")
         st.latex(r"\int v^2 \sigma'\,dv = \frac{\gamma}{s^3}\int v^2 f")
         st.markdown("The **tail moment** measures how much gradient reaches neurons far from threshold: fat tails "
