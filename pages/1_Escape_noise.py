@@ -4,8 +4,8 @@ import streamlit as st
 
 from sgapp.caching import shared
 from sgapp.charts import chart
-from sgapp.controls import compute_or_keep, preset_bar, surrogate_widgets, url_notices, widget
-from sgapp.layout import banner, page_setup
+from sgapp.controls import compute_or_keep, open_page, surrogate_widgets, widget
+from sgapp.layout import banner
 from sgcore import ESCAPE_FAMILIES, SCALINGS, SHAPES, EscapeConfig, escape_view
 from sgcore.export import csv_tables
 from sgcore.figures import escape_figures
@@ -22,14 +22,10 @@ def compute(cfg: EscapeConfig):
     return view, escape_figures(view)
 
 
-page_setup(PAGE.title)
-st.title("Escape noise vs surrogate derivative")
-st.caption("Gygax & Zenke (2024), Sec. 3.1, Methods 8.2 and App. B: a single deterministic and "
-           "stochastic Perceptron. When the surrogate derivative (SD) matches the derivative of "
-           "the escape-noise function, it *is* the derivative of the expected output.")
-url_notices(PAGE.specs)
-
-preset_bar(PAGE.specs, PAGE.presets)
+open_page(PAGE, "Escape noise vs surrogate derivative",
+          "Gygax & Zenke (2024), Sec. 3.1, Methods 8.2 and App. B: a single deterministic and "
+          "stochastic Perceptron. When the surrogate derivative (SD) matches the derivative of "
+          "the escape-noise function, it *is* the derivative of the expected output.")
 
 with st.sidebar:
     st.markdown("**Stochastic neuron**")

@@ -4,8 +4,8 @@ import streamlit as st
 
 from sgapp.caching import shared
 from sgapp.charts import chart
-from sgapp.controls import compute_or_keep, preset_bar, surrogate_widgets, url_notices, widget
-from sgapp.layout import banner, page_setup
+from sgapp.controls import compute_or_keep, open_page, surrogate_widgets, widget
+from sgapp.layout import banner
 from sgapp.tables import arrow
 from sgcore.export import csv_tables
 from sgcore.figures import signflip_figures
@@ -22,13 +22,10 @@ def compute(cfg: SignflipConfig):
     return view, signflip_figures(view)
 
 
-page_setup(PAGE.title)
-st.title("Sign-flip landscape")
-st.caption("Gygax & Zenke (2024), Sec. 4.1, Eqs. 10–12, Table 1, Fig. 4: in a small differentiable network, "
-           "replacing each node's derivative by a flatter surrogate can make the surrogate gradient point "
-           "against the true gradient.")
-url_notices(PAGE.specs)
-preset_bar(PAGE.specs, PAGE.presets)
+open_page(PAGE, "Sign-flip landscape",
+          "Gygax & Zenke (2024), Sec. 4.1, Eqs. 10–12, Table 1, Fig. 4: in a small differentiable network, "
+          "replacing each node's derivative by a flatter surrogate can make the surrogate gradient point "
+          "against the true gradient.")
 
 with st.sidebar:
     st.markdown("**Network (Eq. 10)**")

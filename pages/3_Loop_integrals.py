@@ -4,8 +4,8 @@ import streamlit as st
 
 from sgapp.caching import shared
 from sgapp.charts import chart
-from sgapp.controls import compute_or_keep, preset_bar, surrogate_widgets, url_notices, widget
-from sgapp.layout import banner, page_setup
+from sgapp.controls import compute_or_keep, open_page, surrogate_widgets, widget
+from sgapp.layout import banner
 from sgapp.tables import arrow
 from sgcore.export import csv_tables
 from sgcore.figures import fig_accumulated, fig_convergence, fig_curl, fig_heatmaps
@@ -39,12 +39,9 @@ def compute(cfg: LoopConfig):
     return cfg, heatmaps(part_key(cfg, "heatmaps")), integrals(part_key(cfg, "integrals")), curl(part_key(cfg, "curl"))
 
 
-page_setup(PAGE.title)
-st.title("Loop integrals: SGs are not gradients")
-st.caption("Gygax & Zenke (2024), Sec. 4.2, Fig. 5, Methods 8.3: if a vector field is the gradient of some "
-           "function, its integral around every closed path is zero. The SG field of the Eq. 10 network is not.")
-url_notices(PAGE.specs)
-preset_bar(PAGE.specs, PAGE.presets)
+open_page(PAGE, "Loop integrals: SGs are not gradients",
+          "Gygax & Zenke (2024), Sec. 4.2, Fig. 5, Methods 8.3: if a vector field is the gradient of some "
+          "function, its integral around every closed path is zero. The SG field of the Eq. 10 network is not.")
 
 with st.sidebar:
     st.markdown("**Plane and circle**")

@@ -7,8 +7,8 @@ import streamlit as st
 
 from sgapp.caching import shared
 from sgapp.charts import chart
-from sgapp.controls import compute_or_keep, preset_bar, url_notices, widget
-from sgapp.layout import banner, page_setup
+from sgapp.controls import compute_or_keep, open_page, widget
+from sgapp.layout import banner
 from sgapp.tables import arrow
 from sgcore import SHAPES
 from sgcore.export import csv_tables
@@ -36,14 +36,11 @@ def checks() -> pd.DataFrame:
          "holds": ["✓" if r.holds else "✗" for r in rows], "comment": [r.comment for r in rows]}))
 
 
-page_setup(PAGE.title)
-st.title("LocalZO: surrogates from zeroth-order estimates")
-st.caption("Mukhoty et al. (2023), Sec. 3–4 and App. A. A 2-point finite difference of the Heaviside with a random "
-           "step z·δ is zero or |z|^α/(2δ): averaged over z it is a surrogate derivative, any surrogate can be "
-           "reproduced by choosing z's distribution (Theorem 3), and most neurons get an exact zero in the backward "
-           "pass.")
-url_notices(PAGE.specs)
-preset_bar(PAGE.specs, PAGE.presets)
+open_page(PAGE, "LocalZO: surrogates from zeroth-order estimates",
+          "Mukhoty et al. (2023), Sec. 3–4 and App. A. A 2-point finite difference of the Heaviside with a random "
+          "step z·δ is zero or |z|^α/(2δ): averaged over z it is a surrogate derivative, any surrogate can be "
+          "reproduced by choosing z's distribution (Theorem 3), and most neurons get an exact zero in the backward "
+          "pass.")
 
 with st.sidebar:
     st.markdown("**Where z comes from**")

@@ -9,8 +9,8 @@ import streamlit as st
 
 from sgapp.caching import shared
 from sgapp.charts import chart
-from sgapp.controls import compute_or_keep, preset_bar, url_notices, widget
-from sgapp.layout import banner, page_setup
+from sgapp.controls import compute_or_keep, open_page, widget
+from sgapp.layout import banner
 from sgapp.tables import arrow
 from sgcore.estimators import (
     BIAS_ALPHA,
@@ -55,14 +55,11 @@ def compute(cfg: EstimatorConfig, edited: str | None):
     return view, sweep, estimator_figures(view, sweep)
 
 
-page_setup(PAGE.title)
-st.title("Gradient estimators: exact gradients in a tiny stochastic network")
-st.caption("Gygax & Zenke (2024), Sec. 3.2, 7, Fig. 3, Fig. S1. Every forward pass of a stochastic network is one "
-           "path through a tree of spike patterns. In a network small enough to enumerate every path, E[y] and its "
-           "gradient are known exactly, and each estimator can be held against them: the surrogate gradient of a "
-           "stochastic network, of a deterministic one, finite differences and REINFORCE.")
-url_notices(PAGE.specs)
-preset_bar(PAGE.specs, PAGE.presets)
+open_page(PAGE, "Gradient estimators: exact gradients in a tiny stochastic network",
+          "Gygax & Zenke (2024), Sec. 3.2, 7, Fig. 3, Fig. S1. Every forward pass of a stochastic network is one "
+          "path through a tree of spike patterns. In a network small enough to enumerate every path, E[y] and its "
+          "gradient are known exactly, and each estimator can be held against them: the surrogate gradient of a "
+          "stochastic network, of a deterministic one, finite differences and REINFORCE.")
 
 with st.sidebar:
     st.markdown("**Network**")

@@ -8,8 +8,8 @@ import streamlit as st
 
 from sgapp.admission import PAUSED, QUEUED, TRAINING, process_slots, redraw
 from sgapp.charts import chart
-from sgapp.controls import preset_bar, url_notices, widget
-from sgapp.layout import banner, page_setup
+from sgapp.controls import open_page, widget
+from sgapp.layout import banner
 from sgapp.training_session import MAX_EPOCHS, TrainingSession
 from sgcore.figures.training import fig_activity, fig_fano, fig_lif, fig_losses, fig_rasters, fig_trials
 from sgcore.pages import PAGES
@@ -38,14 +38,11 @@ def _lr(spec: ParamSpec) -> float:
                             help=spec.help or None)
 
 
-page_setup(PAGE.title)
-st.title("Live training: stochastic vs deterministic SNNs")
-st.caption("Gygax & Zenke (2024), Sec. 5–6, Fig. 6, Methods 8.1, 8.2, 8.4.1. A feed-forward LIF network learns to "
-           "turn frozen Poisson input into a target spike pattern. The deterministic network spikes when its membrane "
-           "crosses threshold and learns with a surrogate gradient; the stochastic one spikes with escape noise and "
-           "learns with the derivative of that noise, averaged over trials — the same SG rule on sampled paths.")
-url_notices(PAGE.specs)
-preset_bar(PAGE.specs, PAGE.presets)
+open_page(PAGE, "Live training: stochastic vs deterministic SNNs",
+          "Gygax & Zenke (2024), Sec. 5–6, Fig. 6, Methods 8.1, 8.2, 8.4.1. A feed-forward LIF network learns to "
+          "turn frozen Poisson input into a target spike pattern. The deterministic network spikes when its membrane "
+          "crosses threshold and learns with a surrogate gradient; the stochastic one spikes with escape noise and "
+          "learns with the derivative of that noise, averaged over trials — the same SG rule on sampled paths.")
 
 # --- controls ---------------------------------------------------------------------------------------
 with st.sidebar:

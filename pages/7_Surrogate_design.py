@@ -7,8 +7,8 @@ import streamlit as st
 
 from sgapp.caching import shared
 from sgapp.charts import chart
-from sgapp.controls import compute_or_keep, preset_bar, url_notices, widget
-from sgapp.layout import banner, page_setup
+from sgapp.controls import compute_or_keep, open_page, widget
+from sgapp.layout import banner
 from sgapp.tables import arrow
 from sgcore.design import (
     DESIGN_PARAMS,
@@ -64,14 +64,11 @@ def gallery_rows(q: float):
 
 TABS = ("Shapes", "Library translation", "Eq. 2: gradient variance", "Initialisation (CI–CIV)", "Paper checks")
 
-page_setup(PAGE.title)
-st.title("Surrogate design: shape, dampening, sharpness, tails")
-st.caption("Herranz-Celotti & Rouat, Sec. 2.2, 2.6, 3, 4, Table S1, App. B. A surrogate derivative is γ f(s v): a "
-           "standard shape f (peak 1, area 1), a dampening γ (height) and a sharpness s (inverse width). Choose them "
-           "deliberately — with the moments that matter, a translation to the libraries you use, Eq. 2 and the four "
-           "initialisation conditions — instead of by grid search.")
-url_notices(PAGE.specs)
-preset_bar(PAGE.specs, PAGE.presets)
+open_page(PAGE, "Surrogate design: shape, dampening, sharpness, tails",
+          "Herranz-Celotti & Rouat, Sec. 2.2, 2.6, 3, 4, Table S1, App. B. A surrogate derivative is γ f(s v): a "
+          "standard shape f (peak 1, area 1), a dampening γ (height) and a sharpness s (inverse width). Choose them "
+          "deliberately — with the moments that matter, a translation to the libraries you use, Eq. 2 and the four "
+          "initialisation conditions — instead of by grid search.")
 
 with st.sidebar:
     st.markdown("**Surrogate σ'(v) = γ f(s v)**")

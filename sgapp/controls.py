@@ -7,9 +7,11 @@ from typing import Any, TypeVar
 
 import streamlit as st
 
+from sgcore.pages import Page
 from sgcore.params import ParamSpec, parse_query
 
 from .classroom import TEACHER, hidden, hidden_value, lesson_box, remember_link, share_panel, teacher_values
+from .layout import page_setup
 
 T = TypeVar("T")
 
@@ -144,3 +146,14 @@ def compute_or_keep(key: str, compute: Callable[[], T], fallback: Callable[[], T
         return st.session_state.get(store)
     st.session_state[store] = result
     return result
+
+
+def open_page(page: Page, title: str, caption: str) -> None:
+    """A page's opening, the same on every page: chrome and sidebar (:func:`~sgapp.layout.page_setup` with the
+    registry title), the heading and its paper caption, notices for unusable link values (before any widget), and
+    the preset chips. ``page`` is the page's :mod:`sgcore.pages` entry."""
+    page_setup(page.title)
+    st.title(title)
+    st.caption(caption)
+    url_notices(page.specs)
+    preset_bar(page.specs, page.presets)
