@@ -14,6 +14,7 @@ from sgapp.training_session import MAX_EPOCHS, TrainingSession
 from sgcore.figures.training import fig_activity, fig_fano, fig_lif, fig_losses, fig_rasters, fig_trials
 from sgcore.pages import PAGES
 from sgcore.params import ParamSpec
+from sgcore.shapes import SHAPES
 from sgcore.snn import BACKWARDS, TRAIN_PARAMS, TrainConfig, lif_trace
 from sgcore.targets import TARGETS, target_raster, upload_raster
 from sgcore.training_page import (  # the page's link parameters and presets, built in the library
@@ -71,8 +72,10 @@ with st.sidebar:
         for name in PER_NET[net]:
             if name == "lr":
                 vals[name] = _lr(sp[name])
-            elif name in ("shape", "beta_sg") and not method.uses_shape:
+            elif name in ("shape", "q", "beta_sg") and not method.uses_shape:
                 continue  # e.g. LocalZO replaces the SD
+            elif name == "q" and not any(own.name == "q" for own in SHAPES[vals["shape"]].params):
+                continue  # only shapes that declare q (q-PseudoSpike) take it
             elif name == "beta_sg" and vals.get("match_escape"):
                 continue
             else:

@@ -27,8 +27,8 @@ FIXED = ("n_in", "n_hidden", "n_out", "n_steps", "input_rate", "seed")
 SHARED = (*FIXED, "reset", "backprop_reset", "optimizer", "backward", "localzo_dist", "localzo_delta", "localzo_m",
           "sparse_threshold")
 #: Per network (prefixed det_ / sto_ in the URL): the paper gives the two networks different SDs and rates.
-PER_NET = {"deterministic": ("shape", "beta_sg", "lr", "hidden_lr_factor"),
-           "stochastic": ("trials", "shape", "beta_sg", "match_escape", "beta_hid", "beta_out", "lr",
+PER_NET = {"deterministic": ("shape", "q", "beta_sg", "lr", "hidden_lr_factor"),
+           "stochastic": ("trials", "shape", "q", "beta_sg", "match_escape", "beta_hid", "beta_out", "lr",
                           "hidden_lr_factor")}
 DEFAULT = "quick"  # the page opens on settings that learn visibly within seconds
 LR_OPTIONS = (1e-6, 2e-6, 5e-6, 1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2, 2e-2, 5e-2)

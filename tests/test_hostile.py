@@ -62,7 +62,8 @@ _CONDITIONAL: dict[str, dict[str, dict[str, str]]] = {
              "axes": {"plane": "axes"}},
     "localzo": {"q-normal": {"target": "q_pseudospike", "u_dist": "normal"}},
     "estimators": {},
-    "training": {"localzo": {"backward": "localzo"}, "sparsegrad": {"backward": "sparsegrad"}},
+    "training": {"localzo": {"backward": "localzo"}, "sparsegrad": {"backward": "sparsegrad"},
+                 "q": {"det_shape": "q_pseudospike", "sto_shape": "q_pseudospike"}},
     "design": {"set-all": {k: "true" for k in SPECS["design"] if k.startswith("i_set_")}},
 }
 SCENARIOS = {page: {"bare": {}, **_CONDITIONAL.get(page, {})} for page in PAGES}

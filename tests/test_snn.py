@@ -258,23 +258,37 @@ def test_float32_engine_close_to_float64():
 
 
 @pytest.mark.parametrize("name", list(SHAPES))
-@pytest.mark.parametrize("scale", ["auto", "density", "peak"])
+@pytest.mark.parametrize("scale", ["auto", "density", "peak", "gamma"])
 def test_fast_sd_kernels_match_registry(name, scale):
+    """The trainer's SD is the registry's, with the config's scaling, dampening and the shape's own q."""
     v = np.linspace(-3, 3, 601)
     out = v.copy()
-    _sd_inplace(out, np.empty_like(out), name, 7.0, scale)
-    ref = surrogate_derivative(v, name, 7.0, scale=None if scale == "auto" else scale)
+    cfg = TrainConfig(shape=name, scale=scale, gamma=0.3, q=2.5)
+    _sd_inplace(out, cfg, 7.0)
+    params = SHAPES[name].pick_params(q=2.5)
+    ref = surrogate_derivative(v, name, 7.0, scale=None if scale == "auto" else scale, gamma=0.3, **params)
     np.testing.assert_allclose(out, ref, rtol=1e-12, atol=1e-300)
+
+
+def test_trainer_uses_the_shapes_own_q_and_the_dampening():
+    v = np.linspace(-3, 3, 601)
+    a, b = v.copy(), v.copy()
+    _sd_inplace(a, TrainConfig(shape="q_pseudospike", q=1.2), 7.0)
+    _sd_inplace(b, TrainConfig(shape="q_pseudospike", q=4.0), 7.0)
+    assert not np.allclose(a, b)  # q changes the tails the trainer back-propagates through
+    c = v.copy()
+    _sd_inplace(c, TrainConfig(shape="superspike", scale="gamma", gamma=0.25), 10.0)
+    np.testing.assert_allclose(c, 0.25 / (2 * 10.0 / 2 * np.abs(v) + 1) ** 2, rtol=1e-14)  # gamma f(s v), s = beta/2
 
 
 def test_paper_sd_conventions():
     """Table 2: SuperSpike h(x) = 1/(beta|x| + 1)^2 (deterministic); stochastic: sigma'(x) of the escape noise."""
     v = np.linspace(-1, 1, 11)
     out = v.copy()
-    _sd_inplace(out, np.empty_like(out), "superspike", 10.0, "auto")
+    _sd_inplace(out, TrainConfig(shape="superspike"), 10.0)
     np.testing.assert_allclose(out, 1 / (10 * np.abs(v) + 1) ** 2, rtol=1e-14)
     out = v.copy()
-    _sd_inplace(out, np.empty_like(out), "sigmoid", 10.0, "auto")
+    _sd_inplace(out, TrainConfig(shape="sigmoid"), 10.0)
     sig = 1 / (1 + np.exp(-10 * v))
     np.testing.assert_allclose(out, 10 * sig * (1 - sig), rtol=1e-12)
 

@@ -45,7 +45,7 @@ class BackwardMethod:
 def _sg_estimate(v: np.ndarray, cfg: TrainConfig, *, beta: float, z: Any, rng: np.random.Generator,
                  scratch: tuple[np.ndarray, np.ndarray]) -> None:
     """v <- SD(v) = gamma f(s v) of the registry shape (Gygax & Zenke Eq. 1 and Table 2)."""
-    _sd_inplace(v, scratch[1], cfg.shape, beta, cfg.scale)
+    _sd_inplace(v, cfg, beta)
 
 
 def _sparsegrad_estimate(v: np.ndarray, cfg: TrainConfig, *, beta: float, z: Any, rng: np.random.Generator,
@@ -54,7 +54,7 @@ def _sparsegrad_estimate(v: np.ndarray, cfg: TrainConfig, *, beta: float, z: Any
     tmp = scratch[0]
     np.abs(v, out=tmp)
     mask = tmp < v.dtype.type(cfg.sparse_threshold)
-    _sd_inplace(v, scratch[1], cfg.shape, beta, cfg.scale)
+    _sd_inplace(v, cfg, beta)
     v *= mask
 
 
@@ -100,15 +100,16 @@ unregister_backward = BACKWARDS.unregister
 registered_backward = BACKWARDS.registered
 
 
-def _sd_inplace(v: np.ndarray, tmp: np.ndarray, shape: str, beta: float, scale: str) -> None:
-    """Overwrite ``v`` (= U - theta) with SD(v) = gamma f(s v) of a registry shape (``tmp``: scratch).
+def _sd_inplace(v: np.ndarray, cfg: TrainConfig, beta: float) -> None:
+    """Overwrite ``v`` (= U - theta) with SD(v) = gamma f(s v) of the configured registry shape at steepness
+    ``beta`` (the layer's).
 
-    s, gamma and the shape's parameters come from :class:`sgcore.shapes.Surrogate`, the one definition every
-    page uses (TrainConfig has no ``gamma`` / ``q`` fields, so they keep their declared defaults; its scale
-    choices exclude "gamma"). Built twice per epoch (~15 us); the in-place kernel below is the hot path.
+    s, gamma (the scaling, or the config's dampening) and the shape's own parameters (q) come from
+    :meth:`sgcore.shapes.Surrogate.of`, the one definition every page uses. Built twice per epoch (~15 us); the
+    shape's in-place kernel is the hot path.
     """
-    sur = Surrogate(shape, beta, scale)
-    get_shape(shape).sd_inplace(v, sur.s, sur.dampening, **sur.params)  # the shape's fast kernel if declared
+    sur = Surrogate.of(cfg, beta=beta)
+    get_shape(sur.shape).sd_inplace(v, sur.s, sur.dampening, **sur.params)
 
 
 def _sample_abs_z(dist: str, shape: tuple[int, ...], rng: np.random.Generator, dtype: np.dtype) -> np.ndarray:

@@ -9,12 +9,13 @@ from typing import Any
 from ..lif import LIFParams
 from ..localzo import ALPHAS, DISTRIBUTIONS
 from ..params import DeclaredConfig, ParamSpec, declared, lookup
-from ..shapes import SHAPES
+from ..shapes import SCALINGS, SHAPES, sd_param_specs
 from .backward import BACKWARDS
 
 __all__ = ["PRESETS", "PRESET_EPOCHS", "TRAIN_PARAMS", "TrainConfig", "preset"]
 
 
+_SD = {spec.name: spec for spec in sd_param_specs()}  # the dampening and the shape's own q, as every page has them
 _SIZE_CAP = 400
 _STEP_CAP = 400
 _TRIAL_CAP = 32
@@ -42,11 +43,13 @@ TRAIN_PARAMS: tuple[ParamSpec, ...] = (
               help="sg: surrogate derivative; localzo: LocalZO estimate; sparsegrad: SD truncated at B_th."),
     ParamSpec("shape", "SD shape", "superspike", kind="choice", choices=SHAPES,
               help="Surrogate-derivative shape from the registry (sg and sparsegrad)."),
-    ParamSpec("scale", "SD scaling", "auto", kind="choice", choices=("auto", "density", "peak"),
+    ParamSpec("scale", "SD scaling", "auto", kind="choice", choices=("auto", *SCALINGS),
               help="auto = the shape's paper convention (superspike: peak 1/(beta|u|+1)^2; sigmoid: density "
-                   "beta sigma (1 - sigma))."),
+                   "beta sigma (1 - sigma)); density = unit area; peak = SD(0) = 1; gamma = your dampening."),
     ParamSpec("beta_sg", "SD steepness", 10.0, symbol=r"\beta_{SG}", domain=(0.0, 1e4), open_low=True,
               slider=(0.5, 100.0), step=0.5, help="Steepness of the surrogate derivative (Table 2: 10)."),
+    _SD["gamma"],
+    _SD["q"],
     ParamSpec("match_escape", "SD steepness = escape noise", False, kind="bool",
               help="Stochastic network: each layer's SD uses its escape-noise steepness (beta_hid, beta_out) "
                    "instead of beta_sg."),
