@@ -547,3 +547,32 @@ def test_design_view_and_discrepancy_records():
     assert straddle.second_moment_vs_s[0] > 0.95  # -> gamma^2 = 1 as s -> 0
     assert len(PAPER_DISCREPANCIES) >= 6
     assert all(d.where and d.printed and d.followed for d in PAPER_DISCREPANCIES)
+
+
+def _pseudo_int_f_pow(x: float, q: float, m: int) -> float:
+    """int_0^x f^m of q-PseudoSpike, stably: (q-1)/(2(mq-1)) (1 - (1 + 2x/(q-1))^(1-mq)) via log1p/expm1."""
+    return (q - 1) / (2 * (m * q - 1)) * -math.expm1((1 - m * q) * math.log1p(2 * x / (q - 1)))
+
+
+@pytest.mark.parametrize("dq", [1e-3, 1e-5, 5e-7, 1e-7, 1e-8, 1e-9])
+def test_q_pseudospike_as_q_tends_to_1_keeps_gallery_and_eq2_positive_and_exact(dq):
+    # issue 16 item 5: for q - 1 <= 5e-7 the quadrature missed the peak (width (q-1)/2) and gave int f^2 < 0
+    q = 1.0 + dq
+    m = shape_moments("q_pseudospike", q)
+    assert m.int_f_sq > 0 and m.int_f_sq == pytest.approx((q - 1) / (2 * q - 1), rel=1e-9)
+    assert m.int_f_sq == pytest.approx(m.closed["int_f_sq"], rel=1e-9)
+    assert m.area == pytest.approx(1.0, rel=1e-9) and not m.tail_finite
+    thr, lo, hi = 1.0, -1.0, 3.0  # the design CLI's defaults
+    for s in (1e-12, 1e-9, 3.3e-7, 1e-4, 1.0, 1e2, 1e6):
+        for power in (1, 2):
+            exact = (_pseudo_int_f_pow(s * (hi - thr), q, power)
+                     + _pseudo_int_f_pow(s * (thr - lo), q, power)) / (s * (hi - lo))
+            got = sd_moment("q_pseudospike", power, 1.0, s, thr, lo, hi, q)
+            assert got > 0 and got == pytest.approx(exact, rel=1e-9), (s, power)
+
+
+def test_design_cli_for_q_pseudospike_just_above_1_is_positive():
+    out = view_to_dict(design_view(DesignConfig(**vars(_cli_parser(DESIGN_PARAMS).parse_args(
+        "--shape q_pseudospike --q 1.0000001".split())))), DesignView.CLI_FIELDS)
+    assert out["moments"]["int_f_sq"] == pytest.approx(out["moments"]["closed"]["int_f_sq"], rel=1e-9)
+    assert out["sd_second_moment"] > 0 and min(out["second_moment_vs_s"]) > 0
