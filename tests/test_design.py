@@ -547,3 +547,65 @@ def test_design_view_and_discrepancy_records():
     assert straddle.second_moment_vs_s[0] > 0.95  # -> gamma^2 = 1 as s -> 0
     assert len(PAPER_DISCREPANCIES) >= 6
     assert all(d.where and d.printed and d.followed for d in PAPER_DISCREPANCIES)
+
+
+def _pseudo_int_f_pow(x: float, q: float, m: int) -> float:
+    """int_0^x f^m of q-PseudoSpike, stably: (q-1)/(2(mq-1)) (1 - (1 + 2x/(q-1))^(1-mq)) via log1p/expm1."""
+    return (q - 1) / (2 * (m * q - 1)) * -math.expm1((1 - m * q) * math.log1p(2 * x / (q - 1)))
+
+
+@pytest.mark.parametrize("dq", [1e-3, 1e-5, 5e-7, 1e-7, 1e-8, 1e-9])
+def test_q_pseudospike_as_q_tends_to_1_keeps_gallery_and_eq2_positive_and_exact(dq):
+    # issue 16 item 5: for q - 1 <= 5e-7 the quadrature missed the peak (width (q-1)/2) and gave int f^2 < 0
+    q = 1.0 + dq
+    m = shape_moments("q_pseudospike", q)
+    assert m.int_f_sq > 0 and m.int_f_sq == pytest.approx((q - 1) / (2 * q - 1), rel=1e-9)
+    assert m.int_f_sq == pytest.approx(m.closed["int_f_sq"], rel=1e-9)
+    assert m.area == pytest.approx(1.0, rel=1e-9) and not m.tail_finite
+    thr, lo, hi = 1.0, -1.0, 3.0  # the design CLI's defaults
+    for s in (1e-12, 1e-9, 3.3e-7, 1e-4, 1.0, 1e2, 1e6):
+        for power in (1, 2):
+            exact = (_pseudo_int_f_pow(s * (hi - thr), q, power)
+                     + _pseudo_int_f_pow(s * (thr - lo), q, power)) / (s * (hi - lo))
+            got = sd_moment("q_pseudospike", power, 1.0, s, thr, lo, hi, q)
+            assert got > 0 and got == pytest.approx(exact, rel=1e-9), (s, power)
+
+
+def test_design_cli_for_q_pseudospike_just_above_1_is_positive():
+    out = view_to_dict(design_view(DesignConfig(**vars(_cli_parser(DESIGN_PARAMS).parse_args(
+        "--shape q_pseudospike --q 1.0000001".split())))), DesignView.CLI_FIELDS)
+    assert out["moments"]["int_f_sq"] == pytest.approx(out["moments"]["closed"]["int_f_sq"], rel=1e-9)
+    assert out["sd_second_moment"] > 0 and min(out["second_moment_vs_s"]) > 0
+
+
+def test_sharpness_bracket_grows_to_roots_outside_1e_minus_6_to_1e6():
+    # issue 16 item 5: `init --shape q_pseudospike --q 1.000001 --gamma 5` needs s below 1e-6; it returned
+    # null with a note claiming gamma^2 = 25 lies below the target 0.0947
+    cfg = InitConfig(**vars(_cli_parser(INIT_PARAMS).parse_args(
+        "--shape q_pseudospike --q 1.000001 --gamma 5".split())))
+    r = init_conditions(cfg)
+    assert r.civ_feasible and r.sharpness is not None and r.sharpness < 1e-6
+    assert not any("sharpness" in n for n in r.notes)
+    q, thr, lo, hi = 1.000001, cfg.thr, r.y_min, r.y_max
+    e2 = sd_second_moment("q_pseudospike", 5.0, r.sharpness, thr, lo, hi, q)
+    assert e2 == pytest.approx(r.sd_second_moment, rel=1e-9)
+
+    def exact(s):  # Eq. 2 in closed form for q-PseudoSpike
+        integral = _pseudo_int_f_pow(s * (hi - thr), q, 2) + _pseudo_int_f_pow(s * (thr - lo), q, 2)
+        return 25.0 / (s * (hi - lo)) * integral
+    assert exact(r.sharpness) == pytest.approx(r.sd_second_moment, rel=1e-9)
+    assert r.sharpness == pytest.approx(3.7596940886e-7, rel=1e-9)
+    # above the default bracket: the exponential's E[sigma'^2] ~ gamma^2 / (2 s L) at large s
+    s_big = sharpness_for(1e-9, "exponential", 1.0, 1.0, -3.0, 5.0)
+    assert s_big is not None and s_big > 1e6
+    assert sd_second_moment("exponential", 1.0, s_big, 1.0, -3.0, 5.0) == pytest.approx(1e-9, rel=1e-9)
+
+
+def test_no_sharpness_note_only_when_the_target_exceeds_gamma_squared():
+    # truly no root: gamma^2 = 0.01 < target 0.0947 (E[sigma'^2] <= gamma^2 since f <= 1)
+    r = init_conditions(InitConfig(shape="q_pseudospike", q=1.000001, gamma=0.1))
+    assert r.sharpness is None and not r.civ_feasible
+    assert r.sd_second_moment > r.max_sd_second_moment
+    assert any(n.startswith("No sharpness meets CIV") for n in r.notes)
+    assert sharpness_for(0.0100001, "q_pseudospike", 0.1, 1.0, -3.0, 5.0, q=1.000001) is None
+    assert sharpness_for(0.0099, "q_pseudospike", 0.1, 1.0, -3.0, 5.0, q=1.000001) is not None

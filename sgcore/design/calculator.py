@@ -158,8 +158,13 @@ def init_conditions(cfg: InitConfig) -> InitResult:
     if not feasible and g_s > 0 and e_target > 0:
         why = (" With the CIII dampening (and xi = 0) this happens for every symmetric W_rec: give a larger 'gamma' "
                "to solve for s." if cfg.gamma is None else "")
-        notes.append(f"No sharpness meets CIV: E[sigma'^2] = gamma^2/(s L) int f(s v)^2 is at most gamma^2 = "
-                     f"{peak2:.4g} (f <= 1), below the CIV target {e_target:.4g}.{why}")
+        if e_target >= peak2:
+            notes.append(f"No sharpness meets CIV: E[sigma'^2] = gamma^2/(s L) int f(s v)^2 is at most gamma^2 = "
+                         f"{peak2:.4g} (f <= 1), below the CIV target {e_target:.4g}.{why}")
+        else:  # a root exists in theory; the search up to s = 1e-300 and 1e300 found no sign change
+            notes.append(f"No sharpness found for CIV: the target {e_target:.4g} is below gamma^2 = {peak2:.4g}, so "
+                         f"some s meets it in theory, but E[sigma'^2](s) did not cross it for s in [1e-300, 1e300] "
+                         f"(the target is within rounding of gamma^2).")
     return InitResult(
         config=cfg, mean_w_rec=m_ci, mean_w_rec_used=m, var_w_rec=var, var_w_rec_authors_code=var_code,
         dampening=gamma3,

@@ -114,25 +114,54 @@ def voltage_range(n_rec: int, n_in: int, alpha_decay: float, thr: float, min_w_r
     return lo, hi
 
 
+_S_FLOAT_RANGE = (1e-300, 1e300)  # how far the sharpness bracket may grow (s, s L and 1/(s L) stay finite)
+_S_EXPAND = math.log(100.0)  # each step outside s_bounds multiplies or divides s by 100
+
+
 def sharpness_for(target: float, shape: str, gamma: float, thr: float, y_min: float, y_max: float,
                   q: float = Q_SPEC.default, s_bounds: tuple[float, float] = (1e-6, 1e6)) -> float | None:
     """The sharpness s with E[sigma'^2](s) = target (Eq. 2), by brentq on log s; None if there is none.
 
-    E[sigma'^2] runs from gamma^2 f(0)^2 (s -> 0) down to 0 (s -> inf) when the range contains thr,
-    so a root exists iff 0 < target < gamma^2 there. Other ranges are scanned for a sign change.
+    E[sigma'^2] runs from gamma^2 f(0)^2 = gamma^2 (s -> 0) down to 0 (s -> inf) for any range, so a root
+    exists iff 0 < target < gamma^2 (the registry's f peaks at 1). ``s_bounds`` is scanned for the first
+    sign change; without one the bracket grows geometrically (x100 per step) towards 0 and/or towards large s,
+    as the end values point, until the sign changes or s leaves [1e-300, 1e300] (q-PseudoSpike with q -> 1+
+    needs s ~ 1e-7 or less).
     """
     gamma = positive("gamma", gamma)
     lo, hi = _range(y_min, y_max)
     if not (math.isfinite(target) and target > 0):
         return None
     g = lambda log_s: sd_second_moment(shape, gamma, math.exp(log_s), thr, lo, hi, q) - target  # noqa: E731
+
+    def root(x0: float, x1: float) -> float:
+        return float(math.exp(optimize.brentq(g, min(x0, x1), max(x0, x1), xtol=1e-12, rtol=1e-12)))
+
     grid = np.linspace(math.log(s_bounds[0]), math.log(s_bounds[1]), 25)
     vals = [g(x) for x in grid]
     for x0, x1, v0, v1 in zip(grid[:-1], grid[1:], vals[:-1], vals[1:], strict=True):
         if v0 == 0.0:
             return float(math.exp(x0))
         if v0 * v1 < 0:
-            return float(math.exp(optimize.brentq(g, x0, x1, xtol=1e-12, rtol=1e-12)))
+            return root(x0, x1)
+    if vals[-1] == 0.0:
+        return float(math.exp(grid[-1]))
+    if target >= gamma * gamma:  # E[sigma'^2] < gamma^2 sup f^2 = gamma^2: no root anywhere
+        return None
+    for x, v, step, end in ((float(grid[0]), vals[0], -_S_EXPAND, math.log(_S_FLOAT_RANGE[0])),
+                            (float(grid[-1]), vals[-1], _S_EXPAND, math.log(_S_FLOAT_RANGE[1]))):
+        if (v < 0) != (step < 0):  # E - target has this end's sign at the limit too: no crossing outside
+            continue
+        while (x - end) * step < 0:
+            x_new = max(x + step, end) if step < 0 else min(x + step, end)
+            v_new = g(x_new)
+            if not math.isfinite(v_new):
+                break
+            if v_new == 0.0:
+                return float(math.exp(x_new))
+            if v * v_new < 0:
+                return root(x, x_new)
+            x, v = x_new, v_new
     return None
 
 
