@@ -361,3 +361,16 @@ def test_train_and_lif_bad_input_exits_2(cli, cmd, args, needle):
     r = cli(cmd, *args)
     assert r.returncode == 2
     assert needle in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_escape_overflowed_derivative_is_null_with_a_note(cli):
+    """Issue 16 item 6: stochad_right beyond float64's maximum printed as ~1.0142e308; it is null with a note."""
+    r = cli("escape", "--escape", "exponential", "--beta-n", "10000", "--rho0-dt", "1000000", "--shape", "escape_exp",
+            "--beta-sg", "10000", "--u", "-1", "0", "1")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["points"]["stochad_right"][0] == 0.0 and out["points"]["stochad_right"][2] is None
+    np.testing.assert_allclose(out["points"]["stochad_right"][1], 1e10, rtol=1e-12)  # beta_N rho0 dt at u = theta
+    assert not any(x is not None and x > 1e307 for x in out["stochad_right"])
+    assert any("stochad_right is null" in note for note in out["notes"])
+
