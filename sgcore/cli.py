@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -21,7 +22,19 @@ from .params import ParamSpec
 __all__ = ["build_parser", "main", "to_jsonable"]
 
 
+#: A negative number in any float syntax Python's ``float`` reads (-1, -.5, -1e-3, -1E+2, -1_000, -inf, -nan):
+#: argparse's own matcher knows plain decimals only, so it took ``-1e-3`` for an option and said "expected N
+#: arguments". Matched here, such a word is a value, and the option's type rejects it with the parameter's own
+#: message (e.g. -inf out of range).
+_NEGATIVE_NUMBER = re.compile(
+    r"^-(?:(?:\d[\d_]*(?:\.(?:\d[\d_]*)?)?|\.\d[\d_]*)(?:e[+-]?\d[\d_]*)?|inf(?:inity)?|nan)$", re.IGNORECASE)
+
+
 class _OneLineParser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = _NEGATIVE_NUMBER  # argparse's hook; read by its option/value split
+
     def error(self, message: str) -> None:  # one line, status 2
         self.exit(2, f"{self.prog}: error: {message}\n")
 

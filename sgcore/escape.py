@@ -177,14 +177,23 @@ class EscapeNoise:
     def stochad_right(self, u: Any) -> np.ndarray:
         """Smoothed right stochastic derivative given y = 0 (App. B): dp/du / (1 - p).
 
-        NaN where p = 1 (y = 0 cannot occur)."""
-        return self.s * self.shape.hazard(self._v(u))
+        NaN where p = 1 (y = 0 cannot occur); inf where it exceeds the largest float (the exponential family's
+        grows like exp(beta_N (u - theta))). Where s * hazard overflowed (in the product or in the hazard itself) it is
+        redone in log space, so a value below the float maximum stays exact."""
+        v = self._v(u)
+        with np.errstate(over="ignore"):
+            right = self.s * self.shape.hazard(v)
+            lost = np.isposinf(right)
+            if np.any(lost):
+                right[lost] = np.exp(math.log(self.s) + self.shape.log_hazard(v[lost]))
+        return right
 
     def stochad_left(self, u: Any) -> np.ndarray:
         """Smoothed left stochastic derivative given y = 1 (App. B): dp/du / p.
 
-        NaN where p = 0 (y = 1 cannot occur)."""
-        return self.s * self.shape.reverse_hazard(self._v(u))
+        NaN where p = 0 (y = 1 cannot occur); inf where it exceeds the largest float."""
+        with np.errstate(over="ignore"):
+            return self.s * self.shape.reverse_hazard(self._v(u))
 
     def stochad_affine(self, u: Any, y: Any) -> np.ndarray:
         """(1 - p) d_R 1[y=0] + p d_L 1[y=1] for realisations ``y`` (App. B, Fig. S3)."""
@@ -274,14 +283,15 @@ def escape_points(cfg: EscapeConfig, u: Any) -> EscapePoints:
 class EscapeView:
     """Named arrays behind the escape-noise page (and ``python -m sgcore escape``).
 
-    ``points`` are the curves at extra potentials when asked for (the CLI's ``--u``); ``CLI_FIELDS`` are the fields
-    the CLI prints (not the bulky rasters and threshold samples, which the CSV downloads carry).
+    ``points`` are the curves at extra potentials when asked for (the CLI's ``--u``); ``notes`` say why a value is
+    infinite (null in the JSON): a smoothed stochastic derivative beyond the largest float. ``CLI_FIELDS`` are the
+    fields the CLI prints (not the bulky rasters and threshold samples, which the CSV downloads carry).
     """
 
     CLI_FIELDS: ClassVar[tuple[str, ...]] = (
         "config", "resolved_scale", "u", "firing_probability", "step", "d_expected_output", "surrogate_derivative",
         "stochad_right", "stochad_left", "max_abs_diff", "rel_l2_diff", "matched", "mismatch", "sd_gamma", "sd_s",
-        "threshold_mean", "points")
+        "threshold_mean", "points", "notes")
 
     config: EscapeConfig
     resolved_scale: str
@@ -314,6 +324,7 @@ class EscapeView:
     threshold_mc_p: np.ndarray
     threshold_mean: float
     points: EscapePoints | None = None
+    notes: tuple[str, ...] = ()
 
     def tables(self) -> dict[str, dict[str, np.ndarray]]:
         """The CSV downloads: curves on the grid, rasters (long format), threshold samples."""
@@ -370,6 +381,8 @@ def escape_view(cfg: EscapeConfig, u: Any = None) -> EscapeView:
         mismatch.append("offset: rho0 dt != 1 moves the escape derivative to "
                         f"u = {noise.center:.4g}; the SD is centred on theta")
 
+    notes = _overflow_notes(curves, points)
+
     rng = np.random.default_rng(cfg.seed)
     width = 2.0 * cfg.u_span / cfg.n_inputs
     u_in = cfg.theta - cfg.u_span + width * (np.arange(cfg.n_inputs) + 0.5)
@@ -419,4 +432,17 @@ def escape_view(cfg: EscapeConfig, u: Any = None) -> EscapeView:
         threshold_mc_p=mc_p,
         threshold_mean=float(np.mean(thresholds)),
         points=points,
+        notes=notes,
     )
+
+
+def _overflow_notes(curves: EscapePoints, points: EscapePoints | None) -> tuple[str, ...]:
+    """One note per smoothed stochastic derivative that is infinite somewhere (on the grid or at ``points``)."""
+    notes = []
+    for name, side in (("stochad_right", "1 - p"), ("stochad_left", "p")):
+        at = [float(x) for part in (curves, points) if part is not None
+              for x in part.u[np.isposinf(getattr(part, name))]]
+        if at:
+            notes.append(f"{name} is null at {len(at)} potential(s) in u = {min(at):.6g} .. {max(at):.6g}: dp/du / "
+                         f"({side}) exceeds the largest float ({np.finfo(np.float64).max:.4g}) there")
+    return tuple(notes)

@@ -361,3 +361,42 @@ def test_train_and_lif_bad_input_exits_2(cli, cmd, args, needle):
     r = cli(cmd, *args)
     assert r.returncode == 2
     assert needle in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_escape_overflowed_derivative_is_null_with_a_note(cli):
+    """Issue 16 item 6: stochad_right beyond float64's maximum printed as ~1.0142e308; it is null with a note."""
+    r = cli("escape", "--escape", "exponential", "--beta-n", "10000", "--rho0-dt", "1000000", "--shape", "escape_exp",
+            "--beta-sg", "10000", "--u", "-1", "0", "1")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["points"]["stochad_right"][0] == 0.0 and out["points"]["stochad_right"][2] is None
+    np.testing.assert_allclose(out["points"]["stochad_right"][1], 1e10, rtol=1e-12)  # beta_N rho0 dt at u = theta
+    assert not any(x is not None and x > 1e307 for x in out["stochad_right"])
+    assert any("stochad_right is null" in note for note in out["notes"])
+
+
+@pytest.mark.parametrize(("args", "check"), [
+    (("escape", "--u", "-1e-3", "-1E+2", "-.5", "-2"), lambda o: o["points"]["u"] == [-1e-3, -100.0, -0.5, -2.0]),
+    (("escape", "--theta", "-1e-1"), lambda o: o["config"]["theta"] == -0.1),
+    (("escape", "--u", "-1e-3", "--theta", "-2.5E-1"),  # the option after the numbers is still an option
+     lambda o: o["points"]["u"] == [-1e-3] and o["config"]["theta"] == -0.25),
+    (("signflip", "--w-range", "-1e-9", "1e-9"),
+     lambda o: (o["config"]["w_min"], o["config"]["w_max"]) == (-1e-9, 1e-9)),
+    (("localzo", "--u-range", "-1E+0", "2e0"), lambda o: (o["config"]["u_lo"], o["config"]["u_hi"]) == (-1.0, 2.0)),
+])
+def test_negative_numbers_in_scientific_notation_are_values(cli, args, check):
+    """Issue 16 item 8: argparse took -1e-3 for an option ("expected N arguments")."""
+    r = cli(*args)
+    assert r.returncode == 0, r.stderr
+    assert check(json.loads(r.stdout))
+
+
+@pytest.mark.parametrize(("args", "needle"), [
+    (("escape", "--theta", "-inf"), "theta must be a finite number in [-1000, 1000]; got -inf"),
+    (("escape", "--theta", "-1e9"), "theta must be a finite number in [-1000, 1000]"),
+    (("escape", "--u", "0", "-inf"), "u must be a finite number; got '-inf'"),
+    (("loop", "--betas-sg", "1", "-1e-3"), "betas_sg must be 1 to 4 finite numbers in (0, 10000]"),
+])
+def test_negative_out_of_range_numbers_get_the_parameters_own_message(cli, args, needle):
+    r = cli(*args)
+    assert r.returncode == 2 and needle in r.stderr and "expected" not in r.stderr, r.stderr

@@ -198,3 +198,21 @@ def test_threshold_noise_matches_the_printed_formula(family):
         "exponential": (np.log(-np.log(1 - x)) - np.log(rate)) / beta,
     }[family]
     np.testing.assert_allclose(noise.center + noise.shape.ppf(x) / noise.s, theta + xi, rtol=1e-12, atol=1e-12)
+
+
+def test_exponential_right_derivative_is_exact_up_to_float_max_and_inf_beyond():
+    """delta_R = beta_N rho0 dt exp(beta_N (u - theta)) for the exponential family: exact while it is a float, inf
+    (null in JSON, with a note) once it exceeds float64's maximum; a clamp used to print a wrong finite number."""
+    noise = EscapeNoise("exponential", 1.0, 0.0, 1.0)
+    u = np.array([0.0, 100.0, 705.0, 709.0, 710.0, 1e4])
+    right = noise.stochad_right(u)
+    np.testing.assert_allclose(np.log(right[:4]), u[:4], rtol=1e-13)  # exp(705) ~ 1.4e306 is a float
+    assert np.all(np.isposinf(right[4:]))  # exp(710) > 1.8e308: no float value
+    view = escape_view(EscapeConfig(escape="exponential", beta_n=1e4, rho0_dt=1e6, shape="escape_exp", beta_sg=1e4),
+                       u=[-1.0, 0.0, 1.0])
+    np.testing.assert_allclose(view.points.stochad_right[:2], [0.0, 1e10], rtol=1e-12)
+    assert np.isposinf(view.points.stochad_right[2])
+    beyond = 1e4 * view.u + np.log(1e10) > np.log(np.finfo(np.float64).max)  # log of delta_R > log(1.8e308)
+    assert np.all(np.isfinite(view.stochad_right[~beyond])) and np.all(np.isposinf(view.stochad_right[beyond]))
+    assert len(view.notes) == 1 and "stochad_right is null" in view.notes[0] and "largest float" in view.notes[0]
+    assert escape_view(EscapeConfig(), u=[0.0]).notes == ()

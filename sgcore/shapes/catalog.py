@@ -471,7 +471,14 @@ def _gumbel_ppf(p, **_):
 
 
 def _gumbel_hazard(v, **_):
-    return _E * np.exp(np.clip(_E * v, None, 700.0))
+    # f / (1 - F) = e exp(e v): unbounded, so not clamped; inf where it exceeds the largest float (a clamp printed
+    # a wrong finite number there).
+    with np.errstate(over="ignore"):
+        return _E * np.exp(_E * v)
+
+
+def _gumbel_loghazard(v, **_):
+    return 1.0 + _E * v
 
 
 def _gumbel_rhazard(v, **_):
@@ -503,6 +510,7 @@ _SHAPE_LIST.append(SurrogateShape(
     _sf=_gumbel_sf,
     _hazard=_gumbel_hazard,
     _rhazard=_gumbel_rhazard,
+    _loghazard=_gumbel_loghazard,
     closed_forms={"int_f_sq": _const(r"e\int_0^\infty u e^{-2u} du = e/4", math.e / 4.0),
                   "tail_moment": _const(r"(\pi^2/6 + \gamma_E^2)/e^2\ (\text{Gumbel-min, scale } 1/e)",
                                         (math.pi**2 / 6.0 + _EULER_GAMMA**2) / math.e**2)},

@@ -135,6 +135,9 @@ class SurrogateShape:
     _logcdf: Callable[..., Any] | None = field(default=None, repr=False)
     #: Optional fast in-place inverse CDF ``ppf_kernel(p, tmp)``: p <- F^{-1}(p) in p's dtype (escape noise).
     ppf_kernel: Callable[[np.ndarray, np.ndarray], None] | None = field(default=None, repr=False)
+    #: Optional exact log of the hazard (default: log of :meth:`hazard`): finite where an unbounded hazard is not a
+    #: float (the escape-noise Gumbel's e exp(e v)), so a scaled s * hazard below the float maximum is still exact.
+    _loghazard: Callable[..., Any] | None = field(default=None, repr=False)
 
     # -- parameters -------------------------------------------------------------------------
     def shape_params(self, **given: Any) -> dict[str, Any]:
@@ -256,6 +259,15 @@ class SurrogateShape:
         if self._hazard:
             return _cast(self._hazard(v, **p), dtype)
         return _cast(_ratio(self._f(v, NUMPY_OPS, **p), self.sf(v, **p)), dtype)
+
+    def log_hazard(self, v: Any, **params: Any) -> np.ndarray:
+        """log of :meth:`hazard`, exact where the shape declares it (no overflow of an unbounded hazard)."""
+        v, dtype = _as_float(v)
+        p = self.shape_params(**params)
+        if self._loghazard:
+            return _cast(self._loghazard(v, **p), dtype)
+        with np.errstate(divide="ignore"):
+            return _cast(np.log(self.hazard(v, **p)), dtype)
 
     def reverse_hazard(self, v: Any, **params: Any) -> np.ndarray:
         """f(v) / F(v); NaN where F(v) = 0 (the conditioning event is impossible)."""
