@@ -55,6 +55,8 @@ if view.matched:
 else:
     banner(f"<b>Not matched</b>: relative L2 distance {view.rel_l2_diff:.1%}, "
            f"max |Δ| = {view.max_abs_diff:.3g}. " + "; ".join(view.mismatch) + ".", ok=False)
+for note in view.notes:  # values beyond float range are not drawn; say where
+    st.info(note[0].upper() + note[1:] + ".", icon=":material/info:")
 
 m1, m2, m3, m4 = st.columns(4)
 m1.metric("Peak ∂E[y]/∂u", f"{view.peak_d_expected_output:.3g}")
