@@ -461,3 +461,11 @@ def test_theorem3_sigmoid_emax_matches_nested_quad(m):
 def test_theorem3_emax_error_for_closed_forms_and_point_mass():
     assert 0.0 <= Theorem3Target("gaussian", 5.0, 0.5, 1).emax_error(5) < 1e-9
     assert Theorem3Target("rectangular", 5.0, 0.5, -1).emax_error(3) == 0.0
+
+
+def test_view_reports_the_threshold_error():
+    """The LocalZO page shows E[max|z_k|]'s estimated error for a Theorem 3 target (none for a distribution)."""
+    cfg = LocalZOConfig(source="surrogate", target="sigmoid", alpha="1", m=5, n_samples=50)
+    v = localzo_view(cfg)
+    assert 0.0 < v.bth_over_delta_error < 1e-9 * v.bth_over_delta
+    assert localzo_view(LocalZOConfig(n_samples=50)).bth_over_delta_error is None
