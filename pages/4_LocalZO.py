@@ -86,7 +86,10 @@ for note in view.notes:
 
 bth_text = "∞" if math.isinf(view.bth) else f"{view.bth:.4g}"
 m1, m2, m3, m4 = st.columns(4)
-m1.metric("B_th / δ = E[max |z_k|]", "∞" if math.isinf(view.bth_over_delta) else f"{view.bth_over_delta:.4f}")
+bth_help = (None if view.bth_over_delta_error is None or math.isinf(view.bth_over_delta)
+            else f"Quadrature of 1 − R(y)^m; estimated error ≤ {view.bth_over_delta_error:.1e}.")
+m1.metric("B_th / δ = E[max |z_k|]", "∞" if math.isinf(view.bth_over_delta) else f"{view.bth_over_delta:.4f}",
+          help=bth_help)
 m2.metric("Expected threshold B_th", bth_text)
 m3.metric("Active: LocalZO", f"{view.active_localzo:.2%}")
 m4.metric("Active: SparseGrad", f"{view.active_sparse:.2%}",

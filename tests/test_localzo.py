@@ -429,3 +429,43 @@ def test_paper_checks_find_what_does_not_hold():
     assert not checks[("Sec. 5.2", "0.0461")].holds
     assert "truncates" in checks[("Table 1", "1.569")].comment
     assert "truncates" in checks[("Sec. 4.6.1, A.3.1", "0.4262")].comment
+
+
+@pytest.mark.parametrize("k, delta", [(10.0, 0.5), (1.0 / math.sqrt(SIGMOID_CONSTANT), 1.0), (3.0, 0.1)])
+def test_theorem3_sigmoid_emax_m1_exact(k, delta):
+    """Issue 16 item 3: alpha = 1 gives E|z| = scale / M exactly; at k delta = a (1/a^2 = SIGMOID_CONSTANT)
+    that is a/2 = 0.76581407, where the trapezoid on the CDF table gave 0.76581501 (1.2e-6 relative)."""
+    t = Theorem3Target("sigmoid", k, delta, 1)
+    exact = t.scale / t.M
+    if k * delta == pytest.approx(1.0 / math.sqrt(SIGMOID_CONSTANT)):
+        assert exact == pytest.approx(0.5 / math.sqrt(SIGMOID_CONSTANT), rel=1e-14)
+    assert t.emax(1) == pytest.approx(exact, rel=1e-9)
+    assert abs(t.emax(1) - exact) <= t.emax_error(1) < 1e-9 * exact
+
+
+@pytest.mark.parametrize("m", [2, 5, 40])
+def test_theorem3_sigmoid_emax_matches_nested_quad(m):
+    """No closed form for m > 1: an independent (slow) nested scipy quad of 1 - R^m, R by quad of the density;
+    the difference lies within the reported error estimate, itself below 1e-9 relative."""
+    t = Theorem3Target("sigmoid", 10.0, 0.5, 1)
+    shp = SHAPES["sigmoid"]
+    rho = lambda y: -shp.df(np.array([y]))[0] / y / t.M  # noqa: E731
+    cdf = lambda y: integrate.quad(rho, 0.0, y, epsabs=1e-15, epsrel=1e-13, limit=200)[0]  # noqa: E731
+    ref = integrate.quad(lambda y: 1.0 - min(cdf(y), 1.0) ** m, 0.0, 14.0, epsabs=1e-14, epsrel=1e-12,
+                         limit=200)[0] * t.scale
+    err = t.emax_error(m)
+    assert err < 1e-9 * ref
+    assert abs(t.emax(m) - ref) <= err + 1e-12 * ref  # + the reference's own error
+
+
+def test_theorem3_emax_error_for_closed_forms_and_point_mass():
+    assert 0.0 <= Theorem3Target("gaussian", 5.0, 0.5, 1).emax_error(5) < 1e-9
+    assert Theorem3Target("rectangular", 5.0, 0.5, -1).emax_error(3) == 0.0
+
+
+def test_view_reports_the_threshold_error():
+    """The LocalZO page shows E[max|z_k|]'s estimated error for a Theorem 3 target (none for a distribution)."""
+    cfg = LocalZOConfig(source="surrogate", target="sigmoid", alpha="1", m=5, n_samples=50)
+    v = localzo_view(cfg)
+    assert 0.0 < v.bth_over_delta_error < 1e-9 * v.bth_over_delta
+    assert localzo_view(LocalZOConfig(n_samples=50)).bth_over_delta_error is None

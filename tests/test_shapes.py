@@ -329,3 +329,20 @@ def test_sigmoid_logcdf_is_exact_far_in_the_tail():
     assert shp.cdf(-200.0) == 0.0
     assert shp.logcdf(-200.0) == pytest.approx(-800.0, rel=1e-15)
     assert shp.logsf(200.0) == pytest.approx(-800.0, rel=1e-15)
+
+
+def test_sigmoid_kernel_float32_underflows_instead_of_overflowing():
+    """Issue 16 item 7: g / cosh(2x)^2 gave 0 in float32 for |2x| > 44 (cosh^2 overflows) where the exact
+    value, the float64 one rounded to float32, is a normal or subnormal number > 0."""
+    v = np.linspace(-30, 30, 20001, dtype=np.float32)
+    s, g = 2.5, 2.5
+    out = v.copy()
+    SHAPES["sigmoid"].kernel(out, s, g)
+    arg = (v * np.float32(2.0 * s)).astype(np.float64)  # the kernel's (rounded) argument
+    exact = (g / np.cosh(arg) ** 2).astype(np.float32)
+    np.testing.assert_array_equal(out == 0, exact == 0)
+    assert np.count_nonzero(exact[np.abs(arg) > 44.5]) > 0  # the band the overflow zeroed
+    normal = exact >= np.finfo(np.float32).tiny
+    np.testing.assert_allclose(out[normal], exact[normal], rtol=1e-6)
+    ulp = np.finfo(np.float32).smallest_subnormal
+    assert np.max(np.abs(out[~normal].astype(np.float64) - exact[~normal])) <= 2 * ulp

@@ -135,7 +135,7 @@ class LocalZOView:
     CLI_FIELDS: ClassVar[tuple[str, ...]] = (
         "config", "source_label", "method", "weight", "area", "bth_over_delta", "bth", "active_localzo",
         "active_sparse", "m_values", "bth_by_m", "active_localzo_by_m", "active_sparse_by_m", "sampler", "table_error",
-        "notes", "infinite_variance_at", "points")
+        "bth_over_delta_error", "notes", "infinite_variance_at", "points")
 
     config: LocalZOConfig
     source_label: str
@@ -170,6 +170,7 @@ class LocalZOView:
     notes: tuple[str, ...] = ()
     infinite_variance_at: tuple[float, ...] = ()
     points: LocalZOPoints | None = None
+    bth_over_delta_error: float | None = None  # estimated quadrature error of E[max|z_k|] (Theorem 3 targets)
 
     def tables(self) -> dict[str, dict[str, np.ndarray]]:
         """The CSV downloads: the curves over u and the threshold / active fractions by m."""
@@ -272,5 +273,6 @@ def localzo_view(cfg: LocalZOConfig, u_points: Any = None, samples: int | None =
         sampler=getattr(src, "sampler", "inverse CDF (scipy.stats ppf)"), table_error=getattr(src, "table_error", None),
         conv_n=conv_n, conv_err=np.array(errs), conv_stderr=np.array(ses), u_samples=u_samples, notes=tuple(notes),
         infinite_variance_at=inf_at,
+        bth_over_delta_error=src.emax_error(m) if hasattr(src, "emax_error") else None,
         points=None if u_points is None else _points(cfg, src, u_points, samples, rng),
     )

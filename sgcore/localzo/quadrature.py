@@ -37,7 +37,11 @@ def _tail_quad(fn: Callable[[np.ndarray], np.ndarray], a: np.ndarray, upper: flo
 
 def _emax_quad(abs_cdf: Callable[[Any], np.ndarray], upper: float, m: int) -> float:
     """E[max of m copies] = int_0^upper 1 - F(t)^m dt for a non-negative variable with CDF ``abs_cdf``."""
+    return _emax_quad_err(abs_cdf, upper, m)[0]
+
+
+def _emax_quad_err(abs_cdf: Callable[[Any], np.ndarray], upper: float, m: int) -> tuple[float, float]:
+    """(E[max of m copies], quad's estimate of its absolute error); see :func:`_emax_quad`."""
     fn = lambda t: 1.0 - float(abs_cdf(t)) ** m  # noqa: E731
-    if math.isfinite(upper):
-        return float(integrate.quad(fn, 0.0, upper, limit=200, epsabs=1e-13, epsrel=1e-12)[0])
-    return float(integrate.quad(fn, 0.0, math.inf, limit=200, epsabs=1e-13, epsrel=1e-12)[0])
+    val, err = integrate.quad(fn, 0.0, upper, limit=200, epsabs=1e-13, epsrel=1e-12)
+    return float(val), float(err)

@@ -73,12 +73,15 @@ SIGMOID_CONSTANT: float = 7.0 * float(special.zeta(3.0)) / (2.0 * math.pi**2)
 
 
 def _sigmoid_kernel(v: np.ndarray, s: float, g: float) -> None:
-    f = v.dtype.type  # f(x) = 4 sigma(4x) sigma(-4x) = 1 / cosh(2x)^2 (0 once cosh overflows)
+    f = v.dtype.type  # f(x) = 4 sigma(4x) sigma(-4x) = (1 / cosh(2x))^2
     v *= f(2.0 * s)
-    with np.errstate(over="ignore"):
+    # (sqrt(g) / cosh)^2, not g / cosh^2: cosh^2 overflows float32 at |2x| > 44 (giving 0) while
+    # sech stays normal until cosh itself overflows (|2x| > 89, where f is 0 in float32 anyway); squaring last
+    # rounds once into the subnormals
+    with np.errstate(over="ignore", under="ignore"):
         np.cosh(v, out=v)
+        np.divide(f(math.sqrt(g)), v, out=v)
         np.square(v, out=v)
-    np.divide(f(g), v, out=v)
 
 
 _SHAPE_LIST.append(SurrogateShape(
