@@ -547,3 +547,16 @@ def test_design_view_and_discrepancy_records():
     assert straddle.second_moment_vs_s[0] > 0.95  # -> gamma^2 = 1 as s -> 0
     assert len(PAPER_DISCREPANCIES) >= 6
     assert all(d.where and d.printed and d.followed for d in PAPER_DISCREPANCIES)
+
+
+# --- bounded work (issue 16, item 4) ------------------------------------------------------------------------------
+def test_init_config_refuses_a_simulation_beyond_its_bounds_naming_the_product():
+    from sgcore.design import InitConfig
+
+    # each value inside its own domain, but together 1e5^2 recurrent weights times 1e5 steps of 1e4 inputs
+    with pytest.raises(ValueError, match=r"n_steps x batch x n_in = 1\.0e\+14 exceeds 2e\+07; lower n_steps"):
+        InitConfig(n_rec=100_000, n_in=100_000, n_steps=100_000, batch=10_000)
+    with pytest.raises(ValueError, match=r"n_steps x batch x n_rec x \(n_rec \+ n_in\) = 2\.0e\+10 exceeds 1e\+09"):
+        InitConfig(n_rec=10_000, n_in=10_000, n_steps=100, batch=1)
+    InitConfig()  # 4.8e7
+    InitConfig(**PRESETS["shd_lif_layer2"]["values"])  # 3.1e8
