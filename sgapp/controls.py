@@ -127,22 +127,34 @@ def preset_bar(specs: Iterable[ParamSpec], presets: Mapping[str, Mapping[str, An
     share_panel(specs)
 
 
+#: What a computation may raise for values it cannot handle, with the message shown for each (``None``: its own).
+#: Deliberately not ``Exception``: a programming error (TypeError, KeyError, ...) must still surface in tests.
+COMPUTE_ERRORS: dict[type[Exception], str | None] = {
+    ValueError: None,
+    MemoryError: "Not enough memory for these values: lower the sample counts or resolutions",
+    OverflowError: "A number overflowed for these values: choose less extreme values",
+    FloatingPointError: "A floating-point error for these values: choose less extreme values",
+}
+
+
 def compute_or_keep(key: str, compute: Callable[[], T], fallback: Callable[[], T] | None = None) -> T | None:
-    """Run ``compute``; on ``ValueError`` show it and return the last good result instead.
+    """Run ``compute``; on one of ``COMPUTE_ERRORS`` (``ValueError``, ``MemoryError``, ``OverflowError``,
+    ``FloatingPointError``) show it and return the last good result instead.
 
     With no good result yet in this session (e.g. a link whose values clash), ``fallback`` (the page's
-    default view) is shown instead.
+    default view) is shown instead. Any other exception propagates: it is a bug, not a bad value.
     """
     store = f"last_good::{key}"
     try:
         result = compute()
-    except ValueError as err:
+    except tuple(COMPUTE_ERRORS) as err:
+        message = next(text for kind, text in COMPUTE_ERRORS.items() if isinstance(err, kind)) or str(err)
         if store not in st.session_state and fallback is not None:
-            st.error(f"{err}. Showing the defaults.", icon=":material/error:")
+            st.error(f"{message}. Showing the defaults.", icon=":material/error:")
             result = fallback()
             st.session_state[store] = result
             return result
-        st.error(f"{err}. Showing the last valid view.", icon=":material/error:")
+        st.error(f"{message}. Showing the last valid view.", icon=":material/error:")
         return st.session_state.get(store)
     st.session_state[store] = result
     return result

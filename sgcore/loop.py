@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from .params import DeclaredConfig, ParamSpec, declared
+from .params import DeclaredConfig, ParamSpec, declared, work
 from .shapes import Surrogate, sd_param_specs
 from .signflip import WEIGHT_NAMES, SignflipWeights, _backward, _forward, sigmoid_activation, step_activation
 
@@ -306,6 +306,11 @@ LOOP_PARAMS: tuple[ParamSpec, ...] = (
 _SPEC = {p.name: p for p in LOOP_PARAMS}
 
 
+#: Bound on the convergence ladders' field evaluations, max_steps x len(betas_sg): the default is 3e4, the sliders'
+#: top 1e6 x 4 = 4e6 (0.7 s); 1e7 x 4 took 20 s, while 1e7 with one beta_SG (the domain's top) stays allowed.
+LOOP_STEPS = 1e7
+
+
 @declared
 class LoopConfig(DeclaredConfig):
     """Everything the loop page (and ``python -m sgcore loop``) computes from; defaults = Fig. 5."""
@@ -316,6 +321,8 @@ class LoopConfig(DeclaredConfig):
         super().__post_init__()
         if self.plane == "axes" and self.axis_a == self.axis_b:
             raise ValueError(f"axis_a and axis_b must be different parameters; both are {self.axis_a!r}")
+        work({"max_steps": self.max_steps, "len(betas_sg)": len(self.betas_sg)}, LOOP_STEPS,
+             "lower max_steps or give fewer betas_sg")
 
     @property
     def centre(self) -> np.ndarray:

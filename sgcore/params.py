@@ -15,7 +15,7 @@ from dataclasses import fields as dataclass_fields
 from typing import Any, ClassVar
 
 __all__ = ["DeclaredConfig", "ParamSpec", "choice", "count", "declared", "finite", "interval", "lookup", "positive",
-           "validate_all", "parse_query"]
+           "validate_all", "parse_query", "work"]
 
 _KINDS = ("float", "int", "choice", "bool", "floats")
 
@@ -443,3 +443,18 @@ def choice(name: str, value: Any, choices: Iterable[str]) -> str:
     if not isinstance(value, str) or value not in options:
         raise ValueError(f"{name} must be one of {', '.join(options)}; got {value!r}")
     return value
+
+
+def work(factors: Mapping[str, int], limit: float, hint: str) -> int:
+    """The size of a computation, the product of ``factors`` (name or sum of names -> size), or ``ValueError`` if
+    it exceeds ``limit``, naming the factors, their product and the limit, e.g. ``n_samples x m = 3.0e+08 exceeds 2e+06;
+    lower n_samples or m``.
+
+    Each parameter's own domain bounds it alone; this bounds their product (the array or loop the computation
+    really builds), so a link or CLI call that combines large values fails at once instead of running for hours
+    or exhausting memory.
+    """
+    total = math.prod(int(v) for v in factors.values())
+    if total > limit:
+        raise ValueError(f"{' x '.join(factors)} = {total:.1e} exceeds {limit:.0e}; {hint}")
+    return total

@@ -189,6 +189,18 @@ def test_localzo_bad_input_exits_2(cli, args, needle):
     assert needle in r.stderr and len(r.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("m,needle", [
+    ("10000", "m x (n_samples + n_points + 30000) = 3.2e+08 exceeds 2e+06; lower m or n_samples"),
+    ("2", "samples x m x (len(u) + 1) = 4.0e+07 exceeds 2e+07; lower samples or m, or give fewer u"),
+])
+def test_localzo_unbounded_work_from_the_issue_exits_2_at_once(cli, m, needle):
+    # the issue's command ran for hours; now it is refused before anything is computed
+    r = cli("localzo", "--dist", "normal", "--delta", "0.05", "--m", m, "--alpha", "1", "--u", "0",
+            "--samples", "10000000")
+    assert r.returncode == 2 and not r.stdout
+    assert needle in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
 def test_estimators_example_from_the_issue(cli):
     from sgcore.estimators import BinaryNet, exact_gradient
 

@@ -609,3 +609,16 @@ def test_no_sharpness_note_only_when_the_target_exceeds_gamma_squared():
     assert any(n.startswith("No sharpness meets CIV") for n in r.notes)
     assert sharpness_for(0.0100001, "q_pseudospike", 0.1, 1.0, -3.0, 5.0, q=1.000001) is None
     assert sharpness_for(0.0099, "q_pseudospike", 0.1, 1.0, -3.0, 5.0, q=1.000001) is not None
+
+
+# --- bounded work (issue 16, item 4) ------------------------------------------------------------------------------
+def test_init_config_refuses_a_simulation_beyond_its_bounds_naming_the_product():
+    from sgcore.design import InitConfig
+
+    # each value inside its own domain, but together 1e5^2 recurrent weights times 1e5 steps of 1e4 inputs
+    with pytest.raises(ValueError, match=r"n_steps x batch x n_in = 1\.0e\+14 exceeds 2e\+07; lower n_steps"):
+        InitConfig(n_rec=100_000, n_in=100_000, n_steps=100_000, batch=10_000)
+    with pytest.raises(ValueError, match=r"n_steps x batch x n_rec x \(n_rec \+ n_in\) = 2\.0e\+10 exceeds 1e\+09"):
+        InitConfig(n_rec=10_000, n_in=10_000, n_steps=100, batch=1)
+    InitConfig()  # 4.8e7
+    InitConfig(**PRESETS["shd_lif_layer2"]["values"])  # 3.1e8

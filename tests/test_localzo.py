@@ -26,6 +26,8 @@ from sgcore.localzo import (
     single_sample_variance,
     sparsegrad_active_fraction,
 )
+from sgcore.localzo.page import points_work
+from sgcore.pages import PAGES
 from sgcore.shapes import SHAPES
 
 DISTS = list(DISTRIBUTIONS)
@@ -469,3 +471,30 @@ def test_view_reports_the_threshold_error():
     v = localzo_view(cfg)
     assert 0.0 < v.bth_over_delta_error < 1e-9 * v.bth_over_delta
     assert localzo_view(LocalZOConfig(n_samples=50)).bth_over_delta_error is None
+
+
+# --- bounded work (issue 16, item 4): the product of the sizes, not each alone ---------------------------------
+def test_config_refuses_the_issues_sizes_naming_the_product_and_limit():
+    # m = 10000 is inside m's own domain, but the convergence stream alone would be 30000 x 10000 draws (2.4 GB)
+    with pytest.raises(ValueError, match=r"m x \(n_samples \+ n_points \+ 30000\) = 3\.2e\+08 exceeds 2e\+06; "
+                                         r"lower m or n_samples"):
+        LocalZOConfig(dist="normal", delta=0.05, m=10_000, alpha="1")
+    with pytest.raises(ValueError, match="n_samples"):
+        LocalZOConfig(m=5, n_samples=1_000_000)
+
+
+def test_every_preset_default_and_slider_maximum_stays_within_the_bound():
+    for values in PAGES["localzo"].presets.values():
+        LocalZOConfig(**values)
+    LocalZOConfig()
+    specs = {p.name: p for p in LocalZOConfig.PARAMS}
+    LocalZOConfig(**{k: specs[k].slider[1] for k in ("m", "n_samples", "n_points")})  # every slider at its top
+    LocalZOConfig(n_samples=specs["n_samples"].domain[1])  # the largest n_samples a link can ask, at m = 1
+
+
+def test_points_monte_carlo_refuses_samples_times_m_times_u_before_computing():
+    cfg = LocalZOConfig(m=2)
+    with pytest.raises(ValueError, match=r"samples x m x \(len\(u\) \+ 1\) = 4\.0e\+07 exceeds 2e\+07"):
+        localzo_view(cfg, u_points=[0.0], samples=10_000_000)
+    assert points_work(LocalZOConfig(), [0.0], 10_000_000) == 20_000_000  # the CLI's largest --samples at m = 1
+    assert points_work(cfg, [0.0, 1.0], None) == 0

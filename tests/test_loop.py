@@ -27,6 +27,7 @@ from sgcore.loop import (
     preactivations,
     stokes_disc_integral,
 )
+from sgcore.pages import PAGES
 from sgcore.shapes import Surrogate
 
 C0 = np.zeros(5)
@@ -236,3 +237,13 @@ def test_nested_midpoint_ladder_equals_independent_sums():
     assert list(ladder) == [10, 30, 90, 270, 810, 2430]
     for n, v in zip(ladder, values, strict=True):
         assert v == pytest.approx(midpoint_loop_integral(field, C0, d, 1.8, int(n)), rel=1e-12, abs=1e-15)
+
+
+def test_config_refuses_ladders_beyond_the_work_bound_naming_the_product():
+    # issue 16, item 4: each value inside its domain, together 4e7 field evaluations (20 s)
+    with pytest.raises(ValueError, match=r"max_steps x len\(betas_sg\) = 4\.0e\+07 exceeds 1e\+07; lower max_steps"):
+        LoopConfig(max_steps=10_000_000, betas_sg=(1.0, 5.0, 20.0, 40.0))
+    LoopConfig(max_steps=10_000_000, betas_sg=(20.0,))  # the domain's top with one beta_SG
+    LoopConfig(max_steps=1_000_000, betas_sg=(1.0, 5.0, 20.0, 40.0))  # every slider at its top
+    for values in PAGES["loop"].presets.values():
+        LoopConfig.from_mapping(values)

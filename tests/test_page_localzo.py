@@ -106,3 +106,14 @@ def test_two_csv_downloads():
     at = app()
     labels = sorted(b.proto.label for b in at.get("download_button"))
     assert labels == ["curves.csv", "threshold_by_m.csv"]
+
+
+def test_huge_m_link_is_refused_with_a_notice_not_a_memory_error():
+    # issue 16: ?m=10000 built a 30000 x 10000 array and crashed the page with an uncaught MemoryError; a link is
+    # held to the slider's range, and LocalZOConfig's work bound refuses the product for any other caller
+    at = app(m="10000")
+    assert not at.exception and not at.error
+    assert any("Link parameter ignored: m must be an integer in" in w.value for w in at.warning)
+    assert at.slider(key="m").value == 1 and len(charts(at)) == 5
+    with pytest.raises(ValueError, match="exceeds 2e"):
+        LocalZOConfig.from_mapping({"m": 10_000})

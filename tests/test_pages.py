@@ -157,6 +157,40 @@ st.write("result", compute_or_keep("demo", calc))
     assert "last valid view" in at.error[0].value
 
 
+_STUB = f'''
+import sys
+sys.path.insert(0, {str(ROOT)!r})
+import streamlit as st
+from sgapp.controls import compute_or_keep
+x = st.number_input("x", value=1.0, key="x")
+def calc():
+    if x < 0:
+        raise {{error}}
+    return x * 2
+st.write("result", compute_or_keep("demo", calc))
+'''
+
+
+@pytest.mark.parametrize("error,needle", [
+    ("MemoryError()", "Not enough memory"),
+    ("OverflowError('math range error')", "overflowed"),
+    ("FloatingPointError('overflow encountered')", "floating-point error"),
+])
+def test_compute_or_keep_keeps_last_good_on_memory_and_arithmetic_errors(error, needle):
+    at = AppTest.from_string(_STUB.format(error=error)).run()
+    assert not at.error and "2.0" in at.markdown[0].value
+    at.number_input(key="x").set_value(-1.0).run()
+    assert not at.exception
+    assert needle in at.error[0].value and "last valid view" in at.error[0].value
+    assert "2.0" in at.markdown[0].value  # the previous result is still on screen
+
+
+def test_compute_or_keep_lets_programming_errors_surface():
+    at = AppTest.from_string(_STUB.format(error="TypeError('a bug')")).run()
+    at.number_input(key="x").set_value(-1.0).run()
+    assert at.exception and "a bug" in at.exception[0].message and not at.error
+
+
 # --- figures and downloads behind the page ---------------------------------------------------
 def test_figures_are_valid_plotly():
     figs = escape_figures(escape_view(EscapeConfig()))

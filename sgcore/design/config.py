@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any, ClassVar
 
-from ..params import DeclaredConfig, ParamSpec, declared
+from ..params import DeclaredConfig, ParamSpec, declared, work
 from ..shapes import Q_SPEC, SHAPES
 
 
@@ -126,6 +126,14 @@ INIT_PARAMS: tuple[ParamSpec, ...] = (
 )
 
 
+#: Bound on the theory check's multiply-adds, n_steps x batch x n_rec x (n_rec + n_in) (two layers, one step each
+#: a batch x (n_rec + n_in) by n_rec product): the default is 4.8e7 (0.1 s), the SHD preset 3.1e8 (0.5 s); 1e9
+#: keeps a rerun near a second, where the domains' maxima ask for 2e19.
+INIT_WORK = 1e9
+#: Bound on the simulated input spikes held at once, n_steps x batch x n_in (float64): 2e7 is 160 MB.
+INIT_INPUTS = 2e7
+
+
 @declared
 class InitConfig(DeclaredConfig):
     """A validated initialisation-calculator state; optional fields left as None are derived."""
@@ -138,6 +146,10 @@ class InitConfig(DeclaredConfig):
             raise ValueError(f"min_w_rec must be below max_w_rec; got {self.min_w_rec:g} and {self.max_w_rec:g}")
         if self.y_min is not None and self.y_max is not None and not self.y_min < self.y_max:
             raise ValueError(f"y_min must be below y_max; got {self.y_min:g} and {self.y_max:g}")
+        work({"n_steps": self.n_steps, "batch": self.batch, "n_in": self.n_in}, INIT_INPUTS,
+             "lower n_steps, batch or n_in")
+        work({"n_steps": self.n_steps, "batch": self.batch, "n_rec": self.n_rec,
+              "(n_rec + n_in)": self.n_rec + self.n_in}, INIT_WORK, "lower n_steps, batch, n_rec or n_in")
 
 
 def _slmnist(shape: str, q: float | None = None) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..params import DeclaredConfig, ParamSpec, declared, lookup
+from ..params import DeclaredConfig, ParamSpec, declared, lookup, work
 from ..shapes import Q_SPEC
 from .common import ALPHAS
 from .distributions import DISTRIBUTIONS, ZDistribution
@@ -29,7 +29,17 @@ from .estimator import (
 from .sparsity import _u_dist, active_fraction, active_fractions, sparsegrad_active_fraction
 from .theorem3 import TARGETS, Theorem3Target
 
-__all__ = ["LOCALZO_PARAMS", "LocalZOConfig", "LocalZOPoints", "LocalZOView", "localzo_view", "make_source"]
+__all__ = ["LOCALZO_PARAMS", "LocalZOConfig", "LocalZOPoints", "LocalZOView", "localzo_view", "make_source",
+           "points_work"]
+
+#: Largest prefix of the one z-stream behind the Monte Carlo convergence plot.
+CONV_N = (10, 30, 100, 300, 1000, 3000, 10_000, 30_000)
+#: Bound on the z draws of one view, m x (n_samples + n_points + 30000): the default view draws 3.2e4, m = 20
+#: with 20000 estimates 1.0e6; 2e6 runs in well under a second, while m = 10000 alone would ask for 3e8 (2.4 GB).
+VIEW_WORK = 2e6
+#: Bound on the z draws of the CLI's ``--samples`` at ``--u``, samples x m x (len(u) + 1) (the Monte Carlo at each
+#: u plus the sampled neurons of the active fraction): a few seconds at most.
+POINTS_WORK = 2e7
 
 #: The page's declared parameters: they build its widgets, URL parsing, CLI options and checks.
 LOCALZO_PARAMS: tuple[ParamSpec, ...] = (
@@ -95,6 +105,8 @@ class LocalZOConfig(DeclaredConfig):
         if self.u_dist == "uniform" and not self.u_lo < self.u_hi:
             raise ValueError(f"u range must have u_lo < u_hi; got {self.u_lo:g} and {self.u_hi:g}")
         self.z_source()  # validates the Theorem 3 combination
+        work({"m": self.m, "(n_samples + n_points + 30000)": self.n_samples + self.n_points + CONV_N[-1]},
+             VIEW_WORK, "lower m or n_samples")
 
     @property
     def a(self) -> int:
@@ -209,13 +221,24 @@ def _points(cfg: LocalZOConfig, src: ZSource, u: Any, samples: int | None, rng: 
                    active_fraction=float(nz.mean()), active_fraction_stderr=float(nz.std() / math.sqrt(samples)))
 
 
+def points_work(cfg: LocalZOConfig, u_points: Any, samples: int | None) -> int:
+    """The z draws of ``samples`` Monte Carlo estimates at ``u_points``, or ``ValueError`` above ``POINTS_WORK``."""
+    if samples is None:
+        return 0
+    return work({"samples": samples, "m": cfg.m, "(len(u) + 1)": int(np.size(u_points)) + 1}, POINTS_WORK,
+                "lower samples or m, or give fewer u")
+
+
 def localzo_view(cfg: LocalZOConfig, u_points: Any = None, samples: int | None = None) -> LocalZOView:
     """The page's computation (deterministic for a given seed).
 
     ``u_points``: optional extra potentials whose numbers fill ``points`` (with ``samples`` Monte Carlo estimates at
     each, and as many sampled neurons for the active fraction); drawn after everything else, so the page's numbers
-    do not depend on them. ``ValueError`` unless ``u`` are finite numbers.
+    do not depend on them. ``ValueError`` unless ``u`` are finite numbers, or if ``samples`` x m x (len(u) + 1)
+    exceeds ``POINTS_WORK`` (checked before anything is computed).
     """
+    if u_points is not None:
+        points_work(cfg, u_points, samples)
     src = cfg.z_source()
     rng = np.random.default_rng(cfg.seed)
     alpha, delta, m = cfg.a, cfg.delta, cfg.m
@@ -255,7 +278,7 @@ def localzo_view(cfg: LocalZOConfig, u_points: Any = None, samples: int | None =
     z = np.linspace(-zmax, zmax, 801)
     dens = src.density(z)
     # Monte Carlo convergence: nested prefixes of one sample stream, one z-set shared across u
-    conv_n = np.array([10, 30, 100, 300, 1000, 3000, 10_000, 30_000])
+    conv_n = np.array(CONV_N)
     zs = src.sample_abs((int(conv_n[-1]), m), rng)
     fin = np.isfinite(expected) & np.isfinite(var1)
     errs = [float(np.max(np.abs(pooled_mean(u[fin], zs[:n], delta, alpha, src.weight) - expected[fin])))
