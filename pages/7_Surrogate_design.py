@@ -123,24 +123,32 @@ with tab_shapes:
 if tab_libs.open:
     with tab_libs:
         st.markdown("What the popular presets of **snnTorch**, **SpikingJelly** and **Norse** are in (shape, γ, s), "
-                    "derived from each library's documented formula (tested against it).")
+                    "derived from what each library's code back-propagates (tested against its backward); "
+                    "where the docs say otherwise, the last column says how.")
         lib_rows = []
         for t in TRANSLATIONS:
             o = t.ours()
             lib_rows.append({"library": t.library, "call": t.call, "our shape": SHAPES[t.shape].label,
                              "γ": o["gamma"], "s": o["sharpness"], "γ rule": t.gamma_rule, "s rule": t.s_rule,
-                             "documented SD": t.documented, "note": t.notes})
+                             "SD in the code": t.code, "documented SD": t.documented, "note": t.notes,
+                             "docs vs code": t.docs_vs_code})
         st.dataframe(lib_rows, hide_index=True, width="stretch", height="content",
                      column_config={"γ": st.column_config.NumberColumn(format="%.4g"),
                                     "s": st.column_config.NumberColumn(format="%.4g"),
-                                    "note": st.column_config.TextColumn(width="large")})
+                                    "note": st.column_config.TextColumn(width="large"),
+                                    "docs vs code": st.column_config.TextColumn(width="large")})
         l1, l2 = st.columns([2, 3])
         with l1:
             pick = st.selectbox("Translate a preset", [t.call for t in TRANSLATIONS], key="lib_pick")
             tr = next(t for t in TRANSLATIONS if t.call == pick)
-            given = {p: st.number_input(p, value=float(v), key=f"lib_{p}", min_value=1e-6, max_value=1e6,
-                                        format="%.4g") for p, v in tr.params.items()}
-            o = tr.ours(**given)
+            # a parameter whose preset value is 0 (PiecewiseLeakyReLU's c) may be 0; the others are positive
+            given = {p: st.number_input(p, value=float(v), key=f"lib_{p}", min_value=0.0 if v == 0 else 1e-6,
+                                        max_value=1e6, format="%.4g") for p, v in tr.params.items()}
+            try:
+                o = tr.ours(**given)
+            except ValueError as err:
+                st.error(str(err))
+                o = tr.ours()
             st.markdown(f"Our shape: **{SHAPES[o['shape']].label}**")
             c1, c2 = st.columns(2)
             c1.metric("γ (dampening)", f"{o['gamma']:.4g}")
@@ -149,6 +157,8 @@ if tab_libs.open:
                 st.caption(f"Centred at u = {o['offset']:g} (not at the threshold).")
             if o["q"] is not None:
                 st.caption(f"Tail q = {o['q']:g}.")
+            if tr.docs_vs_code:
+                st.info(tr.docs_vs_code, icon=":material/difference:")
         with l2:
             st.markdown("**Names that collide**")
             st.warning("\n".join(f"- **{c.name}**: {c.warning}" for c in NAME_COLLISIONS), icon=":material/warning:")
@@ -156,7 +166,7 @@ if tab_libs.open:
                 st.table([{"name": c.name, "where": where, "meaning": meaning} for c in NAME_COLLISIONS
                           for where, meaning in c.meanings])
         with st.expander("Presets that are not γ f(s v) for any registry shape"):
-            st.table([{k: r[k] for k in ("library", "call", "documented", "why")} for r in UNMAPPABLE])
+            st.table([{k: r.get(k, "") for k in ("library", "call", "documented", "code", "why")} for r in UNMAPPABLE])
         st.caption("Sources: " + "; ".join(sorted({t.source for t in TRANSLATIONS})))
 
 with tab_eq2:

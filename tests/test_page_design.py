@@ -141,3 +141,16 @@ def test_gallery_numbers_are_the_librarys():
     for name in SHAPES:
         m = shape_moments(name)
         assert m.peak == pytest.approx(1.0, abs=1e-9) and m.area == pytest.approx(1.0, abs=1e-6)
+
+
+def test_library_tab_shows_where_docs_and_code_differ_and_translates_a_c_zero_preset():
+    at = app(tab="Library translation")
+    libs = frame(at, "our shape").set_index("call")
+    tanh = libs.loc["threshold(x, 'tanh', k)"]
+    assert (tanh["γ"], tanh["s"]) == (1.0, 50.0)  # Norse's code: 1 - tanh(k x)^2, not its docs' (k/2)(...)
+    assert "we translate the code" in tanh["docs vs code"]
+    at.selectbox(key="lib_pick").set_value("surrogate.PiecewiseLeakyReLU(w=1.0, c=0.0)").run()
+    assert not at.exception and not at.error  # c = 0 is allowed by its input
+    assert metric(at, "γ (dampening)") == "0.5"
+    at.selectbox(key="lib_pick").set_value("threshold(x, 'tanh', k)").run()
+    assert any("we translate the code" in i.value for i in at.info)

@@ -9,7 +9,7 @@ although Sec. 2.2 calls it the width). This package re-exports the public API of
   (finite or infinite, decided from the measured power-law decay of ``v^2 f``), all by quadrature
   (:mod:`._numerics`), next to the closed forms derived in :mod:`.closed_forms` (:data:`CLOSED_FORMS`);
 * :mod:`.translations` -- popular presets of snnTorch, SpikingJelly and Norse in our ``(shape, gamma, s)``
-  terms, each derived from the library's documented formula (:data:`TRANSLATIONS`, :data:`UNMAPPABLE`,
+  terms, each derived from what the library's code back-propagates (:data:`TRANSLATIONS`, :data:`UNMAPPABLE`,
   :data:`NAME_COLLISIONS`);
 * :mod:`.eq2` -- Eq. 2, ``E[sigma'^2]`` for ``y`` uniform on ``[y_min, y_max]`` (so ``v`` uniform on
   ``[y_min - thr, y_max - thr]``), by quadrature for any shape, with a Monte Carlo estimator and a
