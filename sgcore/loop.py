@@ -142,11 +142,20 @@ def find_breaks(pre: PreActs, c: np.ndarray, d: np.ndarray, r: float, scan: int 
 
 
 _GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(16)
+#: Relative tolerance of the accurate loop integrals: each piece is halved until two Gauss-Legendre sums (on the
+#: piece and on its halves) agree to LOOP_RTOL x max(1, int |integrand| d alpha) x (its share of the circle).
+LOOP_RTOL = 1e-10
+#: Halvings of a piece beyond the initial grading (a piece then is 2**-40 of a display step: far below any
+#: transition width of a sigmoid with beta <= 1e6 on a circle of radius <= 100).
+LOOP_MAX_HALVINGS = 40
+_ROUNDOFF = 64 * np.finfo(np.float64).eps
+#: Bound on the pieces refined at once (32 field evaluations each).
+LOOP_MAX_PIECES = 20_000
 
 
-def _graded_nodes(edges: np.ndarray, graded: np.ndarray, levels: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Gauss-Legendre nodes/weights on every [edges[i], edges[i+1]], each split geometrically toward a
-    graded endpoint. Returns (nodes, weights, interval index of each node)."""
+def _graded_pieces(edges: np.ndarray, graded: np.ndarray, levels: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every [edges[i], edges[i+1]] split geometrically toward a graded endpoint. Returns (starts, ends, interval
+    index of each piece)."""
     ratios = 0.5 ** np.arange(1, levels + 1)
     left, right = graded[:-1], graded[1:]
     starts, ends, owner = [], [], []
@@ -165,11 +174,68 @@ def _graded_nodes(edges: np.ndarray, graded: np.ndarray, levels: int) -> tuple[n
             starts.append((a + width * cuts[None, :-1]).ravel())
             ends.append((a + width * cuts[None, 1:]).ravel())
             owner.append(np.repeat(idx, len(cuts) - 1))
-    s, e, o = np.concatenate(starts), np.concatenate(ends), np.concatenate(owner)
+    return np.concatenate(starts), np.concatenate(ends), np.concatenate(owner)
+
+
+def _gl_sums(fields: Mapping[Any, Field], c: np.ndarray, d: np.ndarray, r: float, s: np.ndarray,
+             e: np.ndarray) -> tuple[dict[Any, np.ndarray], dict[Any, np.ndarray]]:
+    """16-point Gauss-Legendre sums of every field's integrand on each piece [s, e], and the same sums of
+    sum_j |F_j theta'_j| (the scale of their round-off: the five terms of F . theta' can cancel)."""
     half = 0.5 * (e - s)
-    nodes = (0.5 * (s + e))[:, None] + half[:, None] * _GL_NODES[None, :]
-    weights = half[:, None] * _GL_WEIGHTS[None, :]
-    return nodes.ravel(), weights.ravel(), np.repeat(o, len(_GL_NODES))
+    nodes = ((0.5 * (s + e))[:, None] + half[:, None] * _GL_NODES[None, :]).ravel()
+    points, tangent = _path(c, d, r, nodes)
+    sums, mags = {}, {}
+    for k, f in fields.items():
+        terms = f(points) * tangent
+        sums[k] = (np.sum(terms, axis=1).reshape(s.size, -1) @ _GL_WEIGHTS) * half
+        mags[k] = (np.sum(np.abs(terms), axis=1).reshape(s.size, -1) @ _GL_WEIGHTS) * half
+    return sums, mags
+
+
+def _adaptive_loop(fields: Mapping[Any, Field], pre: PreActs | None, c: np.ndarray, d: np.ndarray, r: float,
+                   display: int = 361, levels: int = 14, rtol: float = LOOP_RTOL
+                   ) -> tuple[np.ndarray, dict[Any, np.ndarray], np.ndarray, dict[Any, float]]:
+    """:func:`loop_integral` with each field's estimated absolute error (fourth element).
+
+    Pieces start graded toward the breaks; a piece whose Gauss-Legendre sum differs from the sum over its two
+    halves by more than its share of the tolerance is halved again. The estimate is the sum over the accepted
+    pieces of that difference (the halves' sum, which is kept, is far more accurate than the difference says).
+    """
+    alpha_disp = np.linspace(0.0, 2 * np.pi, display)
+    breaks = find_breaks(pre, c, d, r) if pre is not None else np.empty(0)
+    edges = np.unique(np.concatenate([alpha_disp, breaks]))
+    s, e, owner = _graded_pieces(edges, np.isin(edges, breaks), levels)
+    keys = list(fields)
+    coarse = _gl_sums(fields, c, d, r, s, e)[0]
+    per_interval = {k: np.zeros(len(edges) - 1) for k in keys}
+    error = dict.fromkeys(keys, 0.0)
+    scale = None
+    for depth in range(LOOP_MAX_HALVINGS + 1):
+        mid = 0.5 * (s + e)
+        halves, mags = _gl_sums(fields, c, d, r, np.concatenate([s, mid]), np.concatenate([mid, e]))
+        left = {k: v[:s.size] for k, v in halves.items()}
+        right = {k: v[s.size:] for k, v in halves.items()}
+        diff = {k: np.abs(left[k] + right[k] - coarse[k]) for k in keys}
+        if scale is None:  # int |integrand| d alpha, per field, from the first pass
+            scale = {k: max(1.0, float(np.sum(np.abs(left[k]) + np.abs(right[k])))) for k in keys}
+        share = (e - s) / (2 * np.pi)
+        # a piece is done when within its share of the tolerance, or when the sums differ only by round-off
+        ok = np.all([diff[k] <= np.maximum(rtol * scale[k] * share, _ROUNDOFF * (mags[k][:s.size] + mags[k][s.size:]))
+                     for k in keys], axis=0)
+        if depth == LOOP_MAX_HALVINGS or 2 * np.count_nonzero(~ok) > LOOP_MAX_PIECES:  # bounded work: report it
+            ok[:] = True
+        for k in keys:
+            per_interval[k] += np.bincount(owner[ok], weights=(left[k] + right[k])[ok], minlength=len(edges) - 1)
+            error[k] += float(np.sum(diff[k][ok]))
+        bad = ~ok
+        if not bad.any():
+            break
+        s, e, owner, mid = s[bad], e[bad], owner[bad], mid[bad]
+        coarse = {k: np.concatenate([left[k][bad], right[k][bad]]) for k in keys}
+        s, e, owner = np.concatenate([s, mid]), np.concatenate([mid, e]), np.concatenate([owner, owner])
+    disp_index = np.searchsorted(edges, alpha_disp)
+    out = {k: np.concatenate([[0.0], np.cumsum(per_interval[k])])[disp_index] for k in keys}
+    return alpha_disp, out, breaks, error
 
 
 def loop_integral(fields: Mapping[Any, Field], pre: PreActs | None, c: np.ndarray, d: np.ndarray, r: float,
@@ -178,22 +244,11 @@ def loop_integral(fields: Mapping[Any, Field], pre: PreActs | None, c: np.ndarra
 
     Returns ``(alpha, cumulative, breaks)``: ``alpha`` are ``display`` angles from 0 to 2 pi and
     ``cumulative[key][i]`` the integral from 0 to ``alpha[i]``; the loop integral is ``[-1]``.
-    Breaks are the angles where ``pre`` changes sign (graded quadrature around them).
+    Breaks are the angles where ``pre`` changes sign (graded quadrature around them); pieces are halved
+    adaptively until the loop is within :data:`LOOP_RTOL` (relative to ``int |integrand|``).
     """
-    alpha_disp = np.linspace(0.0, 2 * np.pi, display)
-    breaks = find_breaks(pre, c, d, r) if pre is not None else np.empty(0)
-    edges = np.unique(np.concatenate([alpha_disp, breaks]))
-    graded = np.isin(edges, breaks)
-    nodes, weights, owner = _graded_nodes(edges, graded, levels)
-    points, tangent = _path(c, d, r, nodes)
-    out = {}
-    disp_index = np.searchsorted(edges, alpha_disp)
-    for key, field in fields.items():
-        integrand = np.sum(field(points) * tangent, axis=1) * weights
-        per_interval = np.bincount(owner, weights=integrand, minlength=len(edges) - 1)
-        cum = np.concatenate([[0.0], np.cumsum(per_interval)])
-        out[key] = cum[disp_index]
-    return alpha_disp, out, breaks
+    alpha, out, breaks, _ = _adaptive_loop(fields, pre, c, d, r, display, levels)
+    return alpha, out, breaks
 
 
 _CHUNK = 200_000
@@ -380,6 +435,8 @@ class LoopIntegrals:
     cumulative_exact: dict[float, np.ndarray]  # exact gradient of the beta_SG-sigmoid network, from its output
     loop_sg: dict[float, float]
     loop_exact: dict[float, float]
+    loop_sg_error: dict[float, float]  # estimated absolute quadrature error of loop_sg (see LOOP_RTOL)
+    loop_exact_error: dict[float, float]  # the same for loop_exact
     ladder: np.ndarray
     ladder_sg: dict[float, np.ndarray]
     ladder_exact: dict[float, np.ndarray]  # on ladder[:len(values)] (capped at EXACT_LADDER_MAX)
@@ -463,8 +520,12 @@ def loop_integrals(cfg: LoopConfig) -> LoopIntegrals:
     fwd = cfg.forward_beta
     sg_fields = {b: gradient_field(x, fwd, cfg.surrogate(b).sd) for b in cfg.betas_sg}
     exact_fields = {b: gradient_field(x, b, None) for b in cfg.betas_sg}
-    alpha, cum_sg, breaks = loop_integral(sg_fields, preactivations(x, fwd), c, d, r)
-    _, cum_exact, _ = loop_integral(exact_fields, None, c, d, r)
+    alpha, cum_sg, breaks, err_sg = _adaptive_loop(sg_fields, preactivations(x, fwd), c, d, r)
+    # the smooth network's steep transitions are where its own pre-activations change sign: grade toward them
+    cum_exact, err_exact = {}, {}
+    for b, f in exact_fields.items():
+        _, cum, _, err = _adaptive_loop({b: f}, preactivations(x, b), c, d, r)
+        cum_exact[b], err_exact[b] = cum[b], err[b]
     path_points = _path(c, d, r, alpha)[0]
     y_along = output_fn(x, fwd)(path_points)
     ladders = {("sg", b): midpoint_ladder(f, c, d, r, cfg.max_steps) for b, f in sg_fields.items()}
@@ -479,6 +540,7 @@ def loop_integrals(cfg: LoopConfig) -> LoopIntegrals:
         cumulative_exact={b: output_fn(x, b)(path_points[:1])[0] + v for b, v in cum_exact.items()},
         loop_sg={b: float(v[-1]) for b, v in cum_sg.items()},
         loop_exact={b: float(v[-1]) for b, v in cum_exact.items()},
+        loop_sg_error=err_sg, loop_exact_error=err_exact,
         ladder=ladder,
         ladder_sg={b: ladders[("sg", b)][1] for b in sg_fields},
         ladder_exact={b: ladders[("exact", b)][1] for b in exact_fields},
