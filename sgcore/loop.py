@@ -521,11 +521,10 @@ def loop_integrals(cfg: LoopConfig) -> LoopIntegrals:
     sg_fields = {b: gradient_field(x, fwd, cfg.surrogate(b).sd) for b in cfg.betas_sg}
     exact_fields = {b: gradient_field(x, b, None) for b in cfg.betas_sg}
     alpha, cum_sg, breaks, err_sg = _adaptive_loop(sg_fields, preactivations(x, fwd), c, d, r)
-    # the smooth network's steep transitions are where its own pre-activations change sign: grade toward them
-    cum_exact, err_exact = {}, {}
-    for b, f in exact_fields.items():
-        _, cum, _, err = _adaptive_loop({b: f}, preactivations(x, b), c, d, r)
-        cum_exact[b], err_exact[b] = cum[b], err[b]
+    # each smooth network's steep transitions are where its own pre-activations change sign: grade toward them
+    pres = [preactivations(x, b) for b in cfg.betas_sg]
+    _, cum_exact, _, err_exact = _adaptive_loop(
+        exact_fields, lambda points: np.concatenate([p(points) for p in pres], axis=1), c, d, r)
     path_points = _path(c, d, r, alpha)[0]
     y_along = output_fn(x, fwd)(path_points)
     ladders = {("sg", b): midpoint_ladder(f, c, d, r, cfg.max_steps) for b, f in sg_fields.items()}
