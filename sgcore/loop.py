@@ -10,9 +10,11 @@ with theta'(alpha) = r (d1 cos alpha - d2 sin alpha) (the tangent *with* the ste
 
 Quadrature: the forward state of a step network is piecewise constant along the circle, so its SG
 field jumps where a pre-activation changes sign. We locate those points (dense sign scan +
-bisection), split the circle there, and use Gauss-Legendre on every smooth piece, graded
-geometrically toward each break (which also resolves the steep but smooth transitions of a sigmoid
-forward with beta_f = 10000). A plain midpoint rule with N steps is kept to show convergence (Fig. 5C).
+bisection), split the circle there, and use Gauss-Kronrod 7-15 on every smooth piece, graded
+geometrically toward each break and halved adaptively until the pair agrees to LOOP_RTOL (which
+resolves the steep but smooth transitions of a sigmoid forward with beta_f = 10000, and reports an
+error estimate). The exact-gradient references (the beta_SG sigmoid networks) are graded toward their
+own pre-activations' sign changes. A plain midpoint rule with N steps shows convergence (Fig. 5C).
 
 In plane coordinates (a along d1, b along d2) the path runs *clockwise*, so Stokes' theorem reads
 I = - iint_disc curl F dA with curl F = dF_b/da - dF_a/db, F_a = F . d1, F_b = F . d2.
@@ -141,12 +143,20 @@ def find_breaks(pre: PreActs, c: np.ndarray, d: np.ndarray, r: float, scan: int 
     return 0.5 * (lo + hi)
 
 
-_GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(16)
+#: Relative tolerance of the accurate loop integrals: each piece is halved until its Gauss-Kronrod 7-15 pair
+#: agrees to LOOP_RTOL x max(1, int |integrand| d alpha) x (its share of the circle).
+LOOP_RTOL = 1e-10
+#: Halvings of a piece beyond the initial grading (a piece then is 2**-40 of a display step: far below any
+#: transition width of a sigmoid with beta <= 1e6 on a circle of radius <= 100).
+LOOP_MAX_HALVINGS = 40
+_ROUNDOFF = 64 * np.finfo(np.float64).eps
+#: Bound on the pieces refined at once (15 field evaluations each).
+LOOP_MAX_PIECES = 60_000
 
 
-def _graded_nodes(edges: np.ndarray, graded: np.ndarray, levels: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Gauss-Legendre nodes/weights on every [edges[i], edges[i+1]], each split geometrically toward a
-    graded endpoint. Returns (nodes, weights, interval index of each node)."""
+def _graded_pieces(edges: np.ndarray, graded: np.ndarray, levels: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every [edges[i], edges[i+1]] split geometrically toward a graded endpoint. Returns (starts, ends, interval
+    index of each piece)."""
     ratios = 0.5 ** np.arange(1, levels + 1)
     left, right = graded[:-1], graded[1:]
     starts, ends, owner = [], [], []
@@ -165,11 +175,82 @@ def _graded_nodes(edges: np.ndarray, graded: np.ndarray, levels: int) -> tuple[n
             starts.append((a + width * cuts[None, :-1]).ravel())
             ends.append((a + width * cuts[None, 1:]).ravel())
             owner.append(np.repeat(idx, len(cuts) - 1))
-    s, e, o = np.concatenate(starts), np.concatenate(ends), np.concatenate(owner)
+    return np.concatenate(starts), np.concatenate(ends), np.concatenate(owner)
+
+
+# Gauss-Kronrod 7-15 on [-1, 1] (QUADPACK qk15): the Kronrod rule (exact to degree 23) and the embedded Gauss rule
+# (degree 13, on every other node) from the same 15 evaluations; |K15 - G7| bounds G7's error, far above K15's.
+_XGK = np.array([0.991455371120812639206854697526329, 0.949107912342758524526189684047851,
+                 0.864864423359769072789712788640926, 0.741531185599394439863864773280788,
+                 0.586087235467691130294144845693013, 0.405845151377397166906606412076961,
+                 0.207784955007898467600689403773245, 0.0])
+_WGK = np.array([0.022935322010529224963732008058970, 0.063092092629978553290700663189204,
+                 0.104790010322250183839876322541518, 0.140653259715525918745189590510238,
+                 0.169004726639267902826583426598550, 0.190350578064785409913256402421014,
+                 0.204432940075298892414161999234649, 0.209482141084727828012999174891714])
+_WG7 = np.array([0.129484966168869693270611432679082, 0.279705391489276667901467771423780,
+                 0.381830050505118944950369775488975, 0.417959183673469387755102040816327])
+_GK_NODES = np.concatenate([-_XGK[:-1], _XGK[::-1]])
+_GK_WEIGHTS = np.concatenate([_WGK[:-1], _WGK[::-1]])
+_G7_WEIGHTS = np.zeros(15)
+_G7_WEIGHTS[1::2] = np.concatenate([_WG7[:-1], _WG7[::-1]])
+
+
+def _gk_sums(fields: Mapping[Any, Field], c: np.ndarray, d: np.ndarray, r: float, s: np.ndarray,
+             e: np.ndarray) -> tuple[dict[Any, np.ndarray], dict[Any, np.ndarray], dict[Any, np.ndarray]]:
+    """Kronrod and embedded Gauss sums of every field's integrand on each piece [s, e], and the Kronrod sums of
+    sum_j |F_j theta'_j| (the scale of their round-off: the five terms of F . theta' can cancel)."""
     half = 0.5 * (e - s)
-    nodes = (0.5 * (s + e))[:, None] + half[:, None] * _GL_NODES[None, :]
-    weights = half[:, None] * _GL_WEIGHTS[None, :]
-    return nodes.ravel(), weights.ravel(), np.repeat(o, len(_GL_NODES))
+    nodes = ((0.5 * (s + e))[:, None] + half[:, None] * _GK_NODES[None, :]).ravel()
+    points, tangent = _path(c, d, r, nodes)
+    kron, gauss, mags = {}, {}, {}
+    for k, f in fields.items():
+        terms = f(points) * tangent
+        g = np.sum(terms, axis=1).reshape(s.size, -1)
+        kron[k], gauss[k] = (g @ _GK_WEIGHTS) * half, (g @ _G7_WEIGHTS) * half
+        mags[k] = (np.sum(np.abs(terms), axis=1).reshape(s.size, -1) @ _GK_WEIGHTS) * half
+    return kron, gauss, mags
+
+
+def _adaptive_loop(fields: Mapping[Any, Field], pre: PreActs | None, c: np.ndarray, d: np.ndarray, r: float,
+                   display: int = 361, levels: int = 14, rtol: float = LOOP_RTOL
+                   ) -> tuple[np.ndarray, dict[Any, np.ndarray], np.ndarray, dict[Any, float]]:
+    """:func:`loop_integral` with each field's estimated absolute error (fourth element).
+
+    Pieces start graded toward the breaks; a piece whose Kronrod and Gauss sums differ by more than its share of
+    the tolerance is halved. The estimate is the sum over the accepted pieces of that difference (the Kronrod
+    sum, which is kept, is far more accurate than the difference says).
+    """
+    alpha_disp = np.linspace(0.0, 2 * np.pi, display)
+    breaks = find_breaks(pre, c, d, r) if pre is not None else np.empty(0)
+    edges = np.unique(np.concatenate([alpha_disp, breaks]))
+    s, e, owner = _graded_pieces(edges, np.isin(edges, breaks), levels)
+    keys = list(fields)
+    per_interval = {k: np.zeros(len(edges) - 1) for k in keys}
+    error = dict.fromkeys(keys, 0.0)
+    scale = None
+    for depth in range(LOOP_MAX_HALVINGS + 1):
+        kron, gauss, mags = _gk_sums(fields, c, d, r, s, e)
+        diff = {k: np.abs(kron[k] - gauss[k]) for k in keys}
+        if scale is None:  # int |integrand| d alpha, per field, from the first pass
+            scale = {k: max(1.0, float(np.sum(np.abs(kron[k])))) for k in keys}
+        share = (e - s) / (2 * np.pi)
+        # a piece is done when within its share of the tolerance, or when the sums differ only by round-off
+        ok = np.all([diff[k] <= np.maximum(rtol * scale[k] * share, _ROUNDOFF * mags[k]) for k in keys], axis=0)
+        if depth == LOOP_MAX_HALVINGS or 2 * np.count_nonzero(~ok) > LOOP_MAX_PIECES:  # bounded work: report it
+            ok[:] = True
+        for k in keys:
+            per_interval[k] += np.bincount(owner[ok], weights=kron[k][ok], minlength=len(edges) - 1)
+            error[k] += float(np.sum(diff[k][ok]))
+        bad = ~ok
+        if not bad.any():
+            break
+        s, e, owner = s[bad], e[bad], owner[bad]
+        mid = 0.5 * (s + e)
+        s, e, owner = np.concatenate([s, mid]), np.concatenate([mid, e]), np.concatenate([owner, owner])
+    disp_index = np.searchsorted(edges, alpha_disp)
+    out = {k: np.concatenate([[0.0], np.cumsum(per_interval[k])])[disp_index] for k in keys}
+    return alpha_disp, out, breaks, error
 
 
 def loop_integral(fields: Mapping[Any, Field], pre: PreActs | None, c: np.ndarray, d: np.ndarray, r: float,
@@ -178,22 +259,11 @@ def loop_integral(fields: Mapping[Any, Field], pre: PreActs | None, c: np.ndarra
 
     Returns ``(alpha, cumulative, breaks)``: ``alpha`` are ``display`` angles from 0 to 2 pi and
     ``cumulative[key][i]`` the integral from 0 to ``alpha[i]``; the loop integral is ``[-1]``.
-    Breaks are the angles where ``pre`` changes sign (graded quadrature around them).
+    Breaks are the angles where ``pre`` changes sign (graded quadrature around them); pieces are halved
+    adaptively until the loop is within :data:`LOOP_RTOL` (relative to ``int |integrand|``).
     """
-    alpha_disp = np.linspace(0.0, 2 * np.pi, display)
-    breaks = find_breaks(pre, c, d, r) if pre is not None else np.empty(0)
-    edges = np.unique(np.concatenate([alpha_disp, breaks]))
-    graded = np.isin(edges, breaks)
-    nodes, weights, owner = _graded_nodes(edges, graded, levels)
-    points, tangent = _path(c, d, r, nodes)
-    out = {}
-    disp_index = np.searchsorted(edges, alpha_disp)
-    for key, field in fields.items():
-        integrand = np.sum(field(points) * tangent, axis=1) * weights
-        per_interval = np.bincount(owner, weights=integrand, minlength=len(edges) - 1)
-        cum = np.concatenate([[0.0], np.cumsum(per_interval)])
-        out[key] = cum[disp_index]
-    return alpha_disp, out, breaks
+    alpha, out, breaks, _ = _adaptive_loop(fields, pre, c, d, r, display, levels)
+    return alpha, out, breaks
 
 
 _CHUNK = 200_000
@@ -380,6 +450,8 @@ class LoopIntegrals:
     cumulative_exact: dict[float, np.ndarray]  # exact gradient of the beta_SG-sigmoid network, from its output
     loop_sg: dict[float, float]
     loop_exact: dict[float, float]
+    loop_sg_error: dict[float, float]  # estimated absolute quadrature error of loop_sg (see LOOP_RTOL)
+    loop_exact_error: dict[float, float]  # the same for loop_exact
     ladder: np.ndarray
     ladder_sg: dict[float, np.ndarray]
     ladder_exact: dict[float, np.ndarray]  # on ladder[:len(values)] (capped at EXACT_LADDER_MAX)
@@ -463,8 +535,11 @@ def loop_integrals(cfg: LoopConfig) -> LoopIntegrals:
     fwd = cfg.forward_beta
     sg_fields = {b: gradient_field(x, fwd, cfg.surrogate(b).sd) for b in cfg.betas_sg}
     exact_fields = {b: gradient_field(x, b, None) for b in cfg.betas_sg}
-    alpha, cum_sg, breaks = loop_integral(sg_fields, preactivations(x, fwd), c, d, r)
-    _, cum_exact, _ = loop_integral(exact_fields, None, c, d, r)
+    alpha, cum_sg, breaks, err_sg = _adaptive_loop(sg_fields, preactivations(x, fwd), c, d, r)
+    # each smooth network's steep transitions are where its own pre-activations change sign: grade toward them
+    pres = [preactivations(x, b) for b in cfg.betas_sg]
+    _, cum_exact, _, err_exact = _adaptive_loop(
+        exact_fields, lambda points: np.concatenate([p(points) for p in pres], axis=1), c, d, r)
     path_points = _path(c, d, r, alpha)[0]
     y_along = output_fn(x, fwd)(path_points)
     ladders = {("sg", b): midpoint_ladder(f, c, d, r, cfg.max_steps) for b, f in sg_fields.items()}
@@ -479,6 +554,7 @@ def loop_integrals(cfg: LoopConfig) -> LoopIntegrals:
         cumulative_exact={b: output_fn(x, b)(path_points[:1])[0] + v for b, v in cum_exact.items()},
         loop_sg={b: float(v[-1]) for b, v in cum_sg.items()},
         loop_exact={b: float(v[-1]) for b, v in cum_exact.items()},
+        loop_sg_error=err_sg, loop_exact_error=err_exact,
         ladder=ladder,
         ladder_sg={b: ladders[("sg", b)][1] for b in sg_fields},
         ladder_exact={b: ladders[("exact", b)][1] for b in exact_fields},

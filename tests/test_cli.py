@@ -412,3 +412,12 @@ def test_negative_numbers_in_scientific_notation_are_values(cli, args, check):
 def test_negative_out_of_range_numbers_get_the_parameters_own_message(cli, args, needle):
     r = cli(*args)
     assert r.returncode == 2 and needle in r.stderr and "expected" not in r.stderr, r.stderr
+
+
+def test_loop_prints_the_exact_reference_and_its_error_estimate(cli):
+    # issue 16: this command printed loop_exact 0.2065 (the reference missed the beta_SG sigmoid's transitions)
+    r = cli("loop", "--plane", "fig5", "--radius", "1.8", "--beta-sg", "2000", "--forward", "step", "--steps", "10")
+    assert r.returncode == 0, r.stderr
+    li = json.loads(r.stdout)["integrals"]
+    assert abs(li["loop_exact"]["2000"]) < 1e-9 and li["loop_exact_error"]["2000"] < 1e-9
+    assert 0 <= li["loop_sg_error"]["2000"] < 1e-8

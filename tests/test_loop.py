@@ -247,3 +247,23 @@ def test_config_refuses_ladders_beyond_the_work_bound_naming_the_product():
     LoopConfig(max_steps=1_000_000, betas_sg=(1.0, 5.0, 20.0, 40.0))  # every slider at its top
     for values in PAGES["loop"].presets.values():
         LoopConfig.from_mapping(values)
+
+
+# --- issue 16: exactness at the edges -------------------------------------------------------------------------
+@pytest.mark.parametrize(("radius", "beta"), [(1.8, 2000.0), (1.8, 1e4), (100.0, 20.0), (40.0, 100.0)])
+def test_exact_reference_loop_vanishes_for_steep_sigmoids_and_large_radii(radius, beta):
+    li = loop_integrals(LoopConfig(radius=radius, betas_sg=(beta,), forward="step", max_steps=10))
+    y_scale = max(1.0, float(np.max(np.abs(li.cumulative_exact[beta]))))
+    assert abs(li.loop_exact[beta]) < 1e-9 * y_scale  # a true gradient's loop is y(end) - y(start) = 0
+    assert li.loop_exact_error[beta] < 1e-9 * y_scale
+    assert abs(li.loop_exact[beta]) <= 10 * li.loop_exact_error[beta] + 1e-13  # the estimate is honest
+
+
+def test_steep_sigmoid_forward_sg_loop_is_accurate_with_its_error_estimate():
+    cfg = LoopConfig(forward="sigmoid", beta_f=1e4, betas_sg=(5.0,), max_steps=10)
+    li = loop_integrals(cfg)
+    field = gradient_field(cfg.x, cfg.beta_f, cfg.surrogate(5.0).sd)
+    # smooth and periodic: the midpoint rule converges geometrically once h is well below the transitions' width
+    reference = midpoint_loop_integral(field, cfg.centre, cfg.basis, cfg.radius, 3_000_000)
+    assert abs(li.loop_sg[5.0] - reference) < 1e-8
+    assert li.loop_sg_error[5.0] < 1e-8

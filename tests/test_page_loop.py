@@ -73,3 +73,12 @@ def test_bad_query_values_show_notice(query):
     (name,) = query
     assert not at.exception
     assert any("Link parameter ignored" in w.value and name in w.value for w in at.warning)
+
+
+def test_table_shows_the_estimated_quadrature_errors():
+    at = app()
+    table = at.dataframe[0].value
+    ref = loop_integrals(LoopConfig(max_steps=100))
+    assert list(table["estimated error (SG)"]) == [f"{v:.1e}" for v in ref.loop_sg_error.values()]
+    assert all(float(v) < 1e-9 for v in table["estimated error (exact)"])
+    assert "estimated quadrature error" in banner(at)
