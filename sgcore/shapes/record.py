@@ -78,7 +78,7 @@ def _const(latex: str, x: float) -> ClosedForm:
 
 Q_SPEC = ParamSpec(
     name="q",
-    label="tail fatness q",
+    label="Tail fatness",
     default=1.5,
     symbol="q",
     domain=(1.0, 100.0),
