@@ -9,6 +9,7 @@ from sgapp.layout import banner
 from sgapp.tables import arrow
 from sgcore.export import csv_tables
 from sgcore.figures import signflip_figures
+from sgcore.loop import CIRCULATION_TOLERANCE
 from sgcore.pages import PAGES
 from sgcore.signflip import SignflipConfig, signflip_view
 
@@ -37,6 +38,9 @@ with st.sidebar:
     with st.expander("Sweep and landscape"):
         for name in ("w_min", "w_max", "n_sweep", "plane_x", "plane_y", "plane_min", "plane_max", "n_grid",
                      "betas_landscape", "component"):
+            values[name] = widget(P[name])
+    with st.expander("Square path (in the landscape's plane)"):
+        for name in ("square_x", "square_y", "square_half"):
             values[name] = widget(P[name])
 
 result = compute_or_keep("signflip", lambda: compute(SignflipConfig.from_mapping(values)),
@@ -109,8 +113,38 @@ with d2:
     st.caption("Opposite sign means strictly opposite: where the true component is exactly 0 (e.g. with the "
                "step forward, or where a sigmoid derivative underflows) the point is counted as neither.")
 
+sq = view.square
+st.subheader(f"Path test: the SG integrated around a square in ({sq.axis_x}, {sq.axis_y})")
+lo_x, lo_y = sq.corners[2]
+hi_x, hi_y = sq.corners[0]
+worst = max(sq.loop_sg, key=lambda b: abs(sq.loop_sg[b]))
+exact_txt = ("the true gradient of the step forward is 0 almost everywhere, so its integral is 0 and says nothing"
+             if cfg.step else f"the true gradient integrates to {sq.loop_exact:+.1e} (estimated error "
+             f"{sq.loop_exact_error:.0e})")
+verdict = (f"not 0: on this plane the SG is not the gradient of any function of ({sq.axis_x}, {sq.axis_y})"
+           if abs(sq.loop_sg[worst]) > CIRCULATION_TOLERANCE else
+           "zero to within 1e-6 here: move or grow the square (the SG's curl sits where the forward is steep)")
+st.markdown(f"Around the square [{lo_x:g}, {hi_x:g}] × [{lo_y:g}, {hi_y:g}] the SG integrates to "
+            f"**{sq.loop_sg[worst]:+.4g}** (β_SG = {worst:g}), {verdict}; {exact_txt}.")
+q1, q2 = st.columns([3, 2])
+chart(figs["square"], key="fig_square", container=q1)
+with q2:
+    st.latex(r"\oint_{\square} \widetilde{\nabla} y \cdot d\theta = \int_0^{2\pi} \widetilde{\nabla}y(\theta(t))"
+             r"\cdot \theta'(t)\, dt")
+    st.dataframe(arrow({"field": [f"SG, β_SG = {b:g}" for b in sq.loop_sg] + ["true ∇y"],
+                        "∮ around the square": [f"{v:+.6f}" for v in sq.loop_sg.values()]
+                        + [f"{sq.loop_exact:+.1e}"],
+                        "estimated error": [f"{e:.1e}" for e in sq.loop_sg_error.values()]
+                        + [f"{sq.loop_exact_error:.1e}"]}),
+                 hide_index=True, width="stretch")
+    st.caption(f"The square starts at the middle of its top side (▶ on the landscape) and runs clockwise: right, "
+               f"down, left, up; the other parameters stay at the current point. Gauss–Kronrod on the pieces "
+               f"between the corners and the forward's {sq.breaks.size} transitions, halved until the estimated "
+               "error is below 1e-10 of ∫|integrand|. The loop page integrates around circles and squares in any "
+               "plane.")
+
 st.subheader("Download the numbers")
-for col, name in zip(st.columns(2), ("sweep", "plane"), strict=True):
+for col, name in zip(st.columns(3), ("sweep", "plane", "square"), strict=True):
     col.download_button(f"{name}.csv", data=lambda name=name: csv_tables(view)[name],
                         file_name=f"signflip_{name}.csv", mime="text/csv", icon=":material/download:",
                         on_click="ignore", key=f"dl_{name}")

@@ -103,6 +103,9 @@ def signflip_arguments(p: argparse.ArgumentParser) -> None:
                    help="add the landscape plane and its sign-disagreement count, on an N x N grid (= --n-grid N)")
     p.add_argument("--grid-range", nargs=2, type=_finite_float("grid_range"), default=None, metavar=("A", "B"),
                    help="range of both plane axes (= --plane-min A --plane-max B; default -2 2)")
+    p.add_argument("--square", action="store_true",
+                   help="add the line integrals around the square path in the plane (--square-x, --square-y, "
+                        "--square-half): the SG for beta_SG and each --betas-landscape, and the true gradient")
 
 
 def run_signflip(args: argparse.Namespace) -> dict[str, Any]:
@@ -115,7 +118,8 @@ def run_signflip(args: argparse.Namespace) -> dict[str, Any]:
     if args.grid_range is not None:
         args.plane_min, args.plane_max = _range(args.grid_range, "grid-range")
     view = signflip_view(_config_from_args(SignflipConfig, args))
-    fields = ["config", "point"] + ["sweep"] * (args.sweep is not None) + ["plane"] * (args.grid is not None)
+    fields = (["config", "point"] + ["sweep"] * (args.sweep is not None) + ["plane"] * (args.grid is not None)
+              + ["square"] * args.square)
     return view_to_dict(view, fields)
 
 

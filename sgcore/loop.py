@@ -1,107 +1,76 @@
 """Closed-loop integrals of surrogate gradients (Gygax & Zenke Sec. 4.2, Fig. 5, Methods 8.3).
 
 A vector field is a gradient iff its integral around every closed path vanishes. We integrate the
-SG field of the Eq. 10 network around the circle
+SG field of the Eq. 10 network around a closed path in a plane of parameter space: the paper's circle
 
     theta(alpha) = c + r (d1 sin alpha + d2 cos alpha),   alpha in [0, 2 pi],
 
-(alpha = 0 at c + r d2, increasing toward +d1), i.e. I = int F(theta(alpha)) . theta'(alpha) d alpha
-with theta'(alpha) = r (d1 cos alpha - d2 sin alpha) (the tangent *with* the step length).
+(alpha = 0 at c + r d2, increasing toward +d1), or the square of half side r through the same start, i.e.
+I = int F(theta(alpha)) . theta'(alpha) d alpha with the tangent theta' *with* the step length
+(:mod:`sgcore.paths` holds the paths and the quadrature).
 
-Quadrature: the forward state of a step network is piecewise constant along the circle, so its SG
+Quadrature: the forward state of a step network is piecewise constant along the path, so its SG
 field jumps where a pre-activation changes sign. We locate those points (dense sign scan +
-bisection), split the circle there, and use Gauss-Kronrod 7-15 on every smooth piece, graded
+bisection), split the path there, and use Gauss-Kronrod 7-15 on every smooth piece, graded
 geometrically toward each break and halved adaptively until the pair agrees to LOOP_RTOL (which
 resolves the steep but smooth transitions of a sigmoid forward with beta_f = 10000, and reports an
 error estimate). The exact-gradient references (the beta_SG sigmoid networks) are graded toward their
 own pre-activations' sign changes. A plain midpoint rule with N steps shows convergence (Fig. 5C).
 
 In plane coordinates (a along d1, b along d2) the path runs *clockwise*, so Stokes' theorem reads
-I = - iint_disc curl F dA with curl F = dF_b/da - dF_a/db, F_a = F . d1, F_b = F . d2.
+I = - iint curl F dA over the enclosed region, with curl F = dF_b/da - dF_a/db, F_a = F . d1, F_b = F . d2.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
-from typing import Any
 
 import numpy as np
 
 from .params import DeclaredConfig, ParamSpec, declared, work
+from .paths import LINE_RTOL, PATH_KINDS, ClosedPath, line_integral, midpoint_ladder
 from .shapes import Surrogate, sd_param_specs
-from .signflip import WEIGHT_NAMES, SignflipWeights, _backward, _forward, sigmoid_activation, step_activation
+from .signflip import WEIGHT_NAMES, Field, gradient_field, output_fn, preactivations
 
 __all__ = [
     "CIRCULATION_TOLERANCE",
     "FIG5_D1",
     "FIG5_D2",
     "LOOP_PARAMS",
+    "LOOP_RTOL",
     "LoopConfig",
     "LoopView",
+    "curl_at",
+    "curl_map",
+    "gradient_field",
     "loop_curl",
     "loop_heatmaps",
     "loop_integrals",
-    "part_key",
-    "curl_map",
-    "gradient_field",
-    "loop_integral",
     "loop_view",
-    "midpoint_ladder",
-    "midpoint_loop_integral",
+    "output_fn",
+    "part_key",
     "plane_vectors",
-    "stokes_disc_integral",
+    "preactivations",
+    "stokes_integral",
 ]
 
 #: Plane of Fig. 5 from the authors' notebook (float32 as printed; re-orthonormalised in float64).
 FIG5_D1 = (0.09305991, 0.5905991, -0.30914232, 0.4299941, -0.60172135)
 FIG5_D2 = (-0.14934348, 0.25011492, 0.26179737, -0.78792286, -0.47516188)
-
-Field = Callable[[np.ndarray], np.ndarray]  # (n, 5) points -> (n, 5) vectors
-PreActs = Callable[[np.ndarray], np.ndarray]  # (n, 5) points -> (n, k) pre-activations
-
-
-# --- the field ----------------------------------------------------------------------------------
-def _weights(points: np.ndarray) -> SignflipWeights:
-    return SignflipWeights(*(points[:, i] for i in range(5)))
+#: Relative tolerance of the accurate loop integrals (see :data:`sgcore.paths.LINE_RTOL`).
+LOOP_RTOL = LINE_RTOL
+PLANES = ("fig5", "random", "axes", "custom")
 
 
-def gradient_field(x: float, beta_f: float | None, sd: Callable[[np.ndarray], np.ndarray] | None) -> Field:
-    """The Eq. 10 network's gradient field over parameter space.
+# --- the plane ----------------------------------------------------------------------------------
+def plane_vectors(kind: str = "fig5", seed: int = 0, axes: tuple[str, str] = ("v1", "v2"),
+                  vectors: tuple[tuple[float, ...], tuple[float, ...]] | None = None) -> np.ndarray:
+    """Orthonormal (2, 5) plane basis: ``fig5`` (the paper's), ``random`` (standard normal from ``seed``),
+    ``axes`` (two parameters) or ``custom`` (``vectors``, e.g. another tool's d1, d2).
 
-    ``beta_f=None`` is the step forward. ``sd=None`` gives the true gradient of that forward;
-    otherwise every node derivative is replaced by ``sd`` (the SG, Eq. 11).
+    Gram-Schmidt in float64: d1 is the first vector normalised, d2 the second with its d1 component removed,
+    normalised. A ``random`` plane is ``numpy.random.default_rng(seed).standard_normal((2, 5))`` so treated.
     """
-    act, dact = step_activation() if beta_f is None else sigmoid_activation(beta_f)
-    d = dact if sd is None else sd
-
-    def field(points: np.ndarray) -> np.ndarray:
-        wts = _weights(points)
-        grad = _backward(wts, x, _forward(wts, x, act), d)["grad"]
-        return np.stack([grad[k] for k in WEIGHT_NAMES], axis=-1)
-
-    return field
-
-
-def output_fn(x: float, beta_f: float | None) -> Callable[[np.ndarray], np.ndarray]:
-    act = step_activation()[0] if beta_f is None else sigmoid_activation(beta_f)[0]
-    return lambda points: _forward(_weights(points), x, act)["y"]
-
-
-def preactivations(x: float, beta_f: float | None) -> PreActs:
-    """Pre-activations (w x, v1 g, v2 g, z) whose sign changes are the forward's breaks."""
-    act = step_activation()[0] if beta_f is None else sigmoid_activation(beta_f)[0]
-
-    def pre(points: np.ndarray) -> np.ndarray:
-        fw = _forward(_weights(points), x, act)
-        return np.stack([fw["a_g"], fw["a_1"], fw["a_2"], fw["z"]], axis=-1)
-
-    return pre
-
-
-# --- the path -----------------------------------------------------------------------------------
-def plane_vectors(kind: str = "fig5", seed: int = 0, axes: tuple[str, str] = ("v1", "v2")) -> np.ndarray:
-    """Orthonormal (2, 5) plane basis: ``fig5`` (the paper's), ``random`` (from ``seed``) or ``axes``."""
     if kind == "fig5":
         raw = np.array([FIG5_D1, FIG5_D2], dtype=np.float64)
     elif kind == "random":
@@ -112,196 +81,21 @@ def plane_vectors(kind: str = "fig5", seed: int = 0, axes: tuple[str, str] = ("v
             raise ValueError(f"axes must be two different parameters of {', '.join(WEIGHT_NAMES)}; got {axes}")
         raw = np.zeros((2, 5))
         raw[0, WEIGHT_NAMES.index(a)] = raw[1, WEIGHT_NAMES.index(b)] = 1.0
+    elif kind == "custom":
+        raw = np.array(vectors, dtype=np.float64) if vectors is not None else np.zeros((2, 0))
+        if raw.shape != (2, 5) or not np.all(np.isfinite(raw)):
+            raise ValueError(f"a custom plane needs two finite vectors of 5 numbers (d1, d2); got {vectors!r}")
+        n1 = np.linalg.norm(raw[0])
+        if n1 == 0:
+            raise ValueError("d1 must not be the zero vector")
+        rest = raw[1] - (raw[1] @ raw[0]) / n1**2 * raw[0]
+        if np.linalg.norm(rest) <= 1e-8 * np.linalg.norm(raw[1]) or np.linalg.norm(raw[1]) == 0:
+            raise ValueError("d1 and d2 must span a plane (d2 is zero or parallel to d1)")
     else:
-        raise ValueError(f"plane must be one of fig5, random, axes; got {kind!r}")
+        raise ValueError(f"plane must be one of {', '.join(PLANES)}; got {kind!r}")
     q, _ = np.linalg.qr(raw.T)  # Gram-Schmidt in float64, keeping each vector's direction
     basis = q.T * np.sign(np.sum(q.T * raw, axis=1, keepdims=True))
     return basis
-
-
-def _path(c: np.ndarray, d: np.ndarray, r: float, alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    s, co = np.sin(alpha)[:, None], np.cos(alpha)[:, None]
-    points = c + r * (d[0] * s + d[1] * co)
-    tangent = r * (d[0] * co - d[1] * s)
-    return points, tangent
-
-
-def find_breaks(pre: PreActs, c: np.ndarray, d: np.ndarray, r: float, scan: int = 4096,
-                iters: int = 52) -> np.ndarray:
-    """Angles in (0, 2 pi) where the sign pattern of the pre-activations changes (bisection-refined)."""
-    alpha = np.linspace(0.0, 2 * np.pi, scan + 1)
-    sign = np.sign(pre(_path(c, d, r, alpha)[0]))
-    change = np.flatnonzero(np.any(sign[1:] != sign[:-1], axis=1))
-    if change.size == 0:
-        return np.empty(0)
-    lo, hi = alpha[change], alpha[change + 1]
-    ref = sign[change]
-    for _ in range(iters):
-        mid = 0.5 * (lo + hi)
-        same = np.all(np.sign(pre(_path(c, d, r, mid)[0])) == ref, axis=1)
-        lo, hi = np.where(same, mid, lo), np.where(same, hi, mid)
-    return 0.5 * (lo + hi)
-
-
-#: Relative tolerance of the accurate loop integrals: each piece is halved until its Gauss-Kronrod 7-15 pair
-#: agrees to LOOP_RTOL x max(1, int |integrand| d alpha) x (its share of the circle).
-LOOP_RTOL = 1e-10
-#: Halvings of a piece beyond the initial grading (a piece then is 2**-40 of a display step: far below any
-#: transition width of a sigmoid with beta <= 1e6 on a circle of radius <= 100).
-LOOP_MAX_HALVINGS = 40
-_ROUNDOFF = 64 * np.finfo(np.float64).eps
-#: Bound on the pieces refined at once (15 field evaluations each).
-LOOP_MAX_PIECES = 60_000
-
-
-def _graded_pieces(edges: np.ndarray, graded: np.ndarray, levels: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every [edges[i], edges[i+1]] split geometrically toward a graded endpoint. Returns (starts, ends, interval
-    index of each piece)."""
-    ratios = 0.5 ** np.arange(1, levels + 1)
-    left, right = graded[:-1], graded[1:]
-    starts, ends, owner = [], [], []
-    for code_left in (False, True):
-        for code_right in (False, True):
-            idx = np.flatnonzero((left == code_left) & (right == code_right))
-            if idx.size == 0:
-                continue
-            cuts = [0.0, 1.0]
-            if code_left:
-                cuts += list(ratios)
-            if code_right:
-                cuts += list(1 - ratios)
-            cuts = np.unique(cuts)
-            a, width = edges[idx][:, None], (edges[idx + 1] - edges[idx])[:, None]
-            starts.append((a + width * cuts[None, :-1]).ravel())
-            ends.append((a + width * cuts[None, 1:]).ravel())
-            owner.append(np.repeat(idx, len(cuts) - 1))
-    return np.concatenate(starts), np.concatenate(ends), np.concatenate(owner)
-
-
-# Gauss-Kronrod 7-15 on [-1, 1] (QUADPACK qk15): the Kronrod rule (exact to degree 23) and the embedded Gauss rule
-# (degree 13, on every other node) from the same 15 evaluations; |K15 - G7| bounds G7's error, far above K15's.
-_XGK = np.array([0.991455371120812639206854697526329, 0.949107912342758524526189684047851,
-                 0.864864423359769072789712788640926, 0.741531185599394439863864773280788,
-                 0.586087235467691130294144845693013, 0.405845151377397166906606412076961,
-                 0.207784955007898467600689403773245, 0.0])
-_WGK = np.array([0.022935322010529224963732008058970, 0.063092092629978553290700663189204,
-                 0.104790010322250183839876322541518, 0.140653259715525918745189590510238,
-                 0.169004726639267902826583426598550, 0.190350578064785409913256402421014,
-                 0.204432940075298892414161999234649, 0.209482141084727828012999174891714])
-_WG7 = np.array([0.129484966168869693270611432679082, 0.279705391489276667901467771423780,
-                 0.381830050505118944950369775488975, 0.417959183673469387755102040816327])
-_GK_NODES = np.concatenate([-_XGK[:-1], _XGK[::-1]])
-_GK_WEIGHTS = np.concatenate([_WGK[:-1], _WGK[::-1]])
-_G7_WEIGHTS = np.zeros(15)
-_G7_WEIGHTS[1::2] = np.concatenate([_WG7[:-1], _WG7[::-1]])
-
-
-def _gk_sums(fields: Mapping[Any, Field], c: np.ndarray, d: np.ndarray, r: float, s: np.ndarray,
-             e: np.ndarray) -> tuple[dict[Any, np.ndarray], dict[Any, np.ndarray], dict[Any, np.ndarray]]:
-    """Kronrod and embedded Gauss sums of every field's integrand on each piece [s, e], and the Kronrod sums of
-    sum_j |F_j theta'_j| (the scale of their round-off: the five terms of F . theta' can cancel)."""
-    half = 0.5 * (e - s)
-    nodes = ((0.5 * (s + e))[:, None] + half[:, None] * _GK_NODES[None, :]).ravel()
-    points, tangent = _path(c, d, r, nodes)
-    kron, gauss, mags = {}, {}, {}
-    for k, f in fields.items():
-        terms = f(points) * tangent
-        g = np.sum(terms, axis=1).reshape(s.size, -1)
-        kron[k], gauss[k] = (g @ _GK_WEIGHTS) * half, (g @ _G7_WEIGHTS) * half
-        mags[k] = (np.sum(np.abs(terms), axis=1).reshape(s.size, -1) @ _GK_WEIGHTS) * half
-    return kron, gauss, mags
-
-
-def _adaptive_loop(fields: Mapping[Any, Field], pre: PreActs | None, c: np.ndarray, d: np.ndarray, r: float,
-                   display: int = 361, levels: int = 14, rtol: float = LOOP_RTOL
-                   ) -> tuple[np.ndarray, dict[Any, np.ndarray], np.ndarray, dict[Any, float]]:
-    """:func:`loop_integral` with each field's estimated absolute error (fourth element).
-
-    Pieces start graded toward the breaks; a piece whose Kronrod and Gauss sums differ by more than its share of
-    the tolerance is halved. The estimate is the sum over the accepted pieces of that difference (the Kronrod
-    sum, which is kept, is far more accurate than the difference says).
-    """
-    alpha_disp = np.linspace(0.0, 2 * np.pi, display)
-    breaks = find_breaks(pre, c, d, r) if pre is not None else np.empty(0)
-    edges = np.unique(np.concatenate([alpha_disp, breaks]))
-    s, e, owner = _graded_pieces(edges, np.isin(edges, breaks), levels)
-    keys = list(fields)
-    per_interval = {k: np.zeros(len(edges) - 1) for k in keys}
-    error = dict.fromkeys(keys, 0.0)
-    scale = None
-    for depth in range(LOOP_MAX_HALVINGS + 1):
-        kron, gauss, mags = _gk_sums(fields, c, d, r, s, e)
-        diff = {k: np.abs(kron[k] - gauss[k]) for k in keys}
-        if scale is None:  # int |integrand| d alpha, per field, from the first pass
-            scale = {k: max(1.0, float(np.sum(np.abs(kron[k])))) for k in keys}
-        share = (e - s) / (2 * np.pi)
-        # a piece is done when within its share of the tolerance, or when the sums differ only by round-off
-        ok = np.all([diff[k] <= np.maximum(rtol * scale[k] * share, _ROUNDOFF * mags[k]) for k in keys], axis=0)
-        if depth == LOOP_MAX_HALVINGS or 2 * np.count_nonzero(~ok) > LOOP_MAX_PIECES:  # bounded work: report it
-            ok[:] = True
-        for k in keys:
-            per_interval[k] += np.bincount(owner[ok], weights=kron[k][ok], minlength=len(edges) - 1)
-            error[k] += float(np.sum(diff[k][ok]))
-        bad = ~ok
-        if not bad.any():
-            break
-        s, e, owner = s[bad], e[bad], owner[bad]
-        mid = 0.5 * (s + e)
-        s, e, owner = np.concatenate([s, mid]), np.concatenate([mid, e]), np.concatenate([owner, owner])
-    disp_index = np.searchsorted(edges, alpha_disp)
-    out = {k: np.concatenate([[0.0], np.cumsum(per_interval[k])])[disp_index] for k in keys}
-    return alpha_disp, out, breaks, error
-
-
-def loop_integral(fields: Mapping[Any, Field], pre: PreActs | None, c: np.ndarray, d: np.ndarray, r: float,
-                  display: int = 361, levels: int = 14) -> tuple[np.ndarray, dict[Any, np.ndarray], np.ndarray]:
-    """Accurate closed-loop integrals of several fields along the same circle.
-
-    Returns ``(alpha, cumulative, breaks)``: ``alpha`` are ``display`` angles from 0 to 2 pi and
-    ``cumulative[key][i]`` the integral from 0 to ``alpha[i]``; the loop integral is ``[-1]``.
-    Breaks are the angles where ``pre`` changes sign (graded quadrature around them); pieces are halved
-    adaptively until the loop is within :data:`LOOP_RTOL` (relative to ``int |integrand|``).
-    """
-    alpha, out, breaks, _ = _adaptive_loop(fields, pre, c, d, r, display, levels)
-    return alpha, out, breaks
-
-
-_CHUNK = 200_000
-
-
-def midpoint_loop_integral(field: Field, c: np.ndarray, d: np.ndarray, r: float, steps: int,
-                           chunk: int = _CHUNK) -> float:
-    """The plain midpoint rule with ``steps`` equal steps (for the convergence panel)."""
-    total = 0.0
-    h = 2 * np.pi / steps
-    for start in range(0, steps, chunk):
-        alpha = (np.arange(start, min(start + chunk, steps)) + 0.5) * h
-        points, tangent = _path(c, d, r, alpha)
-        total += float(np.sum(field(points) * tangent)) * h
-    return total
-
-
-def midpoint_ladder(field: Field, c: np.ndarray, d: np.ndarray, r: float, max_steps: int,
-                    base: int = 10) -> tuple[np.ndarray, np.ndarray]:
-    """Midpoint-rule values for N = base * 3^k <= max_steps from one evaluation on the finest grid.
-
-    Tripling N keeps every old midpoint (it is the middle third's midpoint), so all coarser sums are
-    sub-sums of the finest one.
-    """
-    levels = max(0, int(np.floor(np.log(max(max_steps, base) / base) / np.log(3) + 1e-12)))
-    finest = base * 3**levels
-    h = 2 * np.pi / finest
-    g = np.empty(finest)
-    for start in range(0, finest, _CHUNK):  # bounded memory at large N
-        alpha = (np.arange(start, min(start + _CHUNK, finest)) + 0.5) * h
-        points, tangent = _path(c, d, r, alpha)
-        g[start:start + alpha.size] = np.sum(field(points) * tangent, axis=1)
-    ladder, values = [], []
-    for j in range(levels, -1, -1):
-        stride = 3**j
-        ladder.append(finest // stride)
-        values.append(float(np.sum(g[(stride - 1) // 2::stride])) * h * stride)
-    return np.array(ladder), np.array(values)
 
 
 # --- curl and Stokes ----------------------------------------------------------------------------
@@ -323,37 +117,36 @@ def curl_map(field: Field, c: np.ndarray, d: np.ndarray, extent: float, n: int) 
     return axis, curl_at(field, c, d, aa, bb)
 
 
-def stokes_disc_integral(field: Field, c: np.ndarray, d: np.ndarray, r: float, n_rho: int = 48,
-                         n_phi: int = 192) -> float:
-    """- iint_disc curl F dA in polar coordinates (Gauss-Legendre in rho, periodic rule in phi).
+def stokes_integral(field: Field, path: ClosedPath, n: int = 48) -> float:
+    """- iint curl F dA over the region the path encloses (see :meth:`ClosedPath.area_integral`).
 
-    Equals the clockwise loop integral of :func:`loop_integral` when F is smooth on the disc.
+    Equals the clockwise path integral of :func:`sgcore.paths.line_integral` when F is smooth inside.
     """
-    x, w = np.polynomial.legendre.leggauss(n_rho)
-    rho, w_rho = 0.5 * r * (x + 1), 0.5 * r * w
-    phi = np.arange(n_phi) * (2 * np.pi / n_phi)
-    rr, pp = np.meshgrid(rho, phi, indexing="ij")
-    curl = curl_at(field, c, d, rr * np.cos(pp), rr * np.sin(pp))
-    return -float(np.sum(curl * rr * w_rho[:, None]) * (2 * np.pi / n_phi))
+    return -path.area_integral(lambda a, b: curl_at(field, path.centre, path.basis, a, b), n)
 
 
 # --- declared parameters and the page computation ----------------------------------------------
 def _centre_spec(name: str) -> ParamSpec:
     return ParamSpec(f"c_{name}", f"Centre {name}", 0.0, symbol=f"c_{{{name}}}", domain=(-1e3, 1e3),
-                     slider=(-2.0, 2.0), step=0.05, help=f"Centre of the circle: parameter {name}.")
+                     slider=(-2.0, 2.0), step=0.05, help=f"Centre of the path: parameter {name}.")
 
 
 _SD = {p.name: p for p in sd_param_specs()}
 LOOP_PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec("plane", "Plane", "fig5", kind="choice", choices=("fig5", "random", "axes"),
-              help="fig5: the paper's plane; random: orthonormal directions from the seed; axes: two parameters."),
+              help="fig5: the paper's plane; random: orthonormal directions from the seed (printed in full, to "
+                   "reproduce elsewhere); axes: two parameters."),
     ParamSpec("seed", "Seed of the random plane", 0, kind="int", domain=(0, 2**32 - 1), slider=(0, 9999), step=1,
-              widget="number"),
+              widget="number",
+              help="d1, d2 = Gram-Schmidt of numpy.random.default_rng(seed).standard_normal((2, 5))."),
+    ParamSpec("path", "Path", "circle", kind="choice", choices=PATH_KINDS,
+              help="circle (Fig. 5) of radius r, or the square of half side r; both start at c + r d2 and run "
+                   "toward +d1 (clockwise in the plane)."),
     ParamSpec("axis_a", "First axis", "v1", kind="choice", choices=WEIGHT_NAMES, help="Plane 'axes': d1."),
     ParamSpec("axis_b", "Second axis", "v2", kind="choice", choices=WEIGHT_NAMES, help="Plane 'axes': d2."),
     *(_centre_spec(n) for n in WEIGHT_NAMES),
-    ParamSpec("radius", "Radius", 1.8, symbol="r", domain=(0.0, 100.0), open_low=True, slider=(0.05, 4.0),
-              step=0.05, help="Radius of the circle."),
+    ParamSpec("radius", "Size r", 1.8, symbol="r", domain=(0.0, 100.0), open_low=True, slider=(0.05, 4.0),
+              step=0.05, help="Radius of the circle, or half side of the square."),
     ParamSpec("x", "Input", 1.0, symbol="x", domain=(-1e3, 1e3), slider=(-2.0, 2.0), step=0.05),
     ParamSpec("forward", "Forward", "step", kind="choice", choices=("step", "sigmoid"),
               help="step: Heaviside with H(0) = 1/2; sigmoid: steepness beta_f (the notebook used 10000)."),
@@ -403,6 +196,11 @@ class LoopConfig(DeclaredConfig):
         return plane_vectors(self.plane, self.seed, (self.axis_a, self.axis_b))
 
     @property
+    def closed_path(self) -> ClosedPath:
+        """The integration path: a circle or square of size ``radius`` around ``centre`` in the plane."""
+        return ClosedPath(self.path, self.centre, self.basis, self.radius)
+
+    @property
     def forward_beta(self) -> float | None:
         return None if self.forward == "step" else self.beta_f
 
@@ -412,10 +210,10 @@ class LoopConfig(DeclaredConfig):
 
 #: Largest N of the exact gradients' midpoint ladder (they are at round-off well before).
 EXACT_LADDER_MAX = 1000
-#: |loop integral| above which a field counts as circulating around the circle (not conservative there).
+#: |loop integral| above which a field counts as circulating around the path (not conservative there).
 CIRCULATION_TOLERANCE = 1e-6
 
-_GEOMETRY = ("plane", "seed", "axis_a", "axis_b", "c_w", "c_v1", "c_v2", "c_u1", "c_u2", "radius", "x")
+_GEOMETRY = ("plane", "seed", "axis_a", "axis_b", "path", "c_w", "c_v1", "c_v2", "c_u1", "c_u2", "radius", "x")
 _SD_FIELDS = ("shape", "scale", "gamma", "q")
 #: Which fields each part of the page depends on (cache keys: the rest is reset to defaults).
 PART_FIELDS = {
@@ -442,7 +240,9 @@ class LoopHeatmaps:
 
 @dataclass(frozen=True)
 class LoopIntegrals:
-    alpha: np.ndarray
+    basis: np.ndarray  # (2, 5): the plane's d1, d2 in full precision (to reproduce the plane elsewhere)
+    path: str  # circle or square
+    alpha: np.ndarray  # path parameter t in [0, 2 pi] (the angle, for the circle)
     breaks: np.ndarray
     output_along: np.ndarray  # forward as configured
     output_along_sigmoid: np.ndarray  # sigmoid forward of steepness beta_f (Fig. 5B dashed)
@@ -457,7 +257,7 @@ class LoopIntegrals:
     ladder_exact: dict[float, np.ndarray]  # on ladder[:len(values)] (capped at EXACT_LADDER_MAX)
 
     def tables(self) -> dict[str, dict[str, np.ndarray]]:
-        """The CSV downloads: accumulated integrals along the circle, and the midpoint ladder (exact gradients'
+        """The CSV downloads: accumulated integrals along the path, and the midpoint ladder (exact gradients'
         values past :data:`EXACT_LADDER_MAX` empty)."""
         accumulated = {"alpha_rad": self.alpha, "output": self.output_along,
                        **{f"sg_beta{b:g}": v for b, v in self.cumulative_sg.items()},
@@ -485,7 +285,7 @@ class LoopIntegrals:
 
     @property
     def circulates(self) -> bool:
-        """Whether some SG field integrates to more than :data:`CIRCULATION_TOLERANCE` around the circle: then
+        """Whether some SG field integrates to more than :data:`CIRCULATION_TOLERANCE` around the path: then
         it is not the gradient of any function (Gygax & Zenke Sec. 4.2)."""
         return abs(self.worst_loop_sg) > CIRCULATION_TOLERANCE
 
@@ -499,7 +299,7 @@ class LoopCurl:
 
     @property
     def stokes_relative_difference(self) -> float:
-        """|loop integral - (- disc integral of the curl)| / |loop integral|: how well Stokes' theorem holds."""
+        """|loop integral - (- area integral of the curl)| / |loop integral|: how well Stokes' theorem holds."""
         return abs(self.stokes_loop - self.stokes_curl) / max(abs(self.stokes_loop), 1e-300)
 
 
@@ -530,25 +330,26 @@ def loop_heatmaps(cfg: LoopConfig) -> LoopHeatmaps:
 
 
 def loop_integrals(cfg: LoopConfig) -> LoopIntegrals:
-    """Fig. 5B, 5C: accumulated SG and exact-gradient integrals along the circle, and convergence in N."""
-    c, d, r, x = cfg.centre, cfg.basis, cfg.radius, cfg.x
+    """Fig. 5B, 5C: accumulated SG and exact-gradient integrals along the path, and convergence in N."""
+    path, x = cfg.closed_path, cfg.x
     fwd = cfg.forward_beta
     sg_fields = {b: gradient_field(x, fwd, cfg.surrogate(b).sd) for b in cfg.betas_sg}
     exact_fields = {b: gradient_field(x, b, None) for b in cfg.betas_sg}
-    alpha, cum_sg, breaks, err_sg = _adaptive_loop(sg_fields, preactivations(x, fwd), c, d, r)
+    alpha, cum_sg, breaks, err_sg = line_integral(sg_fields, preactivations(x, fwd), path)
     # each smooth network's steep transitions are where its own pre-activations change sign: grade toward them
     pres = [preactivations(x, b) for b in cfg.betas_sg]
-    _, cum_exact, _, err_exact = _adaptive_loop(
-        exact_fields, lambda points: np.concatenate([p(points) for p in pres], axis=1), c, d, r)
-    path_points = _path(c, d, r, alpha)[0]
+    _, cum_exact, _, err_exact = line_integral(
+        exact_fields, lambda points: np.concatenate([p(points) for p in pres], axis=1), path)
+    path_points = path(alpha)[0]
     y_along = output_fn(x, fwd)(path_points)
-    ladders = {("sg", b): midpoint_ladder(f, c, d, r, cfg.max_steps) for b, f in sg_fields.items()}
-    # exact gradients are smooth and periodic: the midpoint rule reaches round-off by N ~ 300
-    ladders |= {("exact", b): midpoint_ladder(f, c, d, r, min(cfg.max_steps, EXACT_LADDER_MAX))
+    ladders = {("sg", b): midpoint_ladder(f, path, cfg.max_steps) for b, f in sg_fields.items()}
+    # exact gradients are smooth and periodic on the circle: the midpoint rule reaches round-off by N ~ 300 (on the
+    # square, whose corners are kinks of the integrand, it converges like 1/N^2)
+    ladders |= {("exact", b): midpoint_ladder(f, path, min(cfg.max_steps, EXACT_LADDER_MAX))
                 for b, f in exact_fields.items()}
     ladder = next(iter(ladders.values()))[0]
     return LoopIntegrals(
-        alpha=alpha, breaks=breaks, output_along=y_along,
+        basis=path.basis, path=path.kind, alpha=alpha, breaks=breaks, output_along=y_along,
         output_along_sigmoid=output_fn(x, cfg.beta_f)(path_points),
         cumulative_sg={b: y_along[0] + v for b, v in cum_sg.items()},
         cumulative_exact={b: output_fn(x, b)(path_points[:1])[0] + v for b, v in cum_exact.items()},
@@ -563,11 +364,11 @@ def loop_integrals(cfg: LoopConfig) -> LoopIntegrals:
 
 def loop_curl(cfg: LoopConfig) -> LoopCurl:
     """Curl of the SG field (smooth forward curl_beta_f) on the plane, and Stokes' theorem checked."""
-    c, d, r, x = cfg.centre, cfg.basis, cfg.radius, cfg.x
+    path, x = cfg.closed_path, cfg.x
     field = gradient_field(x, cfg.curl_beta_f, cfg.surrogate(cfg.curl_beta_sg).sd)
-    axis, curl = curl_map(field, c, d, 1.25 * r, cfg.n_grid)
-    _, cum, _ = loop_integral({0: field}, preactivations(x, cfg.curl_beta_f), c, d, r, display=73)
-    return LoopCurl(axis, curl, float(cum[0][-1]), stokes_disc_integral(field, c, d, r))
+    axis, curl = curl_map(field, path.centre, path.basis, 1.25 * path.r, cfg.n_grid)
+    _, cum, _, _ = line_integral({0: field}, preactivations(x, cfg.curl_beta_f), path, display=73)
+    return LoopCurl(axis, curl, float(cum[0][-1]), stokes_integral(field, path))
 
 
 def loop_view(cfg: LoopConfig) -> LoopView:

@@ -22,6 +22,7 @@ from scipy.integrate import cumulative_trapezoid
 from scipy.special import expit
 
 from .params import DeclaredConfig, ParamSpec, declared
+from .paths import ClosedPath, line_integral
 from .shapes import Surrogate, heaviside, sd_param_specs
 
 __all__ = [
@@ -30,9 +31,13 @@ __all__ = [
     "SignflipConfig",
     "SIGNFLIP_PARAMS",
     "network",
+    "gradient_field",
+    "output_fn",
+    "preactivations",
     "signflip_point",
     "signflip_sweep",
     "signflip_plane",
+    "signflip_square",
     "signflip_view",
 ]
 
@@ -120,6 +125,49 @@ def network(
     return {"forward": fw, "true": true, "sg": sg, "smoothed_forward": fw_s, "smoothed": smooth}
 
 
+# --- the network as a field over parameter space (points: (n, 5) rows of WEIGHT_NAMES) -------------------------
+Field = Callable[[np.ndarray], np.ndarray]  # (n, 5) points -> (n, 5) vectors
+
+
+def _weights_at(points: np.ndarray) -> SignflipWeights:
+    return SignflipWeights(*(points[:, i] for i in range(5)))
+
+
+def gradient_field(x: float, beta_f: float | None, sd: Callable[[np.ndarray], np.ndarray] | None) -> Field:
+    """The Eq. 10 network's gradient over parameter space: (n, 5) points -> (n, 5) gradients.
+
+    ``beta_f=None`` is the step forward. ``sd=None`` gives the true gradient of that forward;
+    otherwise every node derivative is replaced by ``sd`` (the SG, Eq. 11).
+    """
+    act, dact = step_activation() if beta_f is None else sigmoid_activation(beta_f)
+    d = dact if sd is None else sd
+
+    def field(points: np.ndarray) -> np.ndarray:
+        wts = _weights_at(points)
+        grad = _backward(wts, x, _forward(wts, x, act), d)["grad"]
+        return np.stack([grad[k] for k in WEIGHT_NAMES], axis=-1)
+
+    return field
+
+
+def output_fn(x: float, beta_f: float | None) -> Callable[[np.ndarray], np.ndarray]:
+    """The network's output y over parameter space: (n, 5) points -> (n,)."""
+    act = step_activation()[0] if beta_f is None else sigmoid_activation(beta_f)[0]
+    return lambda points: _forward(_weights_at(points), x, act)["y"]
+
+
+def preactivations(x: float, beta_f: float | None) -> Callable[[np.ndarray], np.ndarray]:
+    """Pre-activations (w x, v1 g, v2 g, z) over parameter space: where they change sign, a step forward (and its
+    SG field) jumps, and a steep sigmoid forward has its transitions."""
+    act = step_activation()[0] if beta_f is None else sigmoid_activation(beta_f)[0]
+
+    def pre(points: np.ndarray) -> np.ndarray:
+        fw = _forward(_weights_at(points), x, act)
+        return np.stack([fw["a_g"], fw["a_1"], fw["a_2"], fw["z"]], axis=-1)
+
+    return pre
+
+
 # --- declared parameters ------------------------------------------------------------------------
 def _weight_spec(name: str, default: float, symbol: str) -> ParamSpec:
     return ParamSpec(name, f"Weight {name}", default, symbol=symbol, domain=(-1e3, 1e3), slider=(-2.0, 2.0),
@@ -162,6 +210,12 @@ SIGNFLIP_PARAMS: tuple[ParamSpec, ...] = (
               help="One landscape panel per value (Fig. 4C: 2, 4, 20)."),
     ParamSpec("component", "Gradient component of the sign map", "w", kind="choice", choices=WEIGHT_NAMES,
               help="Only dy/dw sums two paths (Eq. 12), so it is the component that can flip."),
+    ParamSpec("square_x", "Square: centre on the x-axis", 0.5, domain=(-1e3, 1e3), slider=(-2.0, 2.0), step=0.05,
+              help="Centre of the square path along the landscape's horizontal parameter."),
+    ParamSpec("square_y", "Square: centre on the y-axis", 0.5, domain=(-1e3, 1e3), slider=(-2.0, 2.0), step=0.05,
+              help="Centre of the square path along the landscape's vertical parameter."),
+    ParamSpec("square_half", "Square: half side", 0.5, domain=(0.0, 100.0), open_low=True, slider=(0.05, 2.0),
+              step=0.05, help="Half the side of the square path (default: the square from (0, 0) to (1, 1))."),
 )
 _SPEC = {p.name: p for p in SIGNFLIP_PARAMS}
 
@@ -188,6 +242,22 @@ class SignflipConfig(DeclaredConfig):
     @property
     def forward_beta(self) -> float | None:
         return None if self.step else self.beta_f
+
+    @property
+    def square_path(self) -> ClosedPath:
+        """The square path in the landscape's plane: centre (square_x, square_y) on (plane_x, plane_y), the other
+        parameters at the configured point."""
+        centre = self.weights.as_dict()
+        centre[self.plane_x], centre[self.plane_y] = self.square_x, self.square_y
+        basis = np.zeros((2, 5))
+        basis[0, WEIGHT_NAMES.index(self.plane_x)] = basis[1, WEIGHT_NAMES.index(self.plane_y)] = 1.0
+        return ClosedPath.square(np.array([centre[n] for n in WEIGHT_NAMES], dtype=np.float64), basis,
+                                 self.square_half)
+
+    @property
+    def square_betas(self) -> tuple[float, ...]:
+        """The SG steepnesses integrated around the square: the main beta_SG, then the landscape panels'."""
+        return tuple(dict.fromkeys((self.beta_sg, *self.betas_landscape)))
 
     def surrogate(self, beta: float | None = None) -> Surrogate:
         return Surrogate.of(self, beta)
@@ -311,6 +381,52 @@ def signflip_plane(cfg: SignflipConfig, n: int | None = None,
 
 
 @dataclass(frozen=True)
+class SignflipSquare:
+    """Line integrals around the square path in the landscape's plane (Methods 8.3's integrated SG, on a closed
+    path): a gradient field integrates to zero around it, the SG field does not."""
+
+    axis_x: str
+    axis_y: str
+    corners: np.ndarray  # (5, 2): the square's corners in (axis_x, axis_y), from the start's right, closed
+    t: np.ndarray  # path parameter in [0, 2 pi]: the perimeter travelled is 8 r t / (2 pi)
+    breaks: np.ndarray
+    output_along: np.ndarray
+    cumulative_sg: dict[float, np.ndarray]  # per beta_SG, starting at the output's value
+    cumulative_exact: np.ndarray  # the true gradient of the forward (0 a.e. for the step), from the output
+    loop_sg: dict[float, float]
+    loop_sg_error: dict[float, float]  # estimated absolute quadrature error
+    loop_exact: float
+    loop_exact_error: float
+
+    def table(self) -> dict[str, np.ndarray]:
+        return {"t": self.t, "output": self.output_along,
+                **{f"sg_beta{b:g}": v for b, v in self.cumulative_sg.items()}, "exact": self.cumulative_exact}
+
+
+def signflip_square(cfg: SignflipConfig) -> SignflipSquare:
+    """Integrate the SG (each of :attr:`SignflipConfig.square_betas`) and the true gradient around the square.
+
+    The pieces are graded toward the forward's transitions (its pre-activations' sign changes) and refined
+    adaptively (:func:`sgcore.paths.line_integral`), with an error estimate for every value.
+    """
+    path, x, fwd = cfg.square_path, cfg.x, cfg.forward_beta
+    fields = {b: gradient_field(x, fwd, cfg.surrogate(b).sd) for b in cfg.square_betas}
+    fields["exact"] = gradient_field(x, fwd, None)
+    t, cum, breaks, err = line_integral(fields, preactivations(x, fwd), path)
+    y = output_fn(x, fwd)(path(t)[0])
+    i, j = WEIGHT_NAMES.index(cfg.plane_x), WEIGHT_NAMES.index(cfg.plane_y)
+    h = cfg.square_half
+    corners = np.array([[1, 1], [1, -1], [-1, -1], [-1, 1], [1, 1]]) * h + path.centre[[i, j]]
+    betas = cfg.square_betas
+    return SignflipSquare(
+        axis_x=cfg.plane_x, axis_y=cfg.plane_y, corners=corners, t=t, breaks=breaks, output_along=y,
+        cumulative_sg={b: y[0] + cum[b] for b in betas}, cumulative_exact=y[0] + cum["exact"],
+        loop_sg={b: float(cum[b][-1]) for b in betas}, loop_sg_error={b: err[b] for b in betas},
+        loop_exact=float(cum["exact"][-1]), loop_exact_error=err["exact"],
+    )
+
+
+@dataclass(frozen=True)
 class SignflipView:
     """Everything the sign-flip page draws and ``python -m sgcore signflip`` prints (its ``point``, and the
     ``sweep`` / ``plane`` when asked for)."""
@@ -319,6 +435,7 @@ class SignflipView:
     point: SignflipPoint
     sweep: SignflipSweep
     plane: SignflipPlane
+    square: SignflipSquare
 
     def tables(self) -> dict[str, dict[str, np.ndarray]]:
         """The CSV downloads: the sweep along w and the landscape plane (long format, one row per grid point)."""
@@ -333,9 +450,9 @@ class SignflipView:
             plane[f"grad_sg{beta:g}_{pl.axis_x}"] = gx.ravel()
             plane[f"grad_sg{beta:g}_{pl.axis_y}"] = gy.ravel()
         plane[f"sign_flip_{pl.component}"] = pl.disagree.ravel().astype(np.int64)
-        return {"sweep": sweep, "plane": plane}
+        return {"sweep": sweep, "plane": plane, "square": self.square.table()}
 
 
 def signflip_view(cfg: SignflipConfig) -> SignflipView:
     """Everything the sign-flip page shows."""
-    return SignflipView(cfg, signflip_point(cfg), signflip_sweep(cfg), signflip_plane(cfg))
+    return SignflipView(cfg, signflip_point(cfg), signflip_sweep(cfg), signflip_plane(cfg), signflip_square(cfg))

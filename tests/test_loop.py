@@ -16,18 +16,16 @@ from sgcore.loop import (
     LoopCurl,
     curl_at,
     curl_map,
-    find_breaks,
     gradient_field,
     loop_curl,
-    loop_integral,
     loop_integrals,
-    midpoint_loop_integral,
     output_fn,
     plane_vectors,
     preactivations,
-    stokes_disc_integral,
+    stokes_integral,
 )
 from sgcore.pages import PAGES
+from sgcore.paths import ClosedPath, find_breaks, line_integral, midpoint_ladder, midpoint_line_integral
 from sgcore.shapes import Surrogate
 
 C0 = np.zeros(5)
@@ -51,14 +49,14 @@ def test_fig5_plane_is_the_printed_one():
 @pytest.mark.parametrize("beta", [1.0, 5.0, 20.0, 200.0])
 def test_exact_gradient_loop_integral_is_zero(name, beta):
     field = gradient_field(1.0, beta, None)
-    _, cum, _ = loop_integral({0: field}, preactivations(1.0, beta), C0 + 0.1, PLANES[name], 1.8)
+    _, cum, _, _ = line_integral({0: field}, preactivations(1.0, beta), ClosedPath.circle(C0 + 0.1, PLANES[name], 1.8))
     assert abs(cum[0][-1]) < 1e-8
-    assert abs(midpoint_loop_integral(field, C0 + 0.1, PLANES[name], 1.8, 20000)) < 1e-8
+    assert abs(midpoint_line_integral(field, ClosedPath.circle(C0 + 0.1, PLANES[name], 1.8), 20000)) < 1e-8
 
 
 def test_matched_sg_is_the_exact_gradient_and_integrates_to_zero():
     field = gradient_field(1.0, 7.0, Surrogate("sigmoid", 7.0, "density").sd)
-    _, cum, _ = loop_integral({0: field}, None, C0, PLANES["fig5"], 1.8)
+    _, cum, _, _ = line_integral({0: field}, None, ClosedPath.circle(C0, PLANES["fig5"], 1.8))
     assert abs(cum[0][-1]) < 1e-10
 
 
@@ -105,8 +103,8 @@ def test_integrated_exact_gradient_tracks_the_smooth_output(beta):
 def test_step_forward_quadrature_agrees_with_a_very_fine_midpoint_rule():
     field = gradient_field(1.0, None, Surrogate("sigmoid", 20.0).sd)
     d = PLANES["fig5"]
-    _, cum, breaks = loop_integral({0: field}, preactivations(1.0, None), C0, d, 1.8)
-    fine = midpoint_loop_integral(field, C0, d, 1.8, 3_000_000)
+    _, cum, breaks, _ = line_integral({0: field}, preactivations(1.0, None), ClosedPath.circle(C0, d, 1.8))
+    fine = midpoint_line_integral(field, ClosedPath.circle(C0, d, 1.8), 3_000_000)
     assert breaks.size >= 2
     assert cum[0][-1] == pytest.approx(fine, abs=1e-4)  # midpoint error O(jump * h), h = 2e-6
 
@@ -116,15 +114,15 @@ def test_quadrature_is_converged(forward):
     field = gradient_field(1.0, forward, Surrogate("sigmoid", 5.0).sd)
     pre = preactivations(1.0, forward)
     d = PLANES["random3"]
-    coarse = loop_integral({0: field}, pre, C0, d, 1.5, display=181, levels=10)[1][0][-1]
-    fine = loop_integral({0: field}, pre, C0, d, 1.5, display=1441, levels=24)[1][0][-1]
+    coarse = line_integral({0: field}, pre, ClosedPath.circle(C0, d, 1.5), display=181, levels=10)[1][0][-1]
+    fine = line_integral({0: field}, pre, ClosedPath.circle(C0, d, 1.5), display=1441, levels=24)[1][0][-1]
     assert coarse == pytest.approx(fine, abs=1e-7)
 
 
 def test_breaks_are_sign_changes_of_the_preactivations():
     pre = preactivations(1.0, None)
     d = PLANES["fig5"]
-    breaks = find_breaks(pre, C0, d, 1.8)
+    breaks = find_breaks(pre, ClosedPath.circle(C0, d, 1.8))
     for a in breaks:
         pts = C0 + 1.8 * (np.sin([a - 1e-9, a + 1e-9])[:, None] * d[0] + np.cos([a - 1e-9, a + 1e-9])[:, None] * d[1])
         s = np.sign(pre(pts))
@@ -158,9 +156,9 @@ def test_stokes_on_a_known_non_conservative_field():
     curl = d[1] @ A @ d[0] - d[0] @ A @ d[1]
     np.testing.assert_allclose(curl_at(field, c, d, np.array([0.1, -0.7]), np.array([0.4, 1.0])), curl, rtol=1e-6)
     expected = -np.pi * r**2 * curl  # the path is clockwise in (d1, d2)
-    _, cum, _ = loop_integral({0: field}, None, c, d, r)
+    _, cum, _, _ = line_integral({0: field}, None, ClosedPath.circle(c, d, r))
     assert cum[0][-1] == pytest.approx(expected, rel=1e-12)
-    assert stokes_disc_integral(field, c, d, r) == pytest.approx(expected, rel=1e-6)
+    assert stokes_integral(field, ClosedPath.circle(c, d, r)) == pytest.approx(expected, rel=1e-6)
 
 
 @pytest.mark.parametrize("name", list(PLANES))
@@ -168,9 +166,9 @@ def test_stokes_on_the_sg_field_with_a_smooth_forward(name):
     field = gradient_field(1.0, 20.0, Surrogate("sigmoid", 5.0).sd)
     d = PLANES[name]
     c = C0 + np.array([0.2, -0.1, 0.3, 0.5, -0.4])
-    _, cum, _ = loop_integral({0: field}, preactivations(1.0, 20.0), c, d, 1.8)
+    _, cum, _, _ = line_integral({0: field}, preactivations(1.0, 20.0), ClosedPath.circle(c, d, 1.8))
     assert abs(cum[0][-1]) > 1e-3
-    assert stokes_disc_integral(field, c, d, 1.8) == pytest.approx(cum[0][-1], rel=1e-3)
+    assert stokes_integral(field, ClosedPath.circle(c, d, 1.8)) == pytest.approx(cum[0][-1], rel=1e-3)
 
 
 @pytest.mark.parametrize("kwargs,msg", [
@@ -229,14 +227,13 @@ def test_cli_bad_input(args, needle):
 
 
 def test_nested_midpoint_ladder_equals_independent_sums():
-    from sgcore.loop import midpoint_ladder
-
     field = gradient_field(1.0, None, Surrogate("sigmoid", 5.0).sd)
     d = PLANES["fig5"]
-    ladder, values = midpoint_ladder(field, C0, d, 1.8, 3000)
+    ladder, values = midpoint_ladder(field, ClosedPath.circle(C0, d, 1.8), 3000)
     assert list(ladder) == [10, 30, 90, 270, 810, 2430]
     for n, v in zip(ladder, values, strict=True):
-        assert v == pytest.approx(midpoint_loop_integral(field, C0, d, 1.8, int(n)), rel=1e-12, abs=1e-15)
+        single = midpoint_line_integral(field, ClosedPath.circle(C0, d, 1.8), int(n))
+        assert v == pytest.approx(single, rel=1e-12, abs=1e-15)
 
 
 def test_config_refuses_ladders_beyond_the_work_bound_naming_the_product():
@@ -264,6 +261,6 @@ def test_steep_sigmoid_forward_sg_loop_is_accurate_with_its_error_estimate():
     li = loop_integrals(cfg)
     field = gradient_field(cfg.x, cfg.beta_f, cfg.surrogate(5.0).sd)
     # smooth and periodic: the midpoint rule converges geometrically once h is well below the transitions' width
-    reference = midpoint_loop_integral(field, cfg.centre, cfg.basis, cfg.radius, 3_000_000)
+    reference = midpoint_line_integral(field, ClosedPath.circle(cfg.centre, cfg.basis, cfg.radius), 3_000_000)
     assert abs(li.loop_sg[5.0] - reference) < 1e-8
     assert li.loop_sg_error[5.0] < 1e-8

@@ -5,7 +5,7 @@ import pytest
 from apphelpers import banner, charts
 from streamlit.testing.v1 import AppTest
 
-from sgcore.loop import LoopConfig, loop_integrals
+from sgcore.loop import LoopConfig, loop_integrals, plane_vectors
 
 PAGE = "pages/3_Loop_integrals.py"
 pytestmark = pytest.mark.apptest
@@ -82,3 +82,21 @@ def test_table_shows_the_estimated_quadrature_errors():
     assert list(table["estimated error (SG)"]) == [f"{v:.1e}" for v in ref.loop_sg_error.values()]
     assert all(float(v) < 1e-9 for v in table["estimated error (exact)"])
     assert "estimated quadrature error" in banner(at)
+
+
+def test_square_path_is_integrated_and_drawn():
+    at = app()
+    at.selectbox(key="path").set_value("square").run()
+    assert not at.exception and not at.error
+    assert "Not conservative" in banner(at) and "around the square" in banner(at)
+    ref = loop_integrals(LoopConfig(path="square", max_steps=100))
+    assert list(at.dataframe[0].value["∮ SG (accurate)"]) == [f"{v:+.6f}" for v in ref.loop_sg.values()]
+    assert any("inside the square" in m.label for m in at.metric)
+
+
+def test_plane_vectors_are_printed_to_the_last_bit():
+    at = app(plane="random", seed="3")
+    code = at.code[0].value
+    for i, row in enumerate(plane_vectors("random", 3)):
+        assert f"d{i + 1} = [{', '.join(repr(float(v)) for v in row)}]" in code
+    assert "default_rng(3).standard_normal((2, 5))" in " ".join(c.value for c in at.caption)

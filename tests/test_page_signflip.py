@@ -5,7 +5,7 @@ import pytest
 from apphelpers import banner, charts
 from streamlit.testing.v1 import AppTest
 
-from sgcore.signflip import SignflipConfig, signflip_point
+from sgcore.signflip import SignflipConfig, signflip_point, signflip_square
 
 PAGE = "pages/2_Sign_flip.py"
 pytestmark = pytest.mark.apptest
@@ -23,7 +23,7 @@ def test_default_is_table1_with_a_sign_flip():
     at = app()
     assert not at.exception and not at.error and not at.warning
     assert "Sign flip" in banner(at)
-    assert len(charts(at)) == 4
+    assert len(charts(at)) == 5
     pt = signflip_point(SignflipConfig())
     assert metric(at, "dy/dw, true") == f"{pt.grad_true['w']:+.3g}"
     assert float(metric(at, "two-path, true")) > 0
@@ -93,7 +93,7 @@ def test_empty_landscape_betas_show_error_and_keep_last_view():
     at.multiselect(key="betas_landscape").set_value([]).run()
     assert not at.exception
     assert "betas_landscape must be 1 to 4 finite numbers" in at.error[0].value
-    assert len(charts(at)) == 4
+    assert len(charts(at)) == 5
 
 
 @pytest.mark.parametrize("query", [{"beta_sg": "x"}, {"w": "5"}, {"component": "z"}, {"step": "maybe"},
@@ -110,3 +110,34 @@ def test_query_params_seed_the_view():
     at = app(beta_sg="100", w="0.1", step="true")
     assert at.slider(key="beta_sg").value == 100.0 and at.slider(key="w").value == 0.1
     assert at.toggle(key="step").value is True
+
+
+def _square_table(at: AppTest):
+    return next(d.value for d in at.dataframe if "∮ around the square" in d.value.columns)
+
+
+def test_square_path_integrals_are_shown_with_their_errors():
+    """Issue 16 item 10: the SG integrated around a square in the landscape's plane is not zero; the true gradient's
+    integral is, each with its estimated quadrature error."""
+    at = app()
+    ref = signflip_square(SignflipConfig())
+    table = _square_table(at)
+    assert list(table["field"]) == [f"SG, β_SG = {b:g}" for b in (25, 2, 4, 20)] + ["true ∇y"]
+    assert list(table["∮ around the square"])[:-1] == [f"{v:+.6f}" for v in ref.loop_sg.values()]
+    assert abs(float(table["∮ around the square"].iloc[-1])) < 1e-10
+    assert all(float(e) < 1e-9 for e in table["estimated error"])
+    text = " ".join(m.value for m in at.markdown)
+    assert "Around the square [0, 1] × [0, 1]" in text and f"{ref.loop_sg[25.0]:+.4g}" in text and "not 0" in text
+
+
+def test_square_controls_move_the_square():
+    at = app()
+    before = _square_table(at)
+    at.slider(key="square_half").set_value(0.25).run()
+    at.slider(key="square_x").set_value(0.0).run()
+    assert not at.exception
+    after = _square_table(at)
+    ref = signflip_square(SignflipConfig(square_half=0.25, square_x=0.0))
+    assert list(after["∮ around the square"])[:-1] == [f"{v:+.6f}" for v in ref.loop_sg.values()]
+    assert not after.equals(before)
+    assert "Around the square [-0.25, 0.25] × [0.25, 0.75]" in " ".join(m.value for m in at.markdown)

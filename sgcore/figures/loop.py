@@ -20,20 +20,24 @@ def _shade(i: int, n: int) -> str:
     return _AMBER[min(len(_AMBER) - 1, round(i * (len(_AMBER) - 1) / max(n - 1, 1)))] if n > 1 else _AMBER[1]
 
 
-def _circle(r: float, axis: str = "", legend: bool = True) -> list[dict]:
-    """The path in plane coordinates: (a, b) = r (sin alpha, cos alpha), start at (0, r), clockwise."""
-    alpha = np.linspace(0, 2 * np.pi, 361)
+def _path(cfg: LoopConfig, axis: str = "", legend: bool = True) -> list[dict]:
+    """The path in plane coordinates: circle (a, b) = r (sin t, cos t) or the square of half side r, both from
+    (0, r) and clockwise; an arrowhead shows the direction."""
+    path = cfg.closed_path
+    a, b = path.outline()
     x, y = f"x{axis}", f"y{axis}"
-    arrow_at = np.radians(25.0)
+    t0 = np.radians(25.0) if path.kind == "circle" else np.pi / 8  # on the circle, or halfway to the first corner
+    a0, b0, da, db = (float(v[0]) for v in path.plane(np.array([t0])))
+    heading = np.degrees(np.arctan2(da, db))  # plotly's marker angle: clockwise from up
     return [
-        dict(type="scatter", mode="lines", x=r * np.sin(alpha), y=r * np.cos(alpha), name="path",
+        dict(type="scatter", mode="lines", x=a, y=b, name="path",
              line=dict(color="#c0392b", width=2.5), showlegend=legend, legendgroup="path", xaxis=x, yaxis=y,
              hoverinfo="skip"),
-        dict(type="scatter", mode="markers", x=[0.0], y=[r], name="start (α = 0)", showlegend=legend,
+        dict(type="scatter", mode="markers", x=[0.0], y=[path.r], name="start (t = 0)", showlegend=legend,
              marker=dict(symbol="circle", size=11, color="#c0392b", line=dict(color="white", width=1.5)),
              xaxis=x, yaxis=y),
-        dict(type="scatter", mode="markers", x=[r * np.sin(arrow_at)], y=[r * np.cos(arrow_at)], showlegend=False,
-             marker=dict(symbol="triangle-up", size=15, color="#c0392b", angle=90 + np.degrees(arrow_at)),
+        dict(type="scatter", mode="markers", x=[a0], y=[b0], showlegend=False,
+             marker=dict(symbol="triangle-up", size=15, color="#c0392b", angle=heading),
              xaxis=x, yaxis=y, hoverinfo="skip"),
     ]
 
@@ -53,7 +57,7 @@ def fig_heatmaps(h: LoopHeatmaps, cfg: LoopConfig) -> go.Figure:
                          showscale=i == 1, colorbar=dict(title=dict(text="y"), thickness=12),
                          xaxis=f"x{axis}", yaxis=f"y{axis}",
                          hovertemplate="a=%{x:.2f}<br>b=%{y:.2f}<br>y=%{z:.3f}<extra></extra>"))
-        data += _circle(cfg.radius, axis, legend=i == 0)
+        data += _path(cfg, axis, legend=i == 0)
         layout[f"xaxis{axis}"] = dict(AXIS, domain=[lo, lo + 0.44], anchor=f"y{axis}", showgrid=False,
                                       title=dict(text="a (along d1)"))
         layout[f"yaxis{axis}"] = dict(AXIS, anchor=f"x{axis}", showgrid=False, scaleanchor=f"x{axis}",
@@ -79,8 +83,15 @@ def fig_accumulated(li: LoopIntegrals, cfg: LoopConfig) -> go.Figure:
         trace = line_trace(deg, cum, "∫ exact ∇y of each β_SG sigmoid net", "#7a7a7a", width=1.5, dash="dot")
         data.append(dict(trace, legendgroup="exact", showlegend=i == 0,
                          hovertemplate=f"exact, β = {b:g}: %{{y:.4f}}<extra></extra>"))
-    layout = base_layout("Accumulated integral along the circle", "angle α (degrees)", "value", height=440,
-                         legend=_BELOW, margin=dict(b=120), xaxis=dict(range=[0, 360], dtick=60))
+    if cfg.path == "circle":
+        xlab, dtick, shapes = "angle α (degrees)", 60, []
+    else:  # t runs at constant speed along the perimeter; corners at 45, 135, 225 and 315 degrees
+        xlab, dtick = "position t along the square (degrees: 360 = once round)", 45
+        shapes = [dict(type="line", x0=k, x1=k, y0=0, y1=1, yref="paper", line=dict(color="#c7ccd1", width=1,
+                                                                                    dash="dot"))
+                  for k in (45, 135, 225, 315)]
+    layout = base_layout(f"Accumulated integral along the {cfg.path}", xlab, "value", height=440, shapes=shapes,
+                         legend=_BELOW, margin=dict(b=120), xaxis=dict(range=[0, 360], dtick=dtick))
     return figure(data, layout)
 
 
@@ -115,7 +126,7 @@ def fig_curl(cu: LoopCurl, cfg: LoopConfig) -> go.Figure:
                  colorscale="RdBu",
                  reversescale=True, colorbar=dict(title=dict(text="curl"), thickness=12),
                  hovertemplate="a=%{x:.2f}<br>b=%{y:.2f}<br>curl=%{z:.3g}<extra></extra>")]
-    data += _circle(cfg.radius)
+    data += _path(cfg)
     title = f"Curl of the SG field (β_f = {cfg.curl_beta_f:g}, β_SG = {cfg.curl_beta_sg:g})"
     layout = base_layout(title, "a (along d1)", "b (along d2)", height=480, hovermode="closest", legend=_BELOW,
                          margin=dict(b=100), xaxis=dict(showgrid=False),

@@ -13,6 +13,7 @@ __all__ = ["signflip_figures"]
 TRUE = "#1f2d3d"
 SG = "#e0a100"
 SMOOTH = "#7a7a7a"
+PATH = "#c0392b"
 FLIP = "rgba(192,57,43,0.16)"
 _BELOW = dict(orientation="h", yanchor="top", y=-0.2, x=0, bgcolor="rgba(0,0,0,0)")
 # light blues so that both arrow colours stay visible on every output value
@@ -113,6 +114,40 @@ def _arrows(a, b, gx, gy, n_arrows: int, color: str, name: str, axis: str, shift
     ]
 
 
+def _square(v: SignflipView, axis: str = "", legend: bool = True) -> list[dict]:
+    """The square path on a landscape panel: outline, start and direction."""
+    sq = v.square
+    x, y = sq.corners[:, 0], sq.corners[:, 1]
+    start = (0.5 * (x[0] + x[3]), y[0])
+    return [
+        dict(type="scatter", mode="lines", x=[start[0], *x[:4], start[0]], y=[start[1], *y[:4], start[1]],
+             name="square path", line=dict(color=PATH, width=2.5), showlegend=legend, legendgroup="square",
+             xaxis=f"x{axis}", yaxis=f"y{axis}", hoverinfo="skip"),
+        dict(type="scatter", mode="markers", x=[start[0]], y=[start[1]], showlegend=False, legendgroup="square",
+             marker=dict(symbol="triangle-right", size=13, color=PATH, line=dict(color="white", width=1)),
+             xaxis=f"x{axis}", yaxis=f"y{axis}", hovertemplate="start of the square path<extra></extra>"),
+    ]
+
+
+def fig_square(v: SignflipView) -> go.Figure:
+    """Accumulated integrals around the square: each SG ends away from the start, the true gradient returns."""
+    sq, c = v.square, v.config
+    frac = sq.t / (2 * np.pi)
+    n = len(sq.cumulative_sg)
+    shades = ["#7a5200", "#b8860b", "#e0a100", "#f6c343"]
+    data = [line_trace(frac, cum, f"∫ SG, β_SG = {b:g}", shades[i % len(shades)] if n > 1 else SG, width=3)
+            for i, (b, cum) in enumerate(sq.cumulative_sg.items())]
+    fwd = "step" if c.step else f"sigmoid β_f = {c.beta_f:g}"
+    data.append(line_trace(frac, sq.output_along, f"output y ({fwd})", "#1f5fa8", width=3))
+    data.append(line_trace(frac, sq.cumulative_exact, "∫ true ∇y", TRUE, width=2, dash="dot"))
+    corners = [dict(type="line", x0=k / 8, x1=k / 8, y0=0, y1=1, yref="paper",
+                    line=dict(color="#c7ccd1", width=1, dash="dot")) for k in (1, 3, 5, 7)]
+    layout = base_layout("Accumulated integral around the square", "fraction of the perimeter travelled", "value",
+                         height=420, legend=_BELOW, margin=dict(b=110), shapes=corners,
+                         xaxis=dict(range=[0, 1], dtick=0.125, tickformat=".3~f"))
+    return figure(data, layout)
+
+
 def fig_landscape(v: SignflipView, n_arrows: int = 11) -> go.Figure:
     """Output over the chosen plane with true-gradient and SG direction fields, one panel per beta_SG."""
     pl, c = v.plane, v.config
@@ -139,6 +174,7 @@ def fig_landscape(v: SignflipView, n_arrows: int = 11) -> go.Figure:
         data.append(dict(type="scatter", mode="markers", x=[getattr(c, c.plane_x)], y=[getattr(c, c.plane_y)],
                          marker=dict(symbol="x", size=11, color="#c0392b"), name="current point",
                          showlegend=i == 0, xaxis=f"x{axis}", yaxis=f"y{axis}"))
+        data += _square(v, axis, legend=i == 0)
         layout[f"xaxis{axis}"] = dict(AXIS, domain=[lo, lo + width], anchor=f"y{axis}", showgrid=False,
                                       range=[pl.a[0], pl.a[-1]], title=dict(text=c.plane_x))
         layout[f"yaxis{axis}"] = dict(AXIS, anchor=f"x{axis}", showgrid=False, range=[pl.b[0], pl.b[-1]],
@@ -182,4 +218,5 @@ def signflip_figures(v: SignflipView) -> dict[str, go.Figure]:
         "sweep_grads": fig_sweep_grads(v),
         "landscape": fig_landscape(v),
         "disagreement": fig_disagreement(v),
+        "square": fig_square(v),
     }
