@@ -40,13 +40,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
 from ..lif import LIFParams
 from ..params import count, interval, positive
 from .config import TrainConfig
-from .engine import _Engine
 from .inputs import fluctuation_sigma
 
 __all__ = ["FLUCTUATION_FIELDS", "TARGET_SIGMA_U", "InitFluctuation", "LayerFluctuation", "discrete_fluctuation",
@@ -128,8 +128,12 @@ class LayerFluctuation:
 
 @dataclass(frozen=True)
 class InitFluctuation:
-    """The realised membrane fluctuation of both layers of a freshly initialised network (:func:`init_fluctuation`)."""
+    """The realised membrane fluctuation of both layers of a freshly initialised network (:func:`init_fluctuation`).
 
+    ``python -m sgcore train`` prints its ``CLI_FIELDS`` as ``init_fluctuation``.
+    """
+
+    CLI_FIELDS: ClassVar[tuple[str, ...]] = ("target", "transient_steps", "window_steps", "hidden", "output")
     target: float
     transient_steps: int
     window_steps: int
@@ -176,7 +180,7 @@ def init_fluctuation(cfg: TrainConfig) -> InitFluctuation:
         raise TypeError("cfg must be a TrainConfig")
     cfg = fluctuation_config(cfg)
     tr = Trainer(cfg, np.zeros((cfg.n_out, cfg.n_steps), dtype=np.float32), history_cap=1)
-    eng = _Engine(cfg, tr.input, tr.target, np.float32)  # the trainer's own dtype: the same spikes and noise
+    eng = tr._engine  # the trainer's own float32 buffers: the same spikes and noise as its first epoch
     eng.forward(tr.w1, tr.w2, None, np.random.default_rng([cfg.seed, 2]))
     lif, start = cfg.lif, transient_steps(cfg)
     layers = []
