@@ -7,15 +7,17 @@ import numpy as np
 import streamlit as st
 
 from sgapp.admission import PAUSED, QUEUED, TRAINING, process_slots, redraw
+from sgapp.caching import shared
 from sgapp.charts import chart
 from sgapp.controls import open_page, widget
 from sgapp.layout import banner
+from sgapp.tables import arrow
 from sgapp.training_session import MAX_EPOCHS, TrainingSession
 from sgcore.figures.training import fig_activity, fig_fano, fig_lif, fig_losses, fig_rasters, fig_trials
 from sgcore.pages import PAGES
 from sgcore.params import ParamSpec
 from sgcore.shapes import SHAPES
-from sgcore.snn import BACKWARDS, TRAIN_PARAMS, TrainConfig, lif_trace
+from sgcore.snn import BACKWARDS, TRAIN_PARAMS, TrainConfig, fluctuation_config, init_fluctuation, lif_trace
 from sgcore.targets import TARGETS, target_raster, upload_raster
 from sgcore.training_page import (  # the page's link parameters and presets, built in the library
     FIXED,
@@ -25,11 +27,18 @@ from sgcore.training_page import (  # the page's link parameters and presets, bu
     NETWORKS,
     PER_NET,
     SPECS,
+    fluctuation_rows,
 )
 
 PAGE = PAGES["training"]
 T = {p.name: p for p in TRAIN_PARAMS}
 UPLOAD_MAX_BYTES = 2_000_000
+
+
+@shared(max_entries=32)
+def init_table(det: TrainConfig, sto: TrainConfig):
+    """The realised membrane fluctuation at initialisation (keys: fluctuation_config, so once per network)."""
+    return arrow(fluctuation_rows({"deterministic": init_fluctuation(det), "stochastic": init_fluctuation(sto)}))
 
 
 def _lr(spec: ParamSpec) -> float:
@@ -246,7 +255,8 @@ with tab_neuron:
 with tab_notes:
     st.markdown(
         "- **Networks**: 200 → 200 → 200 LIF neurons by default; weights N(0, σ_w²) with σ_w = σ_U / √(N_pre ν ε̂), "
-        "ε̂ = τ_syn² / (2 (τ_syn + τ_mem)), σ_U = 1, ν = 50 Hz (fluctuation-driven initialisation).\n"
+        "ε̂ = τ_syn² / (2 (τ_syn + τ_mem)), σ_U = 1, ν = 50 Hz (fluctuation-driven initialisation; what it "
+        "realises is in the table below).\n"
         "- **Stochastic network**: S ~ Ber(σ(β (U − θ))) with β_hid for the hidden and β_out for the output layer; "
         "each epoch simulates all trials at once and averages their gradients.\n"
         "- **L2 loss** (Methods 8.4.1): Σ over neurons and 1 ms steps of (S − Ŝ)², averaged over trials — the number "
@@ -264,3 +274,13 @@ with tab_notes:
         "- **Active in the backward pass**: the fraction of neurons × steps whose surrogate (or LocalZO estimate) "
         "is non-zero: 100 % for smooth SDs, fewer for LocalZO and SparseGrad.\n"
         "- **The paper's \"198 time steps\"** is a typo for 189: the authors' target image is 189 steps wide.")
+    st.markdown("**Fluctuation-driven initialisation at work**: the membrane fluctuation these weights give, "
+                "measured on both networks as initialised (before the first epoch)")
+    st.dataframe(init_table(*(fluctuation_config(trainers[net].cfg) for net in NETWORKS)), hide_index=True,
+                 width="stretch", key="init_fluctuation")
+    st.caption("Std of U after the first 5 τ_mem. Free U: no threshold or reset, driven by the layer's actual "
+               "presynaptic spikes; pooled over neurons and time it includes the spread of the neurons' mean drive "
+               "that fixed zero-mean weights give, per neuron it is the fluctuation about each neuron's own mean "
+               "(what σ_U targets). Predicted: the discrete-time (Δt) formula for Bernoulli input at the realised "
+               "rate. The output layer differs because its presynaptic rate is the hidden layer's, not ν, and hidden "
+               "neurons fire at unequal, non-Bernoulli rates.")

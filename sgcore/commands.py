@@ -21,7 +21,17 @@ from .localzo import TARGETS, LocalZOConfig, LocalZOView, localzo_view
 from .loop import LoopConfig, loop_view
 from .params import count, finite, positive
 from .signflip import WEIGHT_NAMES, SignflipConfig, signflip_view
-from .snn import LIF_TRACE_PARAMS, PRESETS, TRAIN_PARAMS, TrainConfig, default_target, lif_trace, train
+from .snn import (
+    LIF_TRACE_PARAMS,
+    PRESETS,
+    TRAIN_PARAMS,
+    InitFluctuation,
+    TrainConfig,
+    default_target,
+    init_fluctuation,
+    lif_trace,
+    train,
+)
 
 __all__ = [
     "HIDDEN_KEYS", "PLOT_ONLY", "escape_arguments", "estimators_arguments", "localzo_arguments", "loop_arguments",
@@ -219,6 +229,8 @@ def run_train(args: argparse.Namespace) -> dict[str, Any]:
     out["epochs"] = args.epochs
     out["target"] = args.target
     out["config"] = cfg.as_dict()
+    # what the initialisation realised (the training page's table): measured on the same network, before training
+    out["init_fluctuation"] = view_to_dict(init_fluctuation(cfg), InitFluctuation.CLI_FIELDS)
     return out
 
 

@@ -13,11 +13,11 @@ from types import MappingProxyType
 from typing import Any
 
 from .params import ParamSpec
-from .snn import LIF_TRACE_PARAMS, PRESETS, TRAIN_PARAMS
+from .snn import LIF_TRACE_PARAMS, PRESETS, TRAIN_PARAMS, InitFluctuation
 from .targets import TARGETS
 
 __all__ = ["ALL_SPECS", "DEFAULT", "FIXED", "LIF", "LR_OPTIONS", "LR_TEXTS", "NETWORKS", "NET_SPECS", "PAGE_PRESETS",
-           "PER_NET", "PREFIX", "SHARED", "SPECS", "TARGET", "lr_link_spec", "page_preset"]
+           "PER_NET", "PREFIX", "SHARED", "SPECS", "TARGET", "fluctuation_rows", "lr_link_spec", "page_preset"]
 
 _T = {p.name: p for p in TRAIN_PARAMS}
 NETWORKS = ("deterministic", "stochastic")
@@ -66,3 +66,17 @@ ALL_SPECS: tuple[ParamSpec, ...] = (
     *LIF.values())
 PAGE_PRESETS: Mapping[str, Mapping[str, Any]] = MappingProxyType(
     {"Quick demo": page_preset("quick"), "Paper Fig. 6": page_preset("paper")})
+
+
+def fluctuation_rows(results: Mapping[str, InitFluctuation]) -> list[dict[str, Any]]:
+    """The initialisation table: one row per network and layer of :func:`sgcore.snn.init_fluctuation` results."""
+    rows = []
+    for net, res in results.items():
+        for lay in res.layers:
+            rows.append({"network": net, "layer": lay.layer, "presynaptic rate (Hz)": round(lay.presynaptic_rate_hz, 1),
+                         "target σ_U": res.target, "free U, pooled": round(lay.free_std, 3),
+                         "predicted pooled (Δt)": round(lay.predicted_std, 3),
+                         "free U, per neuron": round(lay.free_temporal_std, 3),
+                         "predicted per neuron (Δt)": round(lay.predicted_temporal_std, 3),
+                         "spiking U, pooled": round(lay.spiking_std, 3)})
+    return rows

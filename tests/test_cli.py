@@ -332,6 +332,11 @@ def test_train_example_from_the_issue(cli):
     assert "fano_hidden" not in out and out["epochs_per_second"] > 0
     assert out["l2"][-1] < out["l2"][0]  # Adam at the quick preset learns within 50 epochs
     assert out["config"]["optimizer"] == "adam" and out["config"]["seed"] == 0
+    init = out["init_fluctuation"]  # the realised membrane fluctuation of the initialisation, as the page shows it
+    assert init["target"] == 1.0 and init["transient_steps"] == 50 and init["window_steps"] == 139
+    assert init["hidden"]["presynaptic_rate_hz"] == pytest.approx(50.3, abs=0.05)
+    assert 0.75 < init["hidden"]["free_temporal_std"] < 1.25
+    assert init["output"]["free_std"] > 0 and init["output"]["predicted_std"] > 0
 
 
 def test_train_stochastic_with_options_overriding_the_preset(cli):

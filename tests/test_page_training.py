@@ -311,3 +311,28 @@ def test_paused_widget_change_rebuilds_only_the_trial_figure(builds):
     assert builds["n"] == before + 1  # fig_trials only: the other figures' inputs did not change
     at.run()
     assert builds["n"] == before + 1
+
+
+def test_definitions_show_the_realised_fluctuation_of_the_initialisation():
+    """The table next to the fluctuation-driven initialisation: the numbers of init_fluctuation for the trainers'
+    own networks (quick preset: 200-200-200 at nu = 50 Hz), hidden and output of both networks."""
+    from sgcore.snn import init_fluctuation
+
+    at = app()
+    assert not at.exception and not at.error
+    table = next(d.value for d in at.dataframe if "target σ_U" in d.value.columns)
+    assert list(zip(table["network"], table["layer"], strict=True)) == [
+        ("deterministic", "hidden"), ("deterministic", "output"), ("stochastic", "hidden"), ("stochastic", "output")]
+    assert (table["target σ_U"] == 1.0).all()
+    trainers = state(at)["trainers"]
+    for net in ("deterministic", "stochastic"):
+        want = init_fluctuation(trainers[net].cfg)
+        rows = table[table["network"] == net].set_index("layer")
+        for lay in want.layers:
+            assert rows.loc[lay.layer, "free U, pooled"] == pytest.approx(lay.free_std, abs=5e-4)
+            assert rows.loc[lay.layer, "predicted pooled (Δt)"] == pytest.approx(lay.predicted_std, abs=5e-4)
+            assert rows.loc[lay.layer, "presynaptic rate (Hz)"] == pytest.approx(lay.presynaptic_rate_hz, abs=0.05)
+    hid = table.set_index(["network", "layer"]).loc[("deterministic", "hidden")]
+    assert hid["presynaptic rate (Hz)"] == pytest.approx(50.3, abs=0.05)  # the frozen input at nu = 50 Hz
+    assert 0.75 < hid["free U, per neuron"] < 1.25
+    assert any("presynaptic rate is the hidden layer's" in c.value for c in at.caption)

@@ -35,6 +35,8 @@ Modules, one job each (every public name is re-exported here, import from :mod:`
 
 * :mod:`.trace` -- the single-neuron view (:func:`lif_trace`, a loop over :func:`sgcore.lif.lif_step`);
 * :mod:`.inputs` -- frozen Poisson input, the fluctuation-driven weight scale, the default target raster;
+* :mod:`.fluctuation` -- the realised membrane fluctuation at initialisation against its target sigma_U and the
+  discrete-time prediction (:func:`init_fluctuation`, :func:`discrete_fluctuation`);
 * :mod:`.metrics` -- L2 and van Rossum distances, the alpha kernel, Fano factors;
 * :mod:`.backward` -- the registry of backward methods (:data:`BACKWARDS`: sg, localzo, sparsegrad);
 * :mod:`.config` -- declared parameters, :class:`TrainConfig` and the presets;
@@ -59,6 +61,17 @@ from .backward import (
 )
 from .config import PRESET_EPOCHS, PRESETS, TRAIN_PARAMS, TrainConfig, preset
 from .engine import forward_backward
+from .fluctuation import (
+    FLUCTUATION_FIELDS,
+    TARGET_SIGMA_U,
+    InitFluctuation,
+    LayerFluctuation,
+    discrete_fluctuation,
+    fluctuation_config,
+    init_fluctuation,
+    psp_kernel,
+    psp_kernel_sums,
+)
 from .inputs import default_target, fluctuation_sigma, poisson_input
 from .metrics import alpha_kernel, fano_factor, l2_distance, van_rossum_distance
 from .trace import LIF_TRACE_PARAMS, lif_trace
@@ -67,26 +80,35 @@ from .trainer import HISTORY_CAP, History, LastPass, Trainer, train
 __all__ = [
     "BACKWARDS",
     "BackwardMethod",
+    "FLUCTUATION_FIELDS",
     "HISTORY_CAP",
     "LIF_PARAMS",
     "LIF_TRACE_PARAMS",
     "LIFParams",
     "PRESETS",
     "PRESET_EPOCHS",
+    "TARGET_SIGMA_U",
     "TRAIN_PARAMS",
     "History",
+    "InitFluctuation",
     "LastPass",
+    "LayerFluctuation",
     "TrainConfig",
     "Trainer",
     "alpha_kernel",
     "default_target",
+    "discrete_fluctuation",
     "fano_factor",
+    "fluctuation_config",
     "fluctuation_sigma",
     "forward_backward",
+    "init_fluctuation",
     "l2_distance",
     "lif_trace",
     "poisson_input",
     "preset",
+    "psp_kernel",
+    "psp_kernel_sums",
     "register_backward",
     "registered_backward",
     "train",
