@@ -121,8 +121,14 @@ class ClosedPath:
         return float(np.sum(f(aa, bb) * np.outer(w_side, w_side)))
 
 
-def find_breaks(pre: PreActs, path: ClosedPath, scan: int = 4096, iters: int = 52) -> np.ndarray:
-    """Parameters t in (0, 2 pi) where the sign pattern of the pre-activations changes (bisection-refined)."""
+def find_breaks(pre: PreActs, path: ClosedPath, scan: int = 4096, iters: int = 13, sections: int = 17
+                ) -> np.ndarray:
+    """Parameters t in (0, 2 pi) where the sign pattern of the pre-activations changes.
+
+    A scan on ``scan`` steps brackets each change; each bracket is then cut into ``sections`` equal parts per
+    iteration, keeping the part where the pattern first differs from its left end's (bisection with 16 points at
+    once: 17^13 shrinks a scan step of 1.5e-3 below the spacing of doubles, in 13 evaluations instead of 52).
+    """
     t = np.linspace(0.0, 2 * np.pi, scan + 1)
     sign = np.sign(pre(path(t)[0]))
     change = np.flatnonzero(np.any(sign[1:] != sign[:-1], axis=1))
@@ -130,10 +136,15 @@ def find_breaks(pre: PreActs, path: ClosedPath, scan: int = 4096, iters: int = 5
         return np.empty(0)
     lo, hi = t[change], t[change + 1]
     ref = sign[change]
+    frac = np.arange(1, sections) / sections
     for _ in range(iters):
-        mid = 0.5 * (lo + hi)
-        same = np.all(np.sign(pre(path(mid)[0])) == ref, axis=1)
-        lo, hi = np.where(same, mid, lo), np.where(same, hi, mid)
+        inner = lo[:, None] + (hi - lo)[:, None] * frac[None, :]  # (brackets, sections - 1)
+        s = np.sign(pre(path(inner.ravel())[0])).reshape(lo.size, sections - 1, -1)
+        differs = np.any(s != ref[:, None, :], axis=2)
+        first = np.where(differs.any(axis=1), differs.argmax(axis=1), sections - 1)  # index of the first change
+        grid = np.concatenate([lo[:, None], inner, hi[:, None]], axis=1)
+        rows = np.arange(lo.size)
+        lo, hi = grid[rows, first], grid[rows, first + 1]
     return 0.5 * (lo + hi)
 
 
