@@ -429,3 +429,10 @@ def test_signflip_landscape_beyond_the_work_bound_exits_2_at_once(cli):
     assert ("n_grid^2 x (1 + len(betas_landscape)) = 5.0e+06 exceeds 1e+06; lower n_grid or give fewer "
             "betas_landscape") in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_estimators_samples_beyond_the_work_bound_exit_2_at_once(cli):
+    r = cli("estimators", "--n-in", "8", "--hidden", "6", "6", "--samples", "100000")
+    assert r.returncode == 2 and not r.stdout
+    assert "samples x n_params = 1.0e+07 exceeds 4e+06; lower samples, or use fewer inputs or hidden units" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
