@@ -436,3 +436,10 @@ def test_estimators_samples_beyond_the_work_bound_exit_2_at_once(cli):
     assert r.returncode == 2 and not r.stdout
     assert "samples x n_params = 1.0e+07 exceeds 4e+06; lower samples, or use fewer inputs or hidden units" in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_escape_rasters_beyond_the_work_bound_exit_2_at_once(cli):
+    r = cli("escape", "--n-trials", "2000", "--n-inputs", "400")
+    assert r.returncode == 2 and not r.stdout
+    assert "n_trials x n_inputs = 8.0e+05 exceeds 2e+05; lower n_trials or n_inputs" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
