@@ -21,7 +21,7 @@ import numpy as np
 from scipy.integrate import cumulative_trapezoid
 from scipy.special import expit
 
-from .params import DeclaredConfig, ParamSpec, declared
+from .params import DeclaredConfig, ParamSpec, declared, work
 from .paths import ClosedPath, line_integral
 from .shapes import Surrogate, heaviside, sd_param_specs
 
@@ -219,6 +219,11 @@ SIGNFLIP_PARAMS: tuple[ParamSpec, ...] = (
 )
 _SPEC = {p.name: p for p in SIGNFLIP_PARAMS}
 
+#: Bound on the landscape's network evaluations, n_grid^2 x (1 + len(betas_landscape)) (the main SG and one per
+#: landscape beta_SG): the default is 3.3e4, the sliders' top 301^2 x 5 = 4.5e5 (0.2 s); at 1e6 (447^2 x 5) the view
+#: takes 0.4 s and the plane's CSV download 5 s, while the domains' top 1001^2 x 5 = 5.0e6 took 2.6 s and 25 s.
+PLANE_WORK = 1e6
+
 
 @declared
 class SignflipConfig(DeclaredConfig):
@@ -234,6 +239,8 @@ class SignflipConfig(DeclaredConfig):
             raise ValueError(f"plane_min must be below plane_max; got [{self.plane_min:g}, {self.plane_max:g}]")
         if self.plane_x == self.plane_y:
             raise ValueError(f"plane_x and plane_y must be different parameters; both are {self.plane_x!r}")
+        work({"n_grid^2": self.n_grid**2, "(1 + len(betas_landscape))": 1 + len(self.betas_landscape)}, PLANE_WORK,
+             "lower n_grid or give fewer betas_landscape")
 
     @property
     def weights(self) -> SignflipWeights:

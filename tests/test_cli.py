@@ -426,3 +426,25 @@ def test_loop_prints_the_exact_reference_and_its_error_estimate(cli):
     li = json.loads(r.stdout)["integrals"]
     assert abs(li["loop_exact"]["2000"]) < 1e-9 and li["loop_exact_error"]["2000"] < 1e-9
     assert 0 <= li["loop_sg_error"]["2000"] < 1e-8
+
+
+def test_signflip_landscape_beyond_the_work_bound_exits_2_at_once(cli):
+    r = cli("signflip", "--grid", "1001", "--betas-landscape", "1", "2", "4", "20")
+    assert r.returncode == 2 and not r.stdout
+    assert ("n_grid^2 x (1 + len(betas_landscape)) = 5.0e+06 exceeds 1e+06; lower n_grid or give fewer "
+            "betas_landscape") in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_estimators_samples_beyond_the_work_bound_exit_2_at_once(cli):
+    r = cli("estimators", "--n-in", "8", "--hidden", "6", "6", "--samples", "100000")
+    assert r.returncode == 2 and not r.stdout
+    assert "samples x n_params = 1.0e+07 exceeds 4e+06; lower samples, or use fewer inputs or hidden units" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_escape_rasters_beyond_the_work_bound_exit_2_at_once(cli):
+    r = cli("escape", "--n-trials", "2000", "--n-inputs", "400")
+    assert r.returncode == 2 and not r.stdout
+    assert "n_trials x n_inputs = 8.0e+05 exceeds 2e+05; lower n_trials or n_inputs" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1

@@ -216,3 +216,22 @@ def test_exponential_right_derivative_is_exact_up_to_float_max_and_inf_beyond():
     assert np.all(np.isfinite(view.stochad_right[~beyond])) and np.all(np.isposinf(view.stochad_right[beyond]))
     assert len(view.notes) == 1 and "stochad_right is null" in view.notes[0] and "largest float" in view.notes[0]
     assert escape_view(EscapeConfig(), u=[0.0]).notes == ()
+
+
+# --- bounded work (issue 16, item 4) ------------------------------------------------------------------------------
+def test_config_refuses_rasters_beyond_the_work_bound_naming_the_product():
+    # each value inside its domain, together 2000 x 400 = 8e5 raster cells (a 19 MB, 4 s CSV download)
+    with pytest.raises(ValueError, match=r"n_trials x n_inputs = 8\.0e\+05 exceeds 2e\+05; lower n_trials or n_inputs"):
+        EscapeConfig(n_trials=2000, n_inputs=400)
+    EscapeConfig(n_trials=500, n_inputs=400)  # 2e5, just inside
+    EscapeConfig(n_trials=200, n_inputs=200, n_points=20001, n_samples=2_000_000)  # sliders' top, other sizes maximal
+
+
+def test_page_defaults_and_presets_stay_inside_the_work_bound():
+    from sgcore.pages import PAGES
+
+    EscapeConfig()
+    presets = PAGES["escape"].presets
+    assert presets
+    for values in presets.values():
+        EscapeConfig.from_mapping(values)

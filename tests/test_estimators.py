@@ -697,3 +697,30 @@ def test_a_scratch_escape_family_drives_the_network(monkeypatch):
         k = 40_000
         y = sample_outputs(net, k, 5)
         assert abs(y.mean() - ey) < 5 * math.sqrt(ey * (1 - ey) / k)
+
+
+# --- bounded work (issue 16, item 4) ------------------------------------------------------------------------------
+def test_config_refuses_samples_beyond_the_work_bound_naming_the_product():
+    # each value inside its domain, together 100000 x 103 = 1.0e7 estimates per estimator (about 5 s)
+    with pytest.raises(ValueError, match=r"samples x n_params = 1\.0e\+07 exceeds 4e\+06; lower samples, or use "
+                                         r"fewer inputs or hidden units"):
+        EstimatorConfig(n_in=8, hidden1=6, hidden2=6, samples=100_000)
+    EstimatorConfig(n_in=8, hidden1=6, hidden2=6, samples=20_000)  # every slider at its top: 2.1e6
+    EstimatorConfig(samples=100_000)  # the default network (31 parameters) at the domain's top: 3.1e6
+
+
+@pytest.mark.parametrize("hidden", [(), (2,), (3, 3), (6, 6), (4, 4, 4), (6, 3, 3)])
+@pytest.mark.parametrize("n_in", [1, 8])
+def test_config_counts_the_parameters_of_the_network_it_draws(n_in, hidden):
+    cfg = EstimatorConfig.with_hidden(hidden, n_in=n_in, samples=10)
+    assert cfg.n_params == cfg.net().n_params
+
+
+def test_page_defaults_and_presets_stay_inside_the_work_bound():
+    from sgcore.pages import PAGES
+
+    EstimatorConfig()
+    presets = PAGES["estimators"].presets
+    assert presets
+    for values in presets.values():
+        EstimatorConfig.from_mapping(values)

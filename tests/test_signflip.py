@@ -222,3 +222,25 @@ def test_cli_step_flag():
 def test_cli_bad_input(args, needle):
     r = _cli(*args)
     assert r.returncode == 2 and needle in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+# --- bounded work (issue 16, item 4) ------------------------------------------------------------------------------
+def test_config_refuses_a_landscape_beyond_the_work_bound_naming_the_product():
+    # each value inside its domain, together 1001^2 x 5 = 5.0e6 network evaluations (and a 25 s CSV download)
+    with pytest.raises(ValueError, match=r"n_grid\^2 x \(1 \+ len\(betas_landscape\)\) = 5\.0e\+06 exceeds 1e\+06; "
+                                         r"lower n_grid or give fewer betas_landscape"):
+        SignflipConfig(n_grid=1001, betas_landscape=(1.0, 2.0, 4.0, 20.0))
+    with pytest.raises(ValueError, match=r"= 2\.0e\+06 exceeds 1e\+06"):  # one panel is not enough at the top
+        SignflipConfig(n_grid=1001, betas_landscape=(4.0,))
+    SignflipConfig(n_grid=447, betas_landscape=(1.0, 2.0, 4.0, 20.0))  # 999045, just inside
+    SignflipConfig(n_grid=301, n_sweep=20001, betas_landscape=(1.0, 2.0, 4.0, 20.0))  # the grid slider's top
+
+
+def test_page_defaults_and_presets_stay_inside_the_work_bound():
+    from sgcore.pages import PAGES
+
+    SignflipConfig()
+    presets = PAGES["signflip"].presets
+    assert presets
+    for values in presets.values():
+        SignflipConfig.from_mapping(values)

@@ -8,11 +8,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from ..params import DeclaredConfig, ParamSpec, declared
+from ..params import DeclaredConfig, ParamSpec, declared, work
 from .methods import BASELINES, FD_TARGETS
 from .network import MAX_HIDDEN_UNITS, BinaryNet, random_net
 
-__all__ = ["ESTIMATOR_PARAMS", "EstimatorConfig"]
+__all__ = ["ESTIMATOR_PARAMS", "ESTIMATOR_WORK", "EstimatorConfig"]
+
+#: Bound on the estimates the view draws, samples x n_params (each estimator's (K, n_params) array; finite
+#: differences roll out K samples once per hidden unit): the default is 6.2e4, the sliders' top 20000 x 103
+#: (8 inputs, 6 + 6 hidden) = 2.1e6 runs in 1.1 s with the bias sweep, 4.0e6 in 2.0-2.1 s, while the domain's top
+#: 100000 x 103 = 1.0e7 took 4.9 s. The default network (31 parameters) keeps the domain's 100000 samples (1.0 s).
+ESTIMATOR_WORK = 4e6
 
 
 def _hidden_spec(i: int, default: int) -> ParamSpec:
@@ -63,6 +69,8 @@ class EstimatorConfig(DeclaredConfig):
         if total > MAX_HIDDEN_UNITS:
             raise ValueError(f"hidden1 + hidden2 + hidden3 must be at most {MAX_HIDDEN_UNITS} (every spike pattern "
                              f"is enumerated); got {self.hidden1} + {self.hidden2} + {self.hidden3} = {total}")
+        work({"samples": self.samples, "n_params": self.n_params}, ESTIMATOR_WORK,
+             "lower samples, or use fewer inputs or hidden units")
 
     @classmethod
     def with_hidden(cls, hidden: Sequence[int], **values: Any) -> EstimatorConfig:
@@ -77,6 +85,12 @@ class EstimatorConfig(DeclaredConfig):
     def hidden(self) -> tuple[int, ...]:
         """Hidden layer sizes, layers with 0 units left out."""
         return tuple(n for n in (self.hidden1, self.hidden2, self.hidden3) if n > 0)
+
+    @property
+    def n_params(self) -> int:
+        """Weights and biases of the network (``BinaryNet.n_params``), from the layer sizes alone."""
+        sizes = (self.n_in, *self.hidden, 1)
+        return sum(n * (m + 1) for m, n in zip(sizes, sizes[1:], strict=False))
 
     def net(self) -> BinaryNet:
         return random_net(self.n_in, self.hidden, seed=self.seed, weight_scale=self.weight_scale, beta_n=self.beta_n,
