@@ -99,7 +99,7 @@ st.caption(f"Plane: {plane_txt}. {start}. The integrand includes the step length
            "summed directional derivatives without it). d₁ and d₂ over (w, v₁, v₂, u₁, u₂), to the last bit "
            "(copy them to rebuild the plane in another tool):")
 st.code("\n".join(f"d{i + 1} = [{', '.join(repr(float(v)) for v in hm.basis[i])}]" for i in range(2)),
-        language="python")
+        language="python", wrap_lines=True)
 
 chart(fig_hm, key="fig_heatmaps")
 st.caption(f"Fig. 5A: the network output over the plane, with the {cfg.path}, its start and its direction.")

@@ -73,10 +73,10 @@ def fluctuation_rows(results: Mapping[str, InitFluctuation]) -> list[dict[str, A
     rows = []
     for net, res in results.items():
         for lay in res.layers:
-            rows.append({"network": net, "layer": lay.layer, "presynaptic rate (Hz)": round(lay.presynaptic_rate_hz, 1),
+            rows.append({"network": net, "layer": lay.layer, "input rate (Hz)": round(lay.presynaptic_rate_hz, 1),
                          "target σ_U": res.target, "free U, pooled": round(lay.free_std, 3),
-                         "predicted pooled (Δt)": round(lay.predicted_std, 3),
+                         "pooled, predicted": round(lay.predicted_std, 3),
                          "free U, per neuron": round(lay.free_temporal_std, 3),
-                         "predicted per neuron (Δt)": round(lay.predicted_temporal_std, 3),
-                         "spiking U, pooled": round(lay.spiking_std, 3)})
+                         "per neuron, predicted": round(lay.predicted_temporal_std, 3),
+                         "spiking U": round(lay.spiking_std, 3)})
     return rows

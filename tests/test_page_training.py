@@ -330,9 +330,9 @@ def test_definitions_show_the_realised_fluctuation_of_the_initialisation():
         rows = table[table["network"] == net].set_index("layer")
         for lay in want.layers:
             assert rows.loc[lay.layer, "free U, pooled"] == pytest.approx(lay.free_std, abs=5e-4)
-            assert rows.loc[lay.layer, "predicted pooled (Δt)"] == pytest.approx(lay.predicted_std, abs=5e-4)
-            assert rows.loc[lay.layer, "presynaptic rate (Hz)"] == pytest.approx(lay.presynaptic_rate_hz, abs=0.05)
+            assert rows.loc[lay.layer, "pooled, predicted"] == pytest.approx(lay.predicted_std, abs=5e-4)
+            assert rows.loc[lay.layer, "input rate (Hz)"] == pytest.approx(lay.presynaptic_rate_hz, abs=0.05)
     hid = table.set_index(["network", "layer"]).loc[("deterministic", "hidden")]
-    assert hid["presynaptic rate (Hz)"] == pytest.approx(50.3, abs=0.05)  # the frozen input at nu = 50 Hz
+    assert hid["input rate (Hz)"] == pytest.approx(50.3, abs=0.05)  # the frozen input at nu = 50 Hz
     assert 0.75 < hid["free U, per neuron"] < 1.25
     assert any("presynaptic rate is the hidden layer's" in c.value for c in at.caption)

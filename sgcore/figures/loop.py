@@ -86,7 +86,7 @@ def fig_accumulated(li: LoopIntegrals, cfg: LoopConfig) -> go.Figure:
     if cfg.path == "circle":
         xlab, dtick, shapes = "angle α (degrees)", 60, []
     else:  # t runs at constant speed along the perimeter; corners at 45, 135, 225 and 315 degrees
-        xlab, dtick = "position t along the square (degrees: 360 = once round)", 45
+        xlab, dtick = "t along the square (degrees; corners dotted)", 45
         shapes = [dict(type="line", x0=k, x1=k, y0=0, y1=1, yref="paper", line=dict(color="#c7ccd1", width=1,
                                                                                     dash="dot"))
                   for k in (45, 135, 225, 315)]

@@ -133,10 +133,12 @@ def fig_square(v: SignflipView) -> go.Figure:
     """Accumulated integrals around the square: each SG ends away from the start, the true gradient returns."""
     sq, c = v.square, v.config
     frac = sq.t / (2 * np.pi)
-    n = len(sq.cumulative_sg)
-    shades = ["#7a5200", "#b8860b", "#e0a100", "#f6c343"]
-    data = [line_trace(frac, cum, f"∫ SG, β_SG = {b:g}", shades[i % len(shades)] if n > 1 else SG, width=3)
-            for i, (b, cum) in enumerate(sq.cumulative_sg.items())]
+    betas = sorted(sq.cumulative_sg)  # flatter SDs lighter, steeper darker (as on the loop page)
+    shades = ["#f6c343", "#e0a100", "#b8860b", "#7a5200"]
+    data = [line_trace(frac, sq.cumulative_sg[b], f"∫ SG, β_SG = {b:g}",
+                       shades[round(i * (len(shades) - 1) / max(len(betas) - 1, 1))] if len(betas) > 1 else SG,
+                       width=3)
+            for i, b in enumerate(betas)]
     fwd = "step" if c.step else f"sigmoid β_f = {c.beta_f:g}"
     data.append(line_trace(frac, sq.output_along, f"output y ({fwd})", "#1f5fa8", width=3))
     data.append(line_trace(frac, sq.cumulative_exact, "∫ true ∇y", TRUE, width=2, dash="dot"))

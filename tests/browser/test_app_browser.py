@@ -194,7 +194,7 @@ def test_bad_link_value_shows_warning(page, streamlit_server, tmp_path, query, d
 
 # --- sign-flip page ---------------------------------------------------------------------------
 SIGNFLIP_PATH = "/Sign_flip"
-SIGNFLIP_CHARTS = 4
+SIGNFLIP_CHARTS = 5
 
 
 def test_signflip_page_shows_table1_flip(page, streamlit_server, tmp_path):
