@@ -135,17 +135,30 @@ def find_breaks(pre: PreActs, path: ClosedPath, scan: int = 4096, iters: int = 1
     if change.size == 0:
         return np.empty(0)
     lo, hi = t[change], t[change + 1]
-    ref = sign[change]
+    ref, end, end_sign = sign[change], hi, sign[change + 1]
     frac = np.arange(1, sections) / sections
-    for _ in range(iters):
-        inner = lo[:, None] + (hi - lo)[:, None] * frac[None, :]  # (brackets, sections - 1)
-        s = np.sign(pre(path(inner.ravel())[0])).reshape(lo.size, sections - 1, -1)
-        differs = np.any(s != ref[:, None, :], axis=2)
-        first = np.where(differs.any(axis=1), differs.argmax(axis=1), sections - 1)  # index of the first change
-        grid = np.concatenate([lo[:, None], inner, hi[:, None]], axis=1)
-        rows = np.arange(lo.size)
-        lo, hi = grid[rows, first], grid[rows, first + 1]
-    return 0.5 * (lo + hi)
+    found = []
+    for _ in range(_MAX_ROUNDS):  # a bracket may hold several changes: search again right of each one found
+        for _ in range(iters):
+            inner = lo[:, None] + (hi - lo)[:, None] * frac[None, :]  # (brackets, sections - 1)
+            s = np.sign(pre(path(inner.ravel())[0])).reshape(lo.size, sections - 1, -1)
+            differs = np.any(s != ref[:, None, :], axis=2)
+            first = np.where(differs.any(axis=1), differs.argmax(axis=1), sections - 1)  # the first change
+            grid = np.concatenate([lo[:, None], inner, hi[:, None]], axis=1)
+            rows = np.arange(lo.size)
+            lo, hi = grid[rows, first], grid[rows, first + 1]
+        found.append(0.5 * (lo + hi))
+        after = hi + _SEPARATION  # clear of the change just found (the pattern right at it is round-off)
+        right = np.sign(pre(path(after)[0]))
+        more = np.any(right != end_sign, axis=1) & (after < end)  # the pattern changes again before the scan point
+        if not more.any():
+            break
+        lo, hi, ref, end, end_sign = after[more], end[more], right[more], end[more], end_sign[more]
+    return np.sort(np.concatenate(found))
+
+
+_MAX_ROUNDS = 8  # changes located per scan step at most
+_SEPARATION = 1e-12  # closest two changes located apart (in t)
 
 
 #: Relative tolerance of the accurate line integrals: each piece is halved until its Gauss-Kronrod 7-15 pair
@@ -154,9 +167,15 @@ LINE_RTOL = 1e-10
 #: Halvings of a piece beyond the initial grading (a piece then is 2**-40 of a display step: far below any
 #: transition width of a sigmoid with beta <= 1e6 on a path of size <= 100).
 MAX_HALVINGS = 40
-_ROUNDOFF = 64 * np.finfo(np.float64).eps
 #: Bound on the pieces refined at once (15 field evaluations each).
 MAX_PIECES = 60_000
+#: Round-off floor of a piece's Kronrod-Gauss difference, relative to sum |F_j theta'_j| on it (summed over the
+#: path: 1e-12 of int |integrand| at most, a hundredth of LINE_RTOL when the terms do not cancel).
+NOISE_FLOOR = 1e-12
+#: Halves whose differences add up to NOISE_RATIO of their parent's, each below NOISE_CEILING of its own
+#: magnitude, are at the integrand's noise (accepted; their differences still count in the error estimate).
+NOISE_RATIO = 0.9
+NOISE_CEILING = 1e-9
 
 
 def _graded_pieces(edges: np.ndarray, graded: np.ndarray, levels: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -238,14 +257,25 @@ def line_integral(fields: Mapping[Any, Field], pre: PreActs | None, path: Closed
     per_interval = {k: np.zeros(len(edges) - 1) for k in keys}
     error = dict.fromkeys(keys, 0.0)
     scale = None
+    parent: dict[Any, np.ndarray] = {}
+    sibling = None
     for depth in range(MAX_HALVINGS + 1):
         kron, gauss, mags = _gk_sums(fields, path, s, e)
         diff = {k: np.abs(kron[k] - gauss[k]) for k in keys}
         if scale is None:  # int |integrand| dt, per field, from the first pass
             scale = {k: max(1.0, float(np.sum(np.abs(kron[k])))) for k in keys}
         share = (e - s) / (2 * np.pi)
-        # a piece is done when within its share of the tolerance, or when the sums differ only by round-off
-        ok = np.all([diff[k] <= np.maximum(rtol * scale[k] * share, _ROUNDOFF * mags[k]) for k in keys], axis=0)
+        # a piece is done when within its share of the tolerance, or when the sums differ only by round-off: of the
+        # sums (NOISE_FLOOR of sum |F_j theta'_j|, which adds up to far below the tolerance), or of the integrand
+        # itself (steep fields far from the origin are computed to ~1e-13 relative): two halves that together
+        # differ by as much as their parent did are at that noise, since halving shrinks a truncation error
+        # ~2^15-fold (and a jump's 2-fold), if the difference is also small against the piece (NOISE_CEILING)
+        within = {k: diff[k] <= np.maximum(rtol * scale[k] * share, NOISE_FLOOR * mags[k]) for k in keys}
+        if sibling is None:
+            ok = np.all([within[k] for k in keys], axis=0)
+        else:
+            ok = np.all([within[k] | ((diff[k] + diff[k][sibling] >= NOISE_RATIO * parent[k])
+                                      & (diff[k] <= NOISE_CEILING * mags[k])) for k in keys], axis=0)
         if depth == MAX_HALVINGS or 2 * np.count_nonzero(~ok) > MAX_PIECES:  # bounded work: report it
             ok[:] = True
         for k in keys:
@@ -257,6 +287,9 @@ def line_integral(fields: Mapping[Any, Field], pre: PreActs | None, path: Closed
         s, e, owner = s[bad], e[bad], owner[bad]
         mid = 0.5 * (s + e)
         s, e, owner = np.concatenate([s, mid]), np.concatenate([mid, e]), np.concatenate([owner, owner])
+        n = int(np.count_nonzero(bad))
+        parent = {k: np.concatenate([diff[k][bad], diff[k][bad]]) for k in keys}
+        sibling = np.concatenate([np.arange(n, 2 * n), np.arange(n)])
     disp_index = np.searchsorted(edges, t_disp)
     out = {k: np.concatenate([[0.0], np.cumsum(per_interval[k])])[disp_index] for k in keys}
     return t_disp, out, breaks, error

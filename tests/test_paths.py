@@ -164,3 +164,40 @@ def test_cli_prints_the_plane_in_full_precision():
     data = json.loads(out)["integrals"]
     assert data["path"] == "square"
     np.testing.assert_array_equal(np.array(data["basis"]), plane_vectors("random", 3))  # bit for bit
+
+
+# --- the integrand's own round-off stops the refinement (issue 16: beta_SG = 1e4 took 1.8 s) ----------------------
+def test_steep_sg_stops_refining_at_the_integrands_noise(monkeypatch):
+    """With a step forward and beta_SG = 1e4 the integrand (~1e7 near the transitions) is computed to ~5e-14 relative:
+    halving pieces there once ran into the piece bound (56,000 pieces, 1.8 s) without getting better. Halves that
+    differ as much as their parent are now accepted, with their differences in the error estimate."""
+    import sgcore.paths as paths
+
+    evaluated = []
+    original = paths._gk_sums
+
+    def counting(fields, path, s, e):
+        evaluated.append(s.size)
+        return original(fields, path, s, e)
+
+    monkeypatch.setattr(paths, "_gk_sums", counting)
+    cfg = LoopConfig(betas_sg=(1e4,), max_steps=10)
+    li = loop_integrals(cfg)
+    assert max(evaluated) < paths.MAX_PIECES // 10 and sum(evaluated) < 20_000
+    monkeypatch.setattr(paths, "_gk_sums", original)
+    field = gradient_field(cfg.x, None, cfg.surrogate(1e4).sd)
+    _, fine, _, _ = line_integral({0: field}, preactivations(cfg.x, None), cfg.closed_path, display=2881, levels=30)
+    assert li.loop_sg[1e4] == pytest.approx(fine[0][-1], rel=1e-11)
+    assert abs(li.loop_sg[1e4] - fine[0][-1]) <= 10 * li.loop_sg_error[1e4]  # the estimate covers the difference
+
+
+def test_two_breaks_in_one_scan_step_are_both_found():
+    """A linear field whose two pre-activations change sign 1e-4 apart (closer than a scan step, 1.5e-3)."""
+    path = ClosedPath.circle(C0, PLANES["axes"], 1.0)
+    t1, t2 = 1.0, 1.0 + 1e-4
+
+    def pre(points):
+        t = np.arctan2(points[:, 1], points[:, 2]) % (2 * np.pi)  # (a, b) = (v1, v2) = (sin t, cos t)
+        return np.stack([t - t1, t - t2], axis=1)
+
+    np.testing.assert_allclose(find_breaks(pre, path), [t1, t2], atol=1e-14)
