@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -84,6 +85,10 @@ def main(argv: Sequence[str] | None = None, registry: _pages.Registry | None = N
     except ValueError as err:
         print(f"python -m sgcore {args.page}: error: {err}", file=sys.stderr)
         return 2
-    json.dump(to_jsonable(result), sys.stdout)
-    sys.stdout.write("\n")
+    try:
+        json.dump(to_jsonable(result), sys.stdout)
+        sys.stdout.write("\n")
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader stopped early (`| head`): not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at interpreter exit
     return 0

@@ -448,3 +448,16 @@ def test_escape_rasters_beyond_the_work_bound_exit_2_at_once(cli):
     assert r.returncode == 2 and not r.stdout
     assert "n_trials x n_inputs = 8.0e+05 exceeds 2e+05; lower n_trials or n_inputs" in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_output_cut_short_by_the_reader_is_not_an_error():
+    """`python -m sgcore loop | head -c 50` printed a BrokenPipeError traceback."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "sgcore", "signflip", "--grid", "41"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    assert proc.stdout.read(20).startswith(b'{"config"')
+    proc.stdout.close()  # the reader goes away before the 300 kB are written
+    assert proc.wait(timeout=120) == 0
+    assert b"Traceback" not in proc.stderr.read()
