@@ -271,7 +271,7 @@ def test_loop_page_deep_link_radius_slider_and_bad_value(page, streamlit_server,
     expect(forward).to_have_value("sigmoid")
     before = page.locator(BANNER).inner_text()
 
-    thumb = page.locator('[data-testid="stSlider"]').filter(has_text="Radius").get_by_role("slider")
+    thumb = page.locator('[data-testid="stSlider"]').filter(has_text="Size r").get_by_role("slider")
     thumb.focus()
     for _ in range(4):
         page.keyboard.press("ArrowLeft")
