@@ -120,14 +120,24 @@ class TrainingSession:
     max_epochs : int
         Epochs per network and session; training pauses when every network has reached it.
     make_trainer : callable
-        ``make_trainer(cfg, target)`` builds one network's trainer (default :class:`~sgcore.snn.Trainer`).
+        ``make_trainer(cfg, target)`` builds one network's trainer (default :class:`~sgcore.snn.Trainer`). Any
+        trainer with ``cfg``, ``epoch``, ``step(n)``, ``set(**changes)`` and a ``history`` (``seconds``, ``epoch``,
+        ``as_dict()``) will do: the classification page trains its own (``target`` is then its dataset).
+    mid_run : tuple of str, optional
+        The settings a running trainer takes mid-run (default: every TrainConfig setting but the network and
+        ``fixed``).
+    work_fn : callable
+        Proportional to one epoch's cost of a config (the admission's speed estimates); default :func:`work`.
+    speed_kind : str
+        Prefix of the networks' entries in the replica's speed book (another page's trainers are another kind).
     cpu_clock, wall_clock : callable
         The clocks a tick's budget is measured with (this thread's CPU time and wall time by default).
     """
 
     def __init__(self, state: MutableMapping[str, Any], slots: TrainingSlots, session_id: str, *,
                  networks: tuple[str, ...] = NETWORKS, fixed: tuple[str, ...] = FIXED, max_epochs: int = MAX_EPOCHS,
-                 make_trainer: Callable[[TrainConfig, np.ndarray], Trainer] = Trainer,
+                 make_trainer: Callable[[Any, Any], Any] = Trainer, mid_run: tuple[str, ...] | None = None,
+                 work_fn: Callable[[Any], float] | None = None, speed_kind: str = "",
                  cpu_clock: Callable[[], float] = time.thread_time,
                  wall_clock: Callable[[], float] = time.perf_counter) -> None:
         for name, default in (("key", None), ("trainers", None), ("target", None), ("running", False), ("note", ""),
@@ -142,7 +152,9 @@ class TrainingSession:
         self.fixed = tuple(fixed)
         self.max_epochs = int(max_epochs)
         self._make = make_trainer
-        self._mid_run = _mid_run(self.fixed)
+        self._mid_run = _mid_run(self.fixed) if mid_run is None else tuple(mid_run)
+        self._work = work if work_fn is None else work_fn
+        self._kind = speed_kind
         self._cpu_clock, self._wall_clock = cpu_clock, wall_clock
 
     # -- what the page reads ---------------------------------------------------------------------
@@ -176,7 +188,8 @@ class TrainingSession:
     def version(self) -> tuple:
         """Changes whenever what the figures show may have: a rebuild, an epoch, a change of trials."""
         tr = self.trainers
-        return (self._s["gen"], *(tr[n].epoch for n in self.networks), *(tr[n].cfg.trials for n in self.networks))
+        return (self._s["gen"], *(tr[n].epoch for n in self.networks),
+                *(getattr(tr[n].cfg, "trials", 1) for n in self.networks))
 
     def latest(self, network: str, key: str, fmt: str) -> str:
         """The newest history record ``key`` of ``network`` formatted with ``fmt``, "–" before any."""
@@ -264,7 +277,7 @@ class TrainingSession:
                             cpu_clock=self._cpu_clock, wall_clock=self._wall_clock)
         self.slots.charge(self.id, done.total_cpu)
         for net, epochs, cpu in zip(self.networks, done.epochs, done.cpu, strict=True):
-            self.slots.speeds.observe(net, work(trainers[net].cfg), epochs, cpu)
+            self.slots.speeds.observe(self._kind + net, self._work(trainers[net].cfg), epochs, cpu)
         capped = all(t.epoch >= self.max_epochs for t in trainers.values())
         if capped:
             self.pause()
@@ -293,6 +306,6 @@ class TrainingSession:
             return Rates(tuple(f"{r:.0f}" for r in last) if last else ("–",) * len(self.networks), share)
         own = [t.history.seconds[-1] / (t.history.epoch[-1] + 1) if len(t.history) else None
                for t in (self.trainers[net] for net in self.networks)]
-        spe = [o or self.slots.speeds.seconds_per_epoch(net, work(self.trainers[net].cfg))
+        spe = [o or self.slots.speeds.seconds_per_epoch(self._kind + net, self._work(self.trainers[net].cfg))
                for o, net in zip(own, self.networks, strict=True)]
         return Rates(tuple(f"≈ {r:.0f}" if r is not None else "–" for r in estimate_rates(share, spe)), share)
