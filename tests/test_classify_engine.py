@@ -14,6 +14,7 @@ from sgcore.classify import (
     GradientDescent,
     NetSpec,
     Noise,
+    Workspace,
     forward_backward,
     init_params,
     make_optimizer,
@@ -392,3 +393,18 @@ def test_gradient_descent_step():
     GradientDescent(0.5).step(p, {"w": np.array([1.0, -2.0])})
     assert p["w"].dtype == np.float32
     np.testing.assert_array_equal(p["w"], [0.5, 3.0])
+
+
+def test_workspace_reuse_gives_the_same_pass():
+    spec = _spec(hidden=(9, 7), recurrent=True, stochastic=True, reg=True, theta_upper=0.5)
+    p, x, y, noise = _setup(spec)
+    cfg = BackwardConfig()
+    ws = Workspace()
+    fresh = forward_backward(p, x, y, spec, cfg, np.random.default_rng(0), noise, dtype=np.float64)
+    forward_backward(p, x[::-1].copy(), y, spec, cfg, np.random.default_rng(3), None, dtype=np.float64, workspace=ws)
+    again = forward_backward(p, x, y, spec, cfg, np.random.default_rng(0), noise, dtype=np.float64, workspace=ws)
+    assert again[0] == fresh[0]
+    for k in fresh[1]:
+        np.testing.assert_array_equal(again[1][k], fresh[1][k])
+    for a, b in zip(again[2]["spikes"], fresh[2]["spikes"], strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -55,8 +55,8 @@ from ..snn.config import TRAIN_PARAMS
 from ..snn.engine import _count_nonzero, _mm
 from ..snn.inputs import fluctuation_sigma
 
-__all__ = ["LOSSES", "BackwardConfig", "NetSpec", "Noise", "forward_backward", "init_params", "param_names",
-           "predict"]
+__all__ = ["LOSSES", "BackwardConfig", "NetSpec", "Noise", "Workspace", "forward_backward", "init_params",
+           "param_names", "predict"]
 
 #: Readout reductions over time: "max" (Eq. 29), "sum", "mean".
 LOSSES = ("max", "sum", "mean")
@@ -228,24 +228,41 @@ def _rfilter(g: np.ndarray, lam: Any, out: np.ndarray) -> None:
         out[n] += g[n + 1]
 
 
+class Workspace:
+    """Reusable buffers for repeated passes of one network and minibatch shape (a training loop): pass the same
+    Workspace to :func:`forward_backward` / :func:`predict` to skip the allocation (and page faults) of the
+    (T, B, N) arrays. The arrays a pass returns in its stats then belong to the workspace and are overwritten by
+    the next pass that uses it; without a workspace every pass allocates its own."""
+
+    def __init__(self) -> None:
+        self._bufs: dict[str, np.ndarray] = {}
+
+    def get(self, name: str, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+        a = self._bufs.get(name)
+        if a is None or a.shape != shape or a.dtype != np.dtype(dtype):
+            a = self._bufs[name] = np.empty(shape, dtype=dtype)
+        return a
+
+
 class _Hidden:
     """One hidden layer's (T, B, N) buffers after the forward pass."""
 
     __slots__ = ("Pin", "c", "U", "K", "S", "Pself", "thr")
 
-    def __init__(self, T: int, B: int, n_pre: int, n: int, dt: np.dtype, recurrent: bool) -> None:
-        self.Pin = np.empty((T, B, n_pre), dtype=dt)
-        self.c = np.empty((T, B, n), dtype=dt)
-        self.U = np.empty((T, B, n), dtype=dt)
-        self.K = np.empty((T, B, n), dtype=bool)
-        self.S = np.empty((T, B, n), dtype=dt)
-        self.Pself = np.zeros((T, B, n), dtype=dt) if recurrent else None
+    def __init__(self, ws: Workspace, li: int, T: int, B: int, n_pre: int, n: int, dt: np.dtype,
+                 recurrent: bool) -> None:
+        self.Pin = ws.get(f"Pin{li}", (T, B, n_pre), dt)
+        self.c = ws.get(f"c{li}", (T, B, n), dt)
+        self.U = ws.get(f"U{li}", (T, B, n), dt)
+        self.K = ws.get(f"K{li}", (T, B, n), bool)
+        self.S = ws.get(f"S{li}", (T, B, n), dt)
+        self.Pself = ws.get(f"Pself{li}", (T, B, n), dt) if recurrent else None
         self.thr: Any = None
 
 
 def _forward(params: dict[str, np.ndarray], x: np.ndarray, spec: NetSpec, stochastic: bool,
-             rng: np.random.Generator | None, uniforms: Any, dt: np.dtype) -> tuple[list[_Hidden], np.ndarray,
-                                                                                   np.ndarray]:
+             rng: np.random.Generator | None, uniforms: Any, dt: np.dtype,
+             ws: Workspace) -> tuple[list[_Hidden], np.ndarray, np.ndarray]:
     import torch
 
     f = dt.type
@@ -260,12 +277,12 @@ def _forward(params: dict[str, np.ndarray], x: np.ndarray, spec: NetSpec, stocha
     le, mul, add = np.less_equal, np.multiply, np.add
     for li, n in enumerate(spec.hidden):
         n_pre = S_prev.shape[2]
-        L = _Hidden(T, B, n_pre, n, dt, spec.recurrent)
+        L = _Hidden(ws, li, T, B, n_pre, n, dt, spec.recurrent)
         W = np.ascontiguousarray(params[f"W{li + 1}"], dtype=dt)
         _filter(S_prev, lam_s, L.Pin)
         _mm(L.c.reshape(T * B, n), L.Pin.reshape(T * B, n_pre), W.T, k_m)  # c[n] = (1 - lambda_m) W Pin[n]
         if stochastic:
-            thr = np.empty((T, B, n), dtype=dt)
+            thr = ws.get(f"thr{li}", (T, B, n), dt)
             if uniforms is not None:
                 np.copyto(thr, uniforms[li])
             else:
@@ -280,6 +297,8 @@ def _forward(params: dict[str, np.ndarray], x: np.ndarray, spec: NetSpec, stocha
         U[0].fill(0.0)
         Vt = torch.from_numpy(np.ascontiguousarray(params[f"V{li + 1}"], dtype=dt).T) if spec.recurrent else None
         P = L.Pself
+        if P is not None:
+            P[0].fill(0.0)
         same = spec.reset == "same"
         for m in range(T):
             if Vt is not None and m > 0:  # c[m] += (1 - lambda_m) V Pself[m], Pself[m] = lambda_s Pself[m-1] + S[m-1]
@@ -304,12 +323,12 @@ def _forward(params: dict[str, np.ndarray], x: np.ndarray, spec: NetSpec, stocha
     # readout: filter, one matmul, the leaky membrane
     nL = spec.hidden[-1]
     C = spec.n_classes
-    P_L = np.empty((T, B, nL), dtype=dt)
+    P_L = ws.get("P_L", (T, B, nL), dt)
     _filter(S_prev, lam_s, P_L)
-    c_o = np.empty((T, B, C), dtype=dt)
+    c_o = ws.get("c_o", (T, B, C), dt)
     k_o = 1.0 - spec.lam_ro
     _mm(c_o.reshape(T * B, C), P_L.reshape(T * B, nL), np.ascontiguousarray(params["W_out"], dtype=dt).T, k_o)
-    U_o = np.empty((T, B, C), dtype=dt)
+    U_o = ws.get("U_o", (T, B, C), dt)
     _filter(c_o, f(spec.lam_ro), U_o)
     return layers, P_L, U_o
 
@@ -335,21 +354,23 @@ def _stats(layers: list[_Hidden], U_o: np.ndarray, a: np.ndarray, y: np.ndarray 
 
 def predict(params: dict[str, np.ndarray], x: np.ndarray, spec: NetSpec, stochastic: bool | None = None,
             rng: np.random.Generator | None = None, noise: Noise | None = None, y: np.ndarray | None = None,
-            dtype: Any = np.float32) -> dict[str, Any]:
+            dtype: Any = np.float32, workspace: Workspace | None = None) -> dict[str, Any]:
     """Forward pass only. ``stochastic`` overrides ``spec.stochastic`` (cross-evaluation: the stochastic net
     without escape noise, the deterministic one with it, at ``spec.beta_noise``). Returns ``spikes`` and
     ``U_hidden`` (lists of (T, B, N)), ``U_out`` (T, B, C), ``activity`` (B, C), ``predictions`` (B,) and, given
     labels ``y``, ``accuracy``."""
     stoch = spec.stochastic if stochastic is None else bool(stochastic)
     rng = rng if rng is not None else np.random.default_rng()
-    layers, _, U_o = _forward(params, x, spec, stoch, rng, (noise or Noise()).uniforms, np.dtype(dtype))
+    layers, _, U_o = _forward(params, x, spec, stoch, rng, (noise or Noise()).uniforms, np.dtype(dtype),
+                              workspace or Workspace())
     a, _ = _readout(U_o, spec.loss)
     return _stats(layers, U_o, a, y)
 
 
 def forward_backward(params: dict[str, np.ndarray], x: np.ndarray, y: np.ndarray, spec: NetSpec,
                      backward_cfg: Any, rng: np.random.Generator, noise: Noise | None = None,
-                     dtype: Any = np.float32) -> tuple[float, dict[str, np.ndarray], dict[str, Any]]:
+                     dtype: Any = np.float32, workspace: Workspace | None = None
+                     ) -> tuple[float, dict[str, np.ndarray], dict[str, Any]]:
     """One forward and explicit backward pass on a minibatch.
 
     ``x`` (B, T, n_in) spike counts, ``y`` (B,) integer labels, ``backward_cfg`` a :class:`BackwardConfig` (or
@@ -361,7 +382,8 @@ def forward_backward(params: dict[str, np.ndarray], x: np.ndarray, y: np.ndarray
     f = dt.type
     noise = noise or Noise()
     y = np.asarray(y, dtype=np.int64)
-    layers, P_L, U_o = _forward(params, x, spec, spec.stochastic, rng, noise.uniforms, dt)
+    ws = workspace or Workspace()
+    layers, P_L, U_o = _forward(params, x, spec, spec.stochastic, rng, noise.uniforms, dt, ws)
     T, B, C = U_o.shape
     a, idx = _readout(U_o, spec.loss)
     # cross-entropy (Eq. 28), mean over the minibatch, and dL/da
@@ -372,14 +394,15 @@ def forward_backward(params: dict[str, np.ndarray], x: np.ndarray, y: np.ndarray
     ga = np.exp(a64 - lse[:, None])
     ga[np.arange(B), y] -= 1.0
     ga /= B
-    gUo = np.zeros((T, B, C), dtype=dt)
+    gUo = ws.get("gUo", (T, B, C), dt)
+    gUo.fill(0.0)
     if spec.loss == "max":
         np.put_along_axis(gUo, idx[None], ga.astype(dt)[None], axis=0)
     else:
         gUo[:] = (ga / T if spec.loss == "mean" else ga).astype(dt)
     # readout backward: H = dL/dc_o
     lam_s = f(spec.lam_syn)
-    H = np.empty_like(gUo)
+    H = ws.get("H", (T, B, C), dt)
     _rfilter(gUo, f(spec.lam_ro), H)
     k_o = 1.0 - spec.lam_ro
     grads: dict[str, np.ndarray] = {}
@@ -388,9 +411,9 @@ def forward_backward(params: dict[str, np.ndarray], x: np.ndarray, y: np.ndarray
     g = np.empty((C, nL), dtype=dt)
     _mm(g, H.reshape(T * B, C).T, P_L.reshape(T * B, nL), k_o)
     grads["W_out"] = g
-    gP = np.empty((T, B, nL), dtype=dt)
+    gP = ws.get("gP", (T, B, nL), dt)
     _mm(gP.reshape(T * B, nL), H.reshape(T * B, C), W_out, k_o)
-    gS = np.empty((T, B, nL), dtype=dt)
+    gS = ws.get(f"gS{len(layers) - 1}", (T, B, nL), dt)
     _rfilter(gP, lam_s, gS)
     # activity regulariser (Eqs. 26-27, with the positive sign)
     reg = 0.0
@@ -412,8 +435,9 @@ def forward_backward(params: dict[str, np.ndarray], x: np.ndarray, y: np.ndarray
         n = L.U.shape[2]
         if spec.reg and excess[li].any():
             gS += (excess[li] * (2.0 * spec.lambda_upper / (B * n))).astype(dt)[None, :, None]
-        sd = np.subtract(L.U, theta)
-        s1, s2 = np.empty_like(sd), np.empty_like(sd)
+        shp = L.U.shape
+        sd, s1, s2 = (ws.get(f"{nm}{li}", shp, dt) for nm in ("sd", "s1", "s2"))
+        np.subtract(L.U, theta, out=sd)
         est(sd, backward_cfg, beta=backward_cfg.beta_sg, z=None if noise.z is None else noise.z[li], rng=rng,
             scratch=(s1, s2))
         active += _count_nonzero(sd)
@@ -428,7 +452,7 @@ def forward_backward(params: dict[str, np.ndarray], x: np.ndarray, y: np.ndarray
             tmp *= sd
             A -= tmp
         gU = gS  # reuse: gU[n] = SD[n] gS[n] + A[n] gU[n+1]
-        gc = np.empty_like(sd)  # dL/dc[n]; c[T-1] does not act
+        gc = ws.get(f"gc{li}", shp, dt)  # dL/dc[n]; c[T-1] does not act
         gc[T - 1].fill(0.0)
         nxt = spec.reset == "next"
         if not spec.recurrent:
@@ -470,10 +494,10 @@ def forward_backward(params: dict[str, np.ndarray], x: np.ndarray, y: np.ndarray
         _mm(gW, gc.reshape(T * B, n).T, L.Pin.reshape(T * B, n_pre), k_m)
         grads[f"W{li + 1}"] = gW
         if li > 0:
-            gPin = np.empty((T, B, n_pre), dtype=dt)
+            gPin = ws.get(f"gPin{li}", (T, B, n_pre), dt)
             _mm(gPin.reshape(T * B, n_pre), gc.reshape(T * B, n), np.ascontiguousarray(params[f"W{li + 1}"], dtype=dt),
                 k_m)
-            gS = np.empty_like(gPin)
+            gS = ws.get(f"gS{li - 1}", (T, B, n_pre), dt)
             _rfilter(gPin, lam_s, gS)
     st = _stats(layers, U_o, a, y)
     st.update(ce=ce, reg=reg, active_fraction=active / float(total))
