@@ -262,7 +262,7 @@ class _Hidden:
 
 def _forward(params: dict[str, np.ndarray], x: np.ndarray, spec: NetSpec, stochastic: bool,
              rng: np.random.Generator | None, uniforms: Any, dt: np.dtype,
-             ws: Workspace) -> tuple[list[_Hidden], np.ndarray, np.ndarray]:
+             ws: Workspace) -> tuple[list[_Hidden], np.ndarray]:
     import torch
 
     f = dt.type
@@ -320,17 +320,18 @@ def _forward(params: dict[str, np.ndarray], x: np.ndarray, spec: NetSpec, stocha
         np.subtract(f(1.0), K, out=L.S)
         layers.append(L)
         S_prev = L.S
-    # readout: filter, one matmul, the leaky membrane
+    # readout: one matmul Y = (1 - lambda_RO) W_out S (C is narrow: filter after the matmul), the synaptic
+    # filter c_o = (1 - lambda_RO) I_o, then the leaky membrane
     nL = spec.hidden[-1]
     C = spec.n_classes
-    P_L = ws.get("P_L", (T, B, nL), dt)
-    _filter(S_prev, lam_s, P_L)
+    Y = ws.get("Y", (T, B, C), dt)
+    _mm(Y.reshape(T * B, C), S_prev.reshape(T * B, nL), np.ascontiguousarray(params["W_out"], dtype=dt).T,
+        1.0 - spec.lam_ro)
     c_o = ws.get("c_o", (T, B, C), dt)
-    k_o = 1.0 - spec.lam_ro
-    _mm(c_o.reshape(T * B, C), P_L.reshape(T * B, nL), np.ascontiguousarray(params["W_out"], dtype=dt).T, k_o)
+    _filter(Y, lam_s, c_o)
     U_o = ws.get("U_o", (T, B, C), dt)
     _filter(c_o, f(spec.lam_ro), U_o)
-    return layers, P_L, U_o
+    return layers, U_o
 
 
 def _readout(U_o: np.ndarray, loss: str) -> tuple[np.ndarray, np.ndarray | None]:
@@ -361,7 +362,7 @@ def predict(params: dict[str, np.ndarray], x: np.ndarray, spec: NetSpec, stochas
     labels ``y``, ``accuracy``."""
     stoch = spec.stochastic if stochastic is None else bool(stochastic)
     rng = rng if rng is not None else np.random.default_rng()
-    layers, _, U_o = _forward(params, x, spec, stoch, rng, (noise or Noise()).uniforms, np.dtype(dtype),
+    layers, U_o = _forward(params, x, spec, stoch, rng, (noise or Noise()).uniforms, np.dtype(dtype),
                               workspace or Workspace())
     a, _ = _readout(U_o, spec.loss)
     return _stats(layers, U_o, a, y)
@@ -383,7 +384,7 @@ def forward_backward(params: dict[str, np.ndarray], x: np.ndarray, y: np.ndarray
     noise = noise or Noise()
     y = np.asarray(y, dtype=np.int64)
     ws = workspace or Workspace()
-    layers, P_L, U_o = _forward(params, x, spec, spec.stochastic, rng, noise.uniforms, dt, ws)
+    layers, U_o = _forward(params, x, spec, spec.stochastic, rng, noise.uniforms, dt, ws)
     T, B, C = U_o.shape
     a, idx = _readout(U_o, spec.loss)
     # cross-entropy (Eq. 28), mean over the minibatch, and dL/da
@@ -400,27 +401,28 @@ def forward_backward(params: dict[str, np.ndarray], x: np.ndarray, y: np.ndarray
         np.put_along_axis(gUo, idx[None], ga.astype(dt)[None], axis=0)
     else:
         gUo[:] = (ga / T if spec.loss == "mean" else ga).astype(dt)
-    # readout backward: H = dL/dc_o
+    # readout backward: H = dL/dc_o, GY = dL/dY (the reverse synaptic filter), then two matmuls
     lam_s = f(spec.lam_syn)
     H = ws.get("H", (T, B, C), dt)
     _rfilter(gUo, f(spec.lam_ro), H)
+    GY = ws.get("GY", (T, B, C), dt)
+    _rfilter(H, lam_s, GY)
     k_o = 1.0 - spec.lam_ro
     grads: dict[str, np.ndarray] = {}
     W_out = np.ascontiguousarray(params["W_out"], dtype=dt)
     nL = spec.hidden[-1]
+    S_L = layers[-1].S
     g = np.empty((C, nL), dtype=dt)
-    _mm(g, H.reshape(T * B, C).T, P_L.reshape(T * B, nL), k_o)
+    _mm(g, GY.reshape(T * B, C).T, S_L.reshape(T * B, nL), k_o)
     grads["W_out"] = g
-    gP = ws.get("gP", (T, B, nL), dt)
-    _mm(gP.reshape(T * B, nL), H.reshape(T * B, C), W_out, k_o)
     gS = ws.get(f"gS{len(layers) - 1}", (T, B, nL), dt)
-    _rfilter(gP, lam_s, gS)
+    _mm(gS.reshape(T * B, nL), GY.reshape(T * B, C), W_out, k_o)
     # activity regulariser (Eqs. 26-27, with the positive sign)
     reg = 0.0
     excess = []
     if spec.reg:
         for L in layers:
-            m = L.S.sum(axis=0, dtype=np.float64).mean(axis=1)  # mean spike count per sample (B,)
+            m = L.S.sum(axis=0).mean(axis=1, dtype=np.float64)  # mean spike count per sample (B,), exact counts
             e = np.maximum(m - spec.theta_upper, 0.0)
             reg += spec.lambda_upper * float(np.sum(e * e)) / B
             excess.append(e)
@@ -443,7 +445,8 @@ def forward_backward(params: dict[str, np.ndarray], x: np.ndarray, y: np.ndarray
         active += _count_nonzero(sd)
         total += sd.size
         A = s1
-        np.multiply(L.K, lam_m, out=A)  # lambda_m (1 - S)
+        np.multiply(L.S, -lam_m, out=A)  # lambda_m (1 - S)
+        A += lam_m
         if spec.bp_reset:
             tmp = s2
             np.multiply(L.U, lam_m, out=tmp)
@@ -461,16 +464,18 @@ def forward_backward(params: dict[str, np.ndarray], x: np.ndarray, y: np.ndarray
             for m in range(T - 2, -1, -1):
                 np.multiply(A[m], gU[m + 1], out=row)
                 gU[m] += row
-            if nxt:
-                np.multiply(gU[1:], L.K[:-1], out=gc[:-1])
+            if nxt:  # gc = gU[1:] (1 - S[:-1])
+                np.multiply(gU[1:], L.S[:-1], out=gc[:-1])
+                np.subtract(gU[1:], gc[:-1], out=gc[:-1])
             else:
                 np.copyto(gc[:-1], gU[1:])
         else:
             import torch
 
-            V = torch.from_numpy(np.ascontiguousarray(params[f"V{li + 1}"], dtype=dt))
+            Vk = torch.from_numpy(np.ascontiguousarray(params[f"V{li + 1}"], dtype=dt) * k_m)  # (1 - lambda_m) V
             G = np.zeros((B, n), dtype=dt)  # dL/dS[m] through the recurrent weights
             gPs = np.zeros((B, n), dtype=dt)  # dL/dPself[m + 1]
+            gPs_t, gct = torch.from_numpy(gPs), torch.from_numpy(gc)
             row = np.empty((B, n), dtype=dt)
             for m in range(T - 1, -1, -1):
                 if m < T - 1:
@@ -482,8 +487,7 @@ def forward_backward(params: dict[str, np.ndarray], x: np.ndarray, y: np.ndarray
                     gU[m] += G
                     gU[m] *= sd[m]
                     gU[m] += row
-                    gPs.fill(0.0)
-                    _addmm_(gPs, gc[m], V, k_m)  # dL/dPself[m] = (1 - lambda_m) V^T gc[m]
+                    torch.mm(gct[m], Vk, out=gPs_t)  # dL/dPself[m] = (1 - lambda_m) V^T gc[m]
                 else:
                     gU[m] *= sd[m]
             gV = np.empty((n, n), dtype=dt)
