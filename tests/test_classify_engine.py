@@ -408,3 +408,16 @@ def test_workspace_reuse_gives_the_same_pass():
         np.testing.assert_array_equal(again[1][k], fresh[1][k])
     for a, b in zip(again[2]["spikes"], fresh[2]["spikes"], strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_classify_imports_neither_streamlit_nor_torch_until_a_pass():
+    import subprocess
+    import sys
+
+    code = ("import sys, numpy as np, sgcore.classify as c\n"
+            "print(any(m.split('.')[0] in ('torch', 'streamlit') for m in sys.modules))\n"
+            "s = c.NetSpec(n_in=3, hidden=(4,), n_classes=2, steps=5)\n"
+            "c.predict(c.init_params(s, np.random.default_rng(0), 20.0), np.ones((1, 5, 3)), s)\n"
+            "print('torch' in sys.modules, 'streamlit' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert out.stdout.split() == ["False", "True", "False"]
