@@ -1,0 +1,122 @@
+"""Minibatches/s of the classification engine (sgcore.classify) against the autograd reference loop.
+
+Run: python bench/bench_classify.py            (a table: engine vs reference, float32 both, one thread,
+                                                 alternating rounds, best round each)
+     python -m pytest bench/bench_classify.py --benchmark-only   (pytest-benchmark; no timing asserts)
+
+One minibatch = forward + backward (+ a SMORMS3 step for the engine). Quick-demo network: 40 inputs, one hidden
+layer of 128 (feed-forward and recurrent), 10 classes, 50 steps, minibatch 64, SuperSpike SD, max-over-time
+loss with the regulariser. Goal: the engine >= 5x the reference.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from sgcore.classify import SMORMS3, BackwardConfig, NetSpec, Workspace, forward_backward, init_params
+from sgcore.classify.reference import reference_forward_backward
+
+BATCH = 64
+WS = Workspace()
+
+
+def _problem(recurrent: bool, stochastic: bool = False, hidden: tuple[int, ...] = (128,)):
+    spec = NetSpec(n_in=40, hidden=hidden, n_classes=10, steps=50, dt_ms=2.0, recurrent=recurrent,
+                   stochastic=stochastic)
+    rng = np.random.default_rng(0)
+    params = init_params(spec, rng, input_rate_hz=50.0)
+    x = (rng.random((BATCH, spec.steps, spec.n_in)) < 0.1).astype(np.float32)
+    y = rng.integers(0, spec.n_classes, BATCH)
+    return spec, params, x, y
+
+
+def _engine_step(spec, params, x, y, cfg, rng, opt):
+    _, grads, _ = forward_backward(params, x, y, spec, cfg, rng, workspace=WS)
+    opt.step(params, grads)
+
+
+def _reference_step(spec, params, x, y, cfg, rng):
+    reference_forward_backward(params, x, y, spec, cfg, rng, dtype=torch.float32)
+
+
+def _interleaved(fa, fb, rounds: int, seconds: float) -> tuple[float, float]:
+    """Calls/s of fa and fb, measured in alternating rounds of ~``seconds`` each (a shared, loaded machine
+    slows both alike); the best round of each (the least disturbed) counts."""
+    fa(), fb()  # warm-up
+    best = [0.0, 0.0]
+    for _ in range(rounds):
+        for i, fn in enumerate((fa, fb)):
+            n, t0 = 0, time.perf_counter()
+            while True:
+                fn()
+                n += 1
+                dt = time.perf_counter() - t0
+                if dt >= seconds and n >= 2:
+                    break
+            best[i] = max(best[i], n / dt)
+    return best[0], best[1]
+
+
+NETWORKS = (
+    ("feed-forward 40-128-10", dict(recurrent=False)),
+    ("feed-forward 40-64-10", dict(recurrent=False, hidden=(64,))),
+    ("stochastic ff 40-128-10", dict(recurrent=False, stochastic=True)),
+    ("recurrent 40-128(rec)-10", dict(recurrent=True)),
+    ("recurrent 40-64(rec)-10", dict(recurrent=True, hidden=(64,))),
+    ("recurrent 40-128-64-32-10", dict(recurrent=True, hidden=(128, 64, 32))),
+)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--seconds", type=float, default=0.5, help="time per round")
+    ap.add_argument("--rounds", type=int, default=5, help="alternating rounds per network (best counts)")
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    cfg = BackwardConfig()
+    print(f"minibatch {BATCH}, 50 steps, float32, 1 thread; minibatches/s (forward + backward, engine + SMORMS3)")
+    print(f"{'network':28s} {'engine':>9s} {'reference':>10s} {'speed-up':>9s}")
+    for label, kw in NETWORKS:
+        spec, params, x, y = _problem(**kw)
+        rng = np.random.default_rng(1)
+        opt = SMORMS3(lr=1e-3)
+        e, r = _interleaved(lambda: _engine_step(spec, params, x, y, cfg, rng, opt),  # noqa: B023
+                            lambda: _reference_step(spec, params, x, y, cfg, rng),  # noqa: B023
+                            args.rounds, args.seconds)
+        print(f"{label:28s} {e:9.1f} {r:10.1f} {e / r:8.1f}x", flush=True)
+
+
+# ------------------------------------------------------------------------------------------------
+# pytest-benchmark
+# ------------------------------------------------------------------------------------------------
+@pytest.fixture(autouse=True)
+def single_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize("recurrent", [False, True])
+def test_engine_minibatch(benchmark, recurrent):
+    spec, params, x, y = _problem(recurrent)
+    cfg, rng, opt = BackwardConfig(), np.random.default_rng(1), SMORMS3(lr=1e-3)
+    benchmark.pedantic(_engine_step, args=(spec, params, x, y, cfg, rng, opt), rounds=20, warmup_rounds=2)
+    benchmark.extra_info["minibatches_per_second"] = 1.0 / benchmark.stats.stats.mean
+
+
+@pytest.mark.parametrize("recurrent", [False, True])
+def test_reference_minibatch(benchmark, recurrent):
+    spec, params, x, y = _problem(recurrent)
+    cfg, rng = BackwardConfig(), np.random.default_rng(1)
+    benchmark.pedantic(_reference_step, args=(spec, params, x, y, cfg, rng), rounds=5, warmup_rounds=1)
+    benchmark.extra_info["minibatches_per_second"] = 1.0 / benchmark.stats.stats.mean
+
+
+if __name__ == "__main__":
+    main()
