@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -25,49 +25,50 @@ HISTORY_CAP = 2000
 _HISTORY_KEYS = ("epoch", "l2", "van_rossum", "fano_hidden", "fano_output", "active_fraction", "seconds")
 
 
-@dataclass
 class History:
-    """Per-epoch records (parallel lists), measured on the forward pass *before* that epoch's update.
+    """Per-epoch records (parallel lists named ``keys``), measured on the forward pass *before* that epoch's update.
 
     ``epoch[k]`` is the epoch number (0-based) of record k, ``seconds[k]`` the cumulative training wall time
     after it, ``fano_*`` NaN for the deterministic network. At most ``cap`` records are kept: when full, every
     other record is dropped (the newest is always kept) and from then on only every ``stride``-th epoch is
-    recorded, so the lists always span the whole run at a resolution of ``stride`` epochs.
+    recorded, so the lists always span the whole run at a resolution of ``stride`` epochs. Each list is also an
+    attribute (``history.l2``). ``keys`` must include ``epoch`` and ``seconds``; the default is the spike-train
+    trainer's, the classifier records its own.
     """
 
-    cap: int = HISTORY_CAP
-    stride: int = 1
-    epoch: list[int] = field(default_factory=list)
-    l2: list[float] = field(default_factory=list)
-    van_rossum: list[float] = field(default_factory=list)
-    fano_hidden: list[float] = field(default_factory=list)
-    fano_output: list[float] = field(default_factory=list)
-    active_fraction: list[float] = field(default_factory=list)
-    seconds: list[float] = field(default_factory=list)
+    def __init__(self, cap: int = HISTORY_CAP, keys: tuple[str, ...] = _HISTORY_KEYS) -> None:
+        if "epoch" not in keys or "seconds" not in keys:
+            raise ValueError(f"history keys must include 'epoch' and 'seconds'; got {keys}")
+        self.cap, self.stride, self.keys = int(cap), 1, tuple(keys)
+        self._lists: dict[str, list] = {k: [] for k in self.keys}
+
+    def __getattr__(self, name: str) -> list:
+        lists = self.__dict__.get("_lists")
+        if lists is not None and name in lists:
+            return lists[name]
+        raise AttributeError(name)
 
     def __getitem__(self, key: str) -> list:
-        if key not in _HISTORY_KEYS:
-            raise KeyError(key)
-        return getattr(self, key)
+        return self._lists[key]
 
     def __len__(self) -> int:
-        return len(self.epoch)
+        return len(self._lists["epoch"])
 
     def wants(self, epoch: int) -> bool:
-        return not self.epoch or epoch - self.epoch[-1] >= self.stride
+        ep = self._lists["epoch"]
+        return not ep or epoch - ep[-1] >= self.stride
 
     def append(self, **row: Any) -> None:
-        for key in _HISTORY_KEYS:
-            getattr(self, key).append(row[key])
-        if len(self.epoch) > self.cap:
-            start = (len(self.epoch) - 1) % 2  # keep the newest
-            for key in _HISTORY_KEYS:
-                lst = getattr(self, key)
+        for key in self.keys:
+            self._lists[key].append(row[key])
+        if len(self) > self.cap:
+            start = (len(self) - 1) % 2  # keep the newest
+            for lst in self._lists.values():
                 lst[:] = lst[start::2]
             self.stride *= 2
 
     def as_dict(self) -> dict[str, list]:
-        return {key: list(getattr(self, key)) for key in _HISTORY_KEYS}
+        return {key: list(lst) for key, lst in self._lists.items()}
 
 
 @dataclass(frozen=True)
@@ -232,7 +233,7 @@ class Trainer:
         total += self.w1.nbytes + self.w2.nbytes + self.input.nbytes + self.target.nbytes
         if self._adam is not None:
             total += 2 * (self.w1.nbytes + self.w2.nbytes)
-        return int(total + 8 * len(_HISTORY_KEYS) * (self.history.cap + 1))
+        return int(total + 8 * len(self.history.keys) * (self.history.cap + 1))
 
     @staticmethod
     def estimate_bytes(cfg: TrainConfig, history_cap: int = HISTORY_CAP) -> int:
