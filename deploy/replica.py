@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gc
 import importlib
+import os
 import sys
 import time
 from pathlib import Path
@@ -26,7 +27,7 @@ PRELOAD = (
     "sgcore", "sgcore.figures", "sgcore.figures.escape", "sgcore.figures.signflip", "sgcore.figures.loop",
     "sgcore.figures.localzo", "sgcore.figures.estimators", "sgcore.figures.design", "sgcore.figures.training",
     "sgcore.snn", "sgcore.targets", "sgcore.estimators", "sgcore.design", "sgcore.localzo", "sgcore.loop",
-    "sgcore.signflip", "sgcore.escape",
+    "sgcore.signflip", "sgcore.escape", "sgcore.classify", "sgcore.classify.trainer", "sgcore.figures.classify",
 )
 
 
@@ -55,6 +56,7 @@ def main(argv: list[str]) -> int:
     if not argv or not argv[0].endswith(".py"):
         print("usage: python deploy/replica.py app.py [streamlit run flags ...]", file=sys.stderr)
         return 2
+    os.environ.setdefault("SGE_HOSTED", "1")  # a hosted replica: pages offer no server-side files (SHD)
     root = Path(argv[0]).resolve().parent
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))  # the app's own packages (sgcore, sgapp), as `streamlit run` does

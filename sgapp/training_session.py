@@ -227,6 +227,21 @@ class TrainingSession:
                 changed[net] = diff
         return Applied(changed=MappingProxyType(changed))
 
+    def replace(self, network: str, trainer: Any) -> None:
+        """Put ``trainer`` (e.g. loaded from a checkpoint) in place of ``network``'s, paused. It must have been built
+        for the same FIXED settings as the current one (else ``ValueError`` naming them)."""
+        if not self.ready or network not in self.networks:
+            raise ValueError(f"network must be one of {', '.join(self.networks)} of a built session")
+        current = self.trainers[network]
+        differ = [k for k in self.fixed if getattr(current.cfg, k) != getattr(trainer.cfg, k)]
+        if differ:
+            raise ValueError("its " + ", ".join(f"{k} = {getattr(trainer.cfg, k)!r}" for k in differ)
+                             + " differ from the page's " + ", ".join(f"{getattr(current.cfg, k)!r}" for k in differ)
+                             + ": set them first")
+        self._s["trainers"] = {**self.trainers, network: trainer}
+        self._s["gen"] += 1
+        self.pause()
+
     # -- the media player ---------------------------------------------------------------------------
     def play(self) -> None:
         self._s["running"] = True

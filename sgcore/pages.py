@@ -19,8 +19,10 @@ from pathlib import PurePosixPath
 from types import MappingProxyType
 from typing import Any
 
+from . import classify_page, design_page, training_page
 from . import commands as cmd
-from . import design_page, training_page
+from .classify import commands as classify_cmd
+from .classify.data import RANDMAN_PARAMS
 from .design import DESIGN_PARAMS, INIT_PARAMS, DesignConfig, InitConfig, design_view, init_view
 from .escape import ESCAPE_PARAMS, EscapeConfig, escape_view
 from .estimators import ESTIMATOR_PARAMS, EstimatorConfig, estimator_view
@@ -316,6 +318,26 @@ PAGES = Registry([
                              "(Gygax & Zenke Fig. 6)", cmd.run_train, TRAIN_PARAMS, cmd.train_arguments),
             Command("lif", "One LIF neuron driven by one periodic input: spikes, membrane and current (Methods 8.1)",
                     cmd.run_lif, LIF_TRACE_PARAMS),
+        ),
+    ),
+    Page(
+        "classify", "Classification", "pages/8_Classification.py", "Classification", ":material/category:",
+        "Fig. 7 and S1 live: a stochastic and a deterministic spiking network learn to classify spike patterns side "
+        "by side — accuracy, the Fano factor that stays high, each network tested with the other's spike rule, and "
+        "how close the deterministic gradient is to the mean stochastic one.",
+        specs=classify_page.ALL_SPECS,
+        presets=classify_page.PAGE_PRESETS,
+        lesson=Lesson(
+            "does classification punish stochasticity?",
+            "1. Press Play: do both networks reach a validation accuracy well above chance?\n"
+            "2. Watch the stochastic network's Fano factor: unlike the spike-train task, it stays high.\n"
+            "3. Evaluate on the test split: which network survives being run with the other's spike rule?"),
+        commands=(
+            Command("classify", "Train a deterministic or stochastic LIF network to classify Randman or SHD spike "
+                                "patterns (Gygax & Zenke Fig. 7, S1)", classify_cmd.run_classify,
+                    classify_cmd.CLASSIFY_CLI_PARAMS, classify_cmd.classify_arguments),
+            Command("randman", "Generate the Randman data (Zenke & Vogels 2021): shape, class counts, checksum",
+                    classify_cmd.run_randman, RANDMAN_PARAMS, classify_cmd.randman_arguments),
         ),
     ),
     Page(
