@@ -104,7 +104,7 @@ def test_fano_layers_skips_absent_layers_and_names_the_moving_average():
     np.testing.assert_allclose(fig.data[0].y, h["fano_1"])
     np.testing.assert_allclose(fig.data[1].y, h["fano_2"])
     np.testing.assert_array_equal(fig.data[0].x, h["epoch"])
-    assert "10-step moving average" in fig.layout.title.text
+    assert "10-step average" in fig.layout.title.text
     h3 = _history(4, True, layers=3)
     h3["fano_2"][0] = math.nan  # a NaN record does not hide a layer
     assert len(_valid(fig_fano_layers(h3)).data) == 3

@@ -82,7 +82,7 @@ def fig_fano_layers(history: Mapping[str, Sequence] | None, window: int = 10) ->
             y = _series(history, f"fano_{i}")
             if y.size and not np.all(np.isnan(y)):
                 data.append(line_trace(x, y, f"hidden layer {i}", color, width=2.5, dash=dash))
-    layout = base_layout(f"Fano factor per hidden layer (stochastic network, {window}-step moving average)",
+    layout = base_layout(f"Fano factor, stochastic network ({window}-step average)",
                          "epoch", "Fano factor", legend=_BELOW, height=340, margin=dict(b=90),
                          yaxis=dict(rangemode="tozero"))
     return figure(data, layout)
