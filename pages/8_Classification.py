@@ -228,9 +228,12 @@ charts()
 
 # --- on demand: evaluation, one sample, gradients, checkpoints --------------------------------------------------
 splits = [s for s in ("val", "test", "train") if s in data.split and data.split[s].size]
+# the open tab is in the link; each tab's content is computed only while it is open
 tab_eval, tab_sample, tab_grad, tab_files = st.tabs(["Test and cross-evaluation", "One sample", "Gradients (Fig. S1)",
-                                                     "Checkpoints and downloads"])
-with tab_eval:
+                                                     "Checkpoints and downloads"], key="tab", bind="query-params")
+
+
+def _eval_tab() -> None:
     split = st.segmented_control("Split", splits, default=splits[min(1, len(splits) - 1)], key="eval_split") \
         or splits[0]
     if st.button("Evaluate both networks", icon=":material/fact_check:", key="evaluate"):
@@ -260,7 +263,8 @@ with tab_eval:
         st.caption("Evaluate the networks as they are now on the chosen split: accuracy, loss, each network with the "
                    "other's spike rule, and the confusion matrices.")
 
-with tab_sample:
+
+def _sample_tab() -> None:
     s1, s2, s3 = st.columns(3)
     sample_split = s1.selectbox("Split", splits, key="sample_split")
     top = int(data.split[sample_split].size) - 1
@@ -280,7 +284,8 @@ with tab_sample:
         chart(fig_trial_units(trainers["stochastic"].trial_raster(sample_split, index, layer, units, 20), units,
                               layer), key="fig_trial_units")
 
-with tab_grad:
+
+def _gradient_tab() -> None:
     st.markdown("Fig. S1B/C: on one minibatch, 100 single-trial gradients of the **stochastic** network, their mean, "
                 "and the **deterministic** gradient at the same weights, before learning (the initial weights) and "
                 "now. Costs about 200 forward and backward passes.")
@@ -299,7 +304,8 @@ with tab_grad:
                    f"{before.cos_trials.mean():.3f} and {before.cos_deterministic:.3f}). The deterministic SG points "
                    "close to, but not exactly along, the mean stochastic gradient.")
 
-with tab_files:
+
+def _files_tab() -> None:
     d1, d2 = st.columns(2)
     with d1:
         st.markdown("**Learning curves**")
@@ -346,3 +352,10 @@ with tab_files:
                     st.success(f"Loaded the {into} network at epoch {loaded.epoch:,}.", icon=":material/check:")
                 except ValueError as err:
                     st.error(f"Checkpoint refused: {err}.", icon=":material/error:")
+
+
+for tab, draw in ((tab_eval, _eval_tab), (tab_sample, _sample_tab), (tab_grad, _gradient_tab),
+                  (tab_files, _files_tab)):
+    if tab.open:
+        with tab:
+            draw()

@@ -321,26 +321,6 @@ PAGES = Registry([
         ),
     ),
     Page(
-        "classify", "Classification", "pages/8_Classification.py", "Classification", ":material/category:",
-        "Fig. 7 and S1 live: a stochastic and a deterministic spiking network learn to classify spike patterns side "
-        "by side — accuracy, the Fano factor that stays high, each network tested with the other's spike rule, and "
-        "how close the deterministic gradient is to the mean stochastic one.",
-        specs=classify_page.ALL_SPECS,
-        presets=classify_page.PAGE_PRESETS,
-        lesson=Lesson(
-            "does classification punish stochasticity?",
-            "1. Press Play: do both networks reach a validation accuracy well above chance?\n"
-            "2. Watch the stochastic network's Fano factor: unlike the spike-train task, it stays high.\n"
-            "3. Evaluate on the test split: which network survives being run with the other's spike rule?"),
-        commands=(
-            Command("classify", "Train a deterministic or stochastic LIF network to classify Randman or SHD spike "
-                                "patterns (Gygax & Zenke Fig. 7, S1)", classify_cmd.run_classify,
-                    classify_cmd.CLASSIFY_CLI_PARAMS, classify_cmd.classify_arguments),
-            Command("randman", "Generate the Randman data (Zenke & Vogels 2021): shape, class counts, checksum",
-                    classify_cmd.run_randman, RANDMAN_PARAMS, classify_cmd.randman_arguments),
-        ),
-    ),
-    Page(
         "design", "Surrogate design", "pages/7_Surrogate_design.py", "Surrogate design", ":material/tune:",
         "Choose a surrogate deliberately: every shape's moments and tails, what the snnTorch, SpikingJelly and Norse "
         "presets are, Eq. 2's gradient variance, and the four initialisation conditions with a check by simulation.",
@@ -360,5 +340,25 @@ PAGES = Registry([
         ),
         probe="sharpness",
         computes=(Compute(DesignConfig, design_view), Compute(InitConfig, init_view, design_page.calculator_values)),
+    ),
+    Page(
+        "classify", "Classification", "pages/8_Classification.py", "Classification", ":material/category:",
+        "Fig. 7 and S1 live: a stochastic and a deterministic spiking network learn to classify spike patterns side "
+        "by side — accuracy, the Fano factor that stays high, each network tested with the other's spike rule, and "
+        "how close the deterministic gradient is to the mean stochastic one.",
+        specs=classify_page.ALL_SPECS,
+        presets=classify_page.PAGE_PRESETS,
+        lesson=Lesson(
+            "does classification punish stochasticity?",
+            "1. Press Play: do both networks reach a validation accuracy well above chance?\n"
+            "2. Watch the stochastic network's Fano factor: unlike the spike-train task, it stays high.\n"
+            "3. Evaluate on the test split: which network survives being run with the other's spike rule?"),
+        commands=(
+            Command("classify", "Train a deterministic or stochastic LIF network to classify Randman or SHD spike "
+                                "patterns (Gygax & Zenke Fig. 7, S1)", classify_cmd.run_classify,
+                    classify_cmd.CLASSIFY_CLI_PARAMS, classify_cmd.classify_arguments),
+            Command("randman", "Generate the Randman data (Zenke & Vogels 2021): shape, class counts, checksum",
+                    classify_cmd.run_randman, RANDMAN_PARAMS, classify_cmd.randman_arguments),
+        ),
     ),
 ])

@@ -100,6 +100,9 @@ def test_checkpoint_round_trip_and_refusals(data, tmp_path):
     assert all(np.array_equal(back.params[k], clf.params[k]) for k in clf.params)
     assert back.optimizer.state_dict().keys() == clf.optimizer.state_dict().keys()
     assert back.evaluate("val")["accuracy"] == clf.evaluate("val")["accuracy"]  # the same network
+    fresh = io.BytesIO()  # before the first update the optimizer has no state yet
+    Classifier(cfg(), data).save(fresh)
+    assert Classifier.load(fresh.getvalue(), data).epoch == 0
     with pytest.raises(ValueError, match="not a checkpoint"):
         Classifier.load(b"this is not an npz archive", data)
     other = randman(DataConfig(classes=3, units=20, steps=30, samples_per_class=60, dim=1, data_seed=5).randman())

@@ -11,6 +11,7 @@ import pytest
 from streamlit.runtime.media_file_manager import MediaFileManager
 
 import sgcore.export as export
+from sgcore.classify.data import RandmanConfig, randman
 from sgcore.cli import main
 from sgcore.design import DesignConfig, DesignView, InitConfig, design_view, init_conditions, theory_check
 from sgcore.escape import EscapeConfig, EscapeView, escape_view
@@ -119,11 +120,18 @@ CLI_CASES = {
     "design": (["--shape", "gaussian", "--gamma", "0.5"],
                lambda: view_to_dict(design_view(DesignConfig(shape="gaussian", gamma=0.5)), DesignView.CLI_FIELDS)),
     "init": (["--xi", "1", "--n-rec", "50"], lambda: view_to_dict(init_conditions(InitConfig(xi=1, n_rec=50)))),
+    "randman": (["--classes", "3", "--units", "6", "--steps", "12", "--samples-per-class", "5"],
+                lambda: _randman_summary(RandmanConfig(classes=3, units=6, steps=12, samples_per_class=5))),
 }
 
 
+def _randman_summary(cfg):
+    return {"config": cfg.as_dict(), **randman(cfg).summary()}
+
+
 def test_every_page_command_is_covered():
-    assert set(CLI_CASES) == set(PAGES.commands()) - {"train", "lif"}  # the trainer's output is sgcore.snn's
+    # the trainers' output is their training run's (tested with sgcore.snn and sgcore.classify)
+    assert set(CLI_CASES) == set(PAGES.commands()) - {"train", "lif", "classify"}
 
 
 @pytest.mark.parametrize("name", CLI_CASES)

@@ -65,6 +65,8 @@ _CONDITIONAL: dict[str, dict[str, dict[str, str]]] = {
     "training": {"localzo": {"backward": "localzo"}, "sparsegrad": {"backward": "sparsegrad"},
                  "q": {"det_shape": "q_pseudospike", "sto_shape": "q_pseudospike"}},
     "design": {"set-all": {k: "true" for k in SPECS["design"] if k.startswith("i_set_")}},
+    "classify": {"localzo": {"backward": "localzo"}, "sparsegrad": {"backward": "sparsegrad"},
+                 "gamma-q": {"scale": "gamma", "shape": "q_pseudospike"}},
 }
 SCENARIOS = {page: {"bare": {}, **_CONDITIONAL.get(page, {})} for page in PAGES}
 

@@ -63,7 +63,7 @@ class _Optimizer:
             raise ValueError(f"state of optimizer {d.get('name')!r}, not {self.name!r}")
         for k, v in d.get("hyper", {}).items():
             setattr(self, k, v)
-        self.state = {k: {n: np.array(a, copy=True) for n, a in s.items()} for k, s in d["state"].items()}
+        self.state = {k: {n: np.array(a, copy=True) for n, a in s.items()} for k, s in d.get("state", {}).items()}
 
 
 class GradientDescent(_Optimizer):
