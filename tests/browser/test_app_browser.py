@@ -485,3 +485,37 @@ def test_classroom_link_hides_controls_opens_lesson_and_resets(page, streamlit_s
     expect(_metric(page, "Expected threshold")).to_have_text("0.4844", timeout=CHART_TIMEOUT_MS)  # 0.3 * 1.6146
     assert_no_exception(page)
     screenshot(page, tmp_path, "classroom")
+
+
+# --- classification page ------------------------------------------------------------------------------------------
+CLASSIFY_PATH = "/Classification"
+
+
+def _val_accuracies(text: str) -> list[float]:
+    m = re.search(r"validation accuracy ([\d.]+)% vs ([\d.]+)%", text)
+    return [float(m.group(1)), float(m.group(2))] if m else []
+
+
+def test_classification_play_learns_well_above_chance_within_a_minute(page, streamlit_server, tmp_path):
+    """Issue 17: Play on the quick demo; both networks' validation accuracy well above chance (10 %) within a
+    minute, the stochastic network's Fano factor above zero; then the test evaluation with the other's spike rule."""
+    open_app(page, streamlit_server, CLASSIFY_PATH)
+    page.locator(PLOTS).nth(2).wait_for(state="attached", timeout=CHART_TIMEOUT_MS)  # empty curves before Play
+    assert_no_exception(page)
+    expect(page.locator(BANNER)).to_contain_text("Press Play")
+    page.get_by_role("button", name="Play").click()
+    page.wait_for_function(
+        "() => { const m = document.querySelector('.sge-banner').innerText.match(/validation accuracy ([\\d.]+)% vs "
+        "([\\d.]+)%/); return m && +m[1] > 50 && +m[2] > 50; }", timeout=60_000)
+    accs = _val_accuracies(page.locator(BANNER).inner_text())
+    assert min(accs) > 50  # chance is 10 %
+    fano = page.locator('[data-testid="stMetric"]').filter(has_text="Fano factor").locator(
+        '[data-testid="stMetricValue"]')
+    assert float(fano.inner_text()) > 0.005
+    page.get_by_role("button", name="Pause").click()
+    expect(page.locator(BANNER)).to_contain_text("paused", timeout=CHART_TIMEOUT_MS)
+    page.get_by_role("button", name="Evaluate both networks").click()
+    expect(page.get_by_text("with the other's spike rule")).to_be_visible(timeout=CHART_TIMEOUT_MS)
+    wait_for_charts(page, 5)
+    assert_no_exception(page)
+    screenshot(page, tmp_path, "classification_trained")
