@@ -143,6 +143,10 @@ try:
     session.apply(_configs(), _data())
 except ValueError as err:  # e.g. an epoch too large for this server
     st.error(f"{err}. Training keeps its current settings.", icon=":material/error:")
+    if not session.ready:  # nothing to keep yet: start from the defaults
+        default = DataConfig.from_mapping({k: s.default for k, s in DATA.items()})
+        session.apply({net: ClassifyConfig.from_mapping({**{k: s.default for k, s in NET.items()}, "network": net})
+                       for net in NETWORKS}, randman_data(default)[::-1])
 if not session.ready:
     st.stop()
 trainers = session.trainers

@@ -25,8 +25,9 @@ _DEFAULT_DATA, _DEFAULT_NET = CLASSIFY_PRESETS["quick"]
 #: The data's parameters, with the quick demo's values as defaults.
 DATA: dict[str, ParamSpec] = {p.name: replace(p, default=_DEFAULT_DATA.get(p.name, p.default)) for p in DATA_PARAMS}
 #: The networks' shared parameters (all but the spike rule), with the quick demo's values as defaults.
+#: (``localzo_alpha`` stays at its default, as on the training page: the backward record offers no control for it.)
 NET: dict[str, ParamSpec] = {p.name: replace(p, default=_DEFAULT_NET.get(p.name, p.default))
-                             for p in CLASSIFY_PARAMS if p.name != "network"}
+                             for p in CLASSIFY_PARAMS if p.name not in ("network", "localzo_alpha")}
 #: Network settings that rebuild both networks when they change (new weights).
 REBUILD = tuple(name for name in FIXED if name != "network")
 #: Settings the running networks take mid-run.

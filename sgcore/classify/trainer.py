@@ -89,9 +89,8 @@ class Classifier:
     def __init__(self, cfg: ClassifyConfig, data: Dataset, history_cap: int = HISTORY_CAP) -> None:
         if not isinstance(cfg, ClassifyConfig):
             raise TypeError("cfg must be a ClassifyConfig")
-        for name in ("train", "val"):
-            if name not in data.split or data.split[name].size == 0:
-                raise ValueError(f"the data need a non-empty {name!r} split")
+        if "train" not in data.split or data.split["train"].size == 0:
+            raise ValueError("the data need a non-empty 'train' split")
         self.cfg, self.data = cfg, data
         self.train_idx = np.asarray(data.split["train"], dtype=np.int64)
         cfg.epoch_work(self.train_idx.size, data.units, data.steps)
@@ -126,6 +125,9 @@ class Classifier:
         self.cfg = new
 
     # -- training --------------------------------------------------------------------------------
+    def _has(self, split: str) -> bool:
+        return split in self.data.split and self.data.split[split].size > 0
+
     def _inputs(self, split: str) -> np.ndarray:
         if split not in self._x:
             if split not in self.data.split:
@@ -155,7 +157,7 @@ class Classifier:
             correct += st["accuracy"] * pick.size
             active += st["active_fraction"] * pick.size
         n = order.size
-        val = self.evaluate("val")
+        val = self.evaluate("val") if self._has("val") else {"loss": math.nan, "accuracy": math.nan}
         fano = self.fano() if cfg.stochastic else [math.nan] * len(self.spec.hidden)
         fano += [math.nan] * (3 - len(fano))
         self._elapsed += time.perf_counter() - t0
@@ -192,8 +194,9 @@ class Classifier:
 
     def fano(self, trials: int = FANO_TRIALS, samples: int = FANO_SAMPLES, window: int = FANO_WINDOW) -> list[float]:
         """Mean Fano factor of each hidden layer over ``trials`` stochastic trials of the first ``samples``
-        validation samples, after a ``window``-step moving average (Methods 8.4.2)."""
-        x = self._inputs("val")[:samples]
+        validation samples (training samples if there is no validation split), after a ``window``-step moving
+        average (Methods 8.4.2)."""
+        x = self._inputs("val" if self._has("val") else "train")[:samples]
         k = x.shape[0]
         rng = np.random.default_rng([self.cfg.seed, 4, self.epoch])
         st = predict(self.params, np.repeat(x, trials, axis=0), self.spec, stochastic=True, rng=rng,
