@@ -1,6 +1,7 @@
 """Classification: a stochastic and a deterministic SNN learn to classify spike patterns side by side (Fig. 7, S1)."""
 
 import hashlib
+import json
 import os
 import uuid
 
@@ -19,6 +20,7 @@ from sgcore.classify.config import ClassifyConfig, DataConfig
 from sgcore.classify.data import load_shd, load_shd_pair
 from sgcore.classify.trainer import FANO_WINDOW, Classifier
 from sgcore.classify_page import DATA, MID_RUN, NET, NETWORKS, REBUILD
+from sgcore.export import to_jsonable
 from sgcore.figures.classify import (
     fig_accuracy,
     fig_active,
@@ -322,8 +324,18 @@ def _files_tab() -> None:
                     lines.append(net + "," + ",".join(f"{h[k][i]:.9g}" for k in trainers[net].history.keys))
             return ("\n".join(lines) + "\n").encode()
 
-        st.download_button("history.csv", data=history_csv, file_name="classification_history.csv", mime="text/csv",
+        def run_json() -> bytes:
+            return json.dumps(to_jsonable({
+                "data": data.summary(), "networks": {net: {"config": trainers[net].cfg.as_dict(),
+                                                           "epoch": trainers[net].epoch,
+                                                           "history": trainers[net].history.as_dict()}
+                                                     for net in NETWORKS}})).encode()
+
+        c1, c2 = st.columns(2)
+        c1.download_button("history.csv", data=history_csv, file_name="classification_history.csv", mime="text/csv",
                            icon=":material/download:", on_click="ignore", key="dl_history")
+        c2.download_button("run.json", data=run_json, file_name="classification_run.json", mime="application/json",
+                           icon=":material/download:", on_click="ignore", key="dl_json")
         st.markdown("**Trained networks** (npz: weights, settings, epoch, optimizer state; no pickle)")
         for net in NETWORKS:
             def checkpoint(net: str = net) -> bytes:

@@ -44,4 +44,6 @@ def page_values(name: str) -> dict[str, Any]:
 
 PAGE_PRESETS: Mapping[str, Mapping[str, Any]] = MappingProxyType(
     {"Randman quick demo": page_values("quick"), "Paper Fig. S1 (Randman)": page_values("fig_s1"),
-     "Paper Fig. 7 (SHD, local)": page_values("fig7_shd")})
+     "Paper Fig. 7 (SHD, local)": page_values("fig7_shd"), "Fig. S2C: diff. reset": page_values("s2c_diff_reset"),
+     "Fig. S2C: scaled sigmoid SG": page_values("s2c_scaled_sigmoid"),
+     "Fig. S2C: sigmoid SG, β = 1": page_values("s2c_sigmoid_beta1")})

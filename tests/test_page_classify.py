@@ -105,7 +105,7 @@ def test_checkpoint_tab_offers_downloads_and_an_upload():
     at = app(**SMALL, tab="Checkpoints and downloads")
     assert not at.exception
     labels = [b.proto.label for b in at.get("download_button")]
-    assert labels == ["history.csv", "deterministic.npz", "stochastic.npz"]
+    assert labels == ["history.csv", "run.json", "deterministic.npz", "stochastic.npz"]
     assert len(at.get("file_uploader")) == 1
     # what the stochastic download holds loads back into the same network
     data, sto = session(at)["target"], session(at)["trainers"]["stochastic"]

@@ -134,13 +134,20 @@ _QUICK_DATA = {"dataset": "randman", "classes": 10, "units": 40, "steps": 50, "d
 _SHARED = {"optimizer": "smorms3", "lr": 0.01, "shape": "superspike", "beta_sg": 10.0, "scale": "auto",
            "beta_noise": 10.0, "loss": "max", "reg": True, "reset": "next"}
 #: name -> (data values, values of both networks). "quick": both networks visibly learn within seconds on a 2-core
-#: machine; "fig_s1": Randman with 128 hidden units (Fig. S1); "fig7_shd": Table 3's training on SHD with dense
-#: recurrent layers (the ConvSNN's kernels are not offered).
+#: machine; "fig_s1": Randman with 128 hidden units (Fig. S1); "fig7_shd": Table 3's training on SHD (dense
+#: recurrent layers); "s2c_*": Fig. S2C's variants: back-propagation through the reset, the sigmoid SG scaled by
+#: 1/beta_SG (sigma (1 - sigma): gamma 1/4 of the unit-peak form), the unscaled sigmoid SG with beta_SG = 1.
 CLASSIFY_PRESETS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "quick": (_QUICK_DATA, {**_SHARED, "n_layers": 1, "n_hidden": 128, "batch": 32}),
     "fig_s1": ({**_QUICK_DATA, "units": 100, "steps": 100, "dim": 1, "samples_per_class": 500},
                {**_SHARED, "n_layers": 1, "n_hidden": 128, "batch": 64}),
     "fig7_shd": ({"dataset": "shd"}, {**_SHARED, "n_layers": 3, "n_hidden": 128, "recurrent": True, "batch": 400}),
+    # Fig. S2C's variants of the stochastic network's training, on the quick demo's data
+    "s2c_diff_reset": (_QUICK_DATA, {**_SHARED, "n_layers": 1, "n_hidden": 128, "batch": 32, "bp_reset": True}),
+    "s2c_scaled_sigmoid": (_QUICK_DATA, {**_SHARED, "n_layers": 1, "n_hidden": 128, "batch": 32, "shape": "sigmoid",
+                                         "scale": "gamma", "gamma": 0.25}),
+    "s2c_sigmoid_beta1": (_QUICK_DATA, {**_SHARED, "n_layers": 1, "n_hidden": 128, "batch": 32, "shape": "sigmoid",
+                                        "scale": "density", "beta_sg": 1.0}),
 }
 
 
