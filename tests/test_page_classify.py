@@ -132,3 +132,26 @@ def test_shd_locally_asks_for_the_file_and_refuses_a_bad_one(monkeypatch, tmp_pa
     at.text_input(key="shd_path").set_value(str(bad)).run()
     assert not at.exception
     assert any("not" in e.value.lower() and "Training keeps its current data" in e.value for e in at.error)
+
+
+def test_shd_locally_trains_on_a_tiny_file_in_the_official_layout(monkeypatch, tmp_path):
+    import h5py
+
+    monkeypatch.delenv("SGE_HOSTED", raising=False)
+    rng = np.random.default_rng(0)
+    path = tmp_path / "shd_train.h5"
+    with h5py.File(path, "w") as f:
+        times = f.create_dataset("spikes/times", (40,), dtype=h5py.vlen_dtype(np.dtype(np.float32)))
+        units = f.create_dataset("spikes/units", (40,), dtype=h5py.vlen_dtype(np.dtype(np.uint16)))
+        for i in range(40):
+            times[i] = np.sort(rng.random(30)).astype(np.float32) * 0.69
+            units[i] = (rng.integers(0, 100, 30) + 300 * (i % 2)).astype(np.uint16)
+        f.create_dataset("labels", data=(np.arange(40) % 2).astype(np.uint8))
+    at = app(dataset="shd", n_hidden="16", batch="8")
+    at.text_input(key="shd_path").set_value(str(path)).run()
+    assert not at.exception and not at.error
+    trainer = session(at)["trainers"]["deterministic"]
+    assert trainer.data.x.shape == (40, 350, 700) and trainer.data.n_classes == 2
+    at.button(key="step").click().run()
+    assert not at.exception and session(at)["trainers"]["stochastic"].epoch == 1
+    assert "2 classes" in banner(at) or "Epoch <b>1</b>" in banner(at)
