@@ -283,9 +283,11 @@ def _sample_tab() -> None:
     u1, u2 = st.columns([1, 3])
     layer = int(u1.selectbox("Hidden layer", list(range(1, len(spec.hidden) + 1)), key="trial_layer"))
     n = spec.hidden[layer - 1]
-    rng = np.random.default_rng(index)
-    units = tuple(sorted(rng.choice(n, size=min(3, n), replace=False).tolist()))
-    u1.caption(f"Units {', '.join(map(str, units))} of the stochastic network, 20 trials of this sample (Fig. 7E).")
+    sto_act = act if net == "stochastic" else trainers["stochastic"].activity(sample_split, index)
+    counts = sto_act["hidden"][layer - 1].sum(axis=1)
+    units = tuple(sorted(np.argsort(-counts, kind="stable")[:min(3, n)].tolist()))  # the most active in one trial
+    u1.caption(f"Units {', '.join(map(str, units))} of the stochastic network (its most active ones for this sample), "
+               "20 trials of this sample (Fig. 7E).")
     with u2:
         chart(fig_trial_units(trainers["stochastic"].trial_raster(sample_split, index, layer, units, 20), units,
                               layer), key="fig_trial_units")
