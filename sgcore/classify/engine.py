@@ -12,7 +12,16 @@ Equations (discrete time, ``n = 0..T-1``, ``U[0] = I[0] = 0``; hidden layer ``l`
     S[n]   = H(U[n] - theta)                                    deterministic (H(0) = 0)
     S[n]   = H(U[n] - theta - logit(r[n]) / beta_N)             escape noise, r ~ U[0, 1)
 
-exactly :func:`sgcore.lif.lif_step` (tested equal to a loop over it). Readout (Methods 8.4.2): the same
+exactly :func:`sgcore.lif.lif_step` (tested equal to a loop over it). Convolutional layers (``layers="conv"``,
+Table 3's ConvSNN, Methods 8.4.2) change only the input current: with the layer's neurons flattened channel-major
+from (C_l, length_l)::
+
+    I[n+1] = lambda_s I[n] + conv1d(S^{l-1}[n], W_l, stride_l) (+ conv1d(S^l[n], V_l, stride 1, padding 2))
+
+(``S^0`` one channel of ``n_in`` features; ``padding = (rec_kernel - 1) / 2``); the membrane loop, escape noise,
+backward estimate, adjoint recurrence and regulariser (``M^l`` = all C_l x length_l neurons) are the dense code
+path's, the matmuls become conv1d (forward), conv_transpose1d (input gradient) and the convolution's weight
+gradient, all through one small linear-map class. Readout (Methods 8.4.2): the same
 current and membrane dynamics without spikes or reset, ``tau_mem^RO`` = the sample duration ``steps * dt``::
 
     I_o[n+1] = lambda_s I_o[n] + W_out S^L[n],   U_o[n+1] = lambda_RO U_o[n] + (1 - lambda_RO) I_o[n]
@@ -23,7 +32,7 @@ layer ``l`` and sample ``k``: ``g = ([mean_i zeta_i - theta_upper]_+)^2`` with `
 neuron ``i`` over the sample. Eq. 27 as printed, ``L_upper = -lambda_upper sum g``, would *reward* activity
 above the bound (gradient descent on it raises the rate without limit); a soft upper bound must be added with a
 positive sign, so here ``L_upper = +lambda_upper * (1/B) sum_k sum_l g^{l,k}`` (the 1/B as in the
-cross-entropy's mean over samples; dense layers have one "feature" per layer, ``M^l`` = the layer size).
+cross-entropy's mean over samples; ``M^l`` = the layer size, for conv layers n_features x n_channels).
 
 Backward (no autograd): the backward estimate of dS/dU at ``U - theta`` is a :data:`sgcore.snn.backward.BACKWARDS`
 record (``sg`` with any registry shape and scaling, ``sparsegrad``, ``localzo``) applied in place to all steps of
