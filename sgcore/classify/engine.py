@@ -346,6 +346,17 @@ class _Linear:
             self.l_out = (l_in + 2 * pad - k) // st + 1
             self.n_in, self.n_out = c_in * l_in, c_out * self.l_out
             self.out_pad = l_in + 2 * pad - ((self.l_out - 1) * st + k)  # conv_transpose1d's output padding
+            # short layers (length <= 2 kernels, e.g. Table 3's third, 64 x 5): the equivalent (n_out, n_in) matrix
+            # (the convolution of the identity) costs at most twice the convolution's multiplications, and a matmul
+            # is far faster than conv1d on such shapes; used for apply / adjoint, the weight gradient stays a conv
+            self.dense: Any = None
+            if l_in <= 2 * k:
+                import torch.nn.functional as F
+
+                eye = torch.eye(self.n_in, dtype=self.wt.dtype).view(self.n_in, c_in, l_in)
+                with torch.no_grad():
+                    m = F.conv1d(eye, self.wt, stride=st, padding=pad).reshape(self.n_in, self.n_out)
+                self.dense = m.T.contiguous()  # (n_out, n_in)
 
     def _rows(self, m: int) -> int:
         c_out, c_in, k = self.w.shape
@@ -355,11 +366,12 @@ class _Linear:
         """out = alpha * map(x) (``accumulate``: out += ...); x, out contiguous 2-D."""
         import torch
 
-        if self.geo is None:
+        if self.geo is None or self.dense is not None:
+            wT = self.wT if self.geo is None else self.dense.T
             if accumulate:
-                _addmm_(out, x, self.wT, alpha)
+                _addmm_(out, x, wT, alpha)
             else:
-                _mm(out, x, self.wT, alpha)
+                _mm(out, x, wT, alpha)
             return
         import torch.nn.functional as F
 
@@ -380,8 +392,8 @@ class _Linear:
         """out = alpha * map^T(g): the gradient with respect to the input."""
         import torch
 
-        if self.geo is None:
-            _mm(out, g, self.wt, alpha)
+        if self.geo is None or self.dense is not None:
+            _mm(out, g, self.wt if self.geo is None else self.dense, alpha)
             return
         import torch.nn.functional as F
 
