@@ -113,11 +113,6 @@ class NetSpec:
 
     n_in: int = 40
     hidden: tuple[int, ...] = (64,)
-    layers: str = "dense"
-    channels: tuple[int, ...] = (16, 32, 64)
-    kernels: tuple[int, ...] = (21, 7, 7)
-    strides: tuple[int, ...] = (10, 3, 3)
-    rec_kernel: int = 5
     n_classes: int = 10
     steps: int = 50
     dt_ms: float = 2.0
@@ -133,6 +128,11 @@ class NetSpec:
     reg: bool = True
     theta_upper: float = 7.0
     lambda_upper: float = 0.01
+    layers: str = "dense"
+    channels: tuple[int, ...] = (16, 32, 64)
+    kernels: tuple[int, ...] = (21, 7, 7)
+    strides: tuple[int, ...] = (10, 3, 3)
+    rec_kernel: int = 5
 
     def __post_init__(self) -> None:
         if self.layers not in LAYER_KINDS:
@@ -337,6 +337,7 @@ class _Linear:
         self.w = np.ascontiguousarray(w, dtype=dt)
         self.wt = torch.from_numpy(self.w)
         self.geo = geometry
+        self.dense: Any = None
         if geometry is None:
             self.n_out, self.n_in = self.w.shape
             self.wT = self.wt.T
@@ -349,7 +350,6 @@ class _Linear:
             # short layers (length <= 2 kernels, e.g. Table 3's third, 64 x 5): the equivalent (n_out, n_in) matrix
             # (the convolution of the identity) costs at most twice the convolution's multiplications, and a matmul
             # is far faster than conv1d on such shapes; used for apply / adjoint, the weight gradient stays a conv
-            self.dense: Any = None
             if l_in <= 2 * k:
                 import torch.nn.functional as F
 
@@ -358,7 +358,8 @@ class _Linear:
                     m = F.conv1d(eye, self.wt, stride=st, padding=pad).reshape(self.n_in, self.n_out)
                 self.dense = m.T.contiguous()  # (n_out, n_in)
 
-    def _rows(self, m: int) -> int:
+    def _rows(self) -> int:
+        """Rows per conv call."""
         c_out, c_in, k = self.w.shape
         return max(1, _CONV_CHUNK_ELEMS // max(1, c_in * k * self.l_out, c_out * self.l_out, self.n_in))
 
@@ -378,7 +379,7 @@ class _Linear:
         c_in, l_in, st, pad = self.geo
         M = x.shape[0]
         xt, ot = torch.from_numpy(x), torch.from_numpy(out)
-        step = self._rows(M)
+        step = self._rows()
         with torch.no_grad():
             for i in range(0, M, step):
                 y = F.conv1d(xt[i:i + step].view(-1, c_in, l_in), self.wt, stride=st, padding=pad)
@@ -401,7 +402,7 @@ class _Linear:
         c_out = self.w.shape[0]
         M = g.shape[0]
         gt, ot = torch.from_numpy(g), torch.from_numpy(out)
-        step = self._rows(M)
+        step = self._rows()
         with torch.no_grad():
             for i in range(0, M, step):
                 y = F.conv_transpose1d(gt[i:i + step].view(-1, c_out, self.l_out), self.wt, stride=st, padding=pad,
@@ -421,7 +422,7 @@ class _Linear:
         M = g.shape[0]
         gt, xt, ot = torch.from_numpy(g), torch.from_numpy(x), torch.from_numpy(out)
         ot.zero_()
-        step = self._rows(M)
+        step = self._rows()
         with torch.no_grad():
             for i in range(0, M, step):
                 gw = torch.ops.aten.convolution_backward(
