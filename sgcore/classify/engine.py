@@ -349,13 +349,14 @@ class _Linear:
             self.out_pad = l_in + 2 * pad - ((self.l_out - 1) * st + k)  # conv_transpose1d's output padding
             # short layers (length <= 2 kernels, e.g. Table 3's third, 64 x 5): the equivalent (n_out, n_in) matrix
             # (the convolution of the identity) costs at most twice the convolution's multiplications, and a matmul
-            # is far faster than conv1d on such shapes; used for apply / adjoint, the weight gradient stays a conv
+            # is far faster than conv1d on such shapes; used for apply / adjoint, and for the weight gradient (the
+            # matrix's gradient by one matmul, projected onto the kernel taps)
             if l_in <= 2 * k:
                 import torch.nn.functional as F
 
-                eye = torch.eye(self.n_in, dtype=self.wt.dtype).view(self.n_in, c_in, l_in)
+                self.eye = torch.eye(self.n_in, dtype=self.wt.dtype).view(self.n_in, c_in, l_in)
                 with torch.no_grad():
-                    m = F.conv1d(eye, self.wt, stride=st, padding=pad).reshape(self.n_in, self.n_out)
+                    m = F.conv1d(self.eye, self.wt, stride=st, padding=pad).reshape(self.n_in, self.n_out)
                 self.dense = m.T.contiguous()  # (n_out, n_in)
 
     def _rows(self) -> int:
@@ -419,6 +420,15 @@ class _Linear:
             return out
         c_in, l_in, st, pad = self.geo
         c_out = self.w.shape[0]
+        if self.dense is not None:  # the matrix's gradient (one matmul), then its projection onto the kernel taps
+            gd = np.empty((self.n_out, self.n_in), dtype=self.w.dtype)
+            _mm(gd, g.T, x, alpha)
+            with torch.no_grad():
+                gw = torch.ops.aten.convolution_backward(
+                    torch.from_numpy(gd).T.reshape(self.n_in, c_out, self.l_out), self.eye, self.wt, None, [st],
+                    [pad], [1], False, [0], 1, [False, True, False])[1]
+            torch.from_numpy(out).copy_(gw)
+            return out
         M = g.shape[0]
         gt, xt, ot = torch.from_numpy(g), torch.from_numpy(x), torch.from_numpy(out)
         ot.zero_()
