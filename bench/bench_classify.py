@@ -110,7 +110,7 @@ def main() -> None:
         e, r = _interleaved(lambda: _engine_step(spec, params, x, y, cfg, rng, opt),  # noqa: B023
                             lambda: _reference_step(spec, params, x, y, cfg, rng),  # noqa: B023
                             args.rounds, args.seconds)
-        print(f"{label:50s} {e:9.2f} {r:10.2f} {e / r:8.1f}x", flush=True)
+        print(f"{label:50s} {e:9.{2 if e >= 1 else 3}f} {r:10.{2 if r >= 1 else 3}f} {e / r:8.1f}x", flush=True)
 
 
 # ------------------------------------------------------------------------------------------------
