@@ -71,8 +71,29 @@ CASES = [
     (dict(stochastic=True, recurrent=True, bp_reset=True), dict(backward="localzo", localzo_m=2, localzo_alpha=2)),
 ]
 
+#: Conv geometries (Table 3's ConvSNN, scaled down): one layer of 3 channels x 10 (24 inputs, kernel 5, stride 2,
+#: recurrent kernel 3); three layers of 3 x 18, 4 x 8, 2 x 7 (40 inputs, kernels 6-3-2, strides 2-2-1, recurrent
+#: kernel 5 with padding 2; layer 2's stride leaves a remainder: the transposed convolution's output padding).
+CONV1 = dict(layers="conv", n_in=24, channels=(3,), kernels=(5,), strides=(2,), rec_kernel=3)
+CONV3 = dict(layers="conv", n_in=40, channels=(3, 4, 2), kernels=(6, 3, 2), strides=(2, 2, 1))
+CONV_CASES = [
+    (CONV1, dict()),
+    ({**CONV1, "recurrent": True}, dict()),
+    (CONV3, dict()),
+    ({**CONV3, "recurrent": True}, dict()),
+    ({**CONV1, "stochastic": True}, dict()),
+    ({**CONV3, "stochastic": True, "recurrent": True}, dict()),
+    ({**CONV3, "stochastic": True, "recurrent": True, "bp_reset": True}, dict(shape="sigmoid")),
+    ({**CONV1, "recurrent": True, "loss": "sum", "bp_reset": True}, dict()),
+    ({**CONV3, "loss": "sum", "reg": True, "theta_upper": 0.5}, dict()),
+    ({**CONV3, "recurrent": True, "reg": True, "theta_upper": 0.5}, dict()),
+    ({**CONV3, "recurrent": True, "bp_reset": True, "reset": "same", "loss": "mean"}, dict()),
+    ({**CONV1, "recurrent": True, "stochastic": True}, dict(backward="sparsegrad", sparse_threshold=0.3)),
+    ({**CONV3, "recurrent": True}, dict(backward="localzo", localzo_delta=0.3)),
+]
 
-@pytest.mark.parametrize("over,bk", CASES, ids=[f"{o}-{b}" for o, b in CASES])
+
+@pytest.mark.parametrize("over,bk", CASES + CONV_CASES, ids=[f"{o}-{b}" for o, b in CASES + CONV_CASES])
 def test_gradients_equal_autograd_reference(over, bk):
     spec = _spec(**over)
     cfg = BackwardConfig(**bk)
@@ -91,8 +112,9 @@ def test_gradients_equal_autograd_reference(over, bk):
         assert st["reg"] > 0  # the regulariser is active in these cases
 
 
-def test_float32_engine_close_to_float64():
-    spec = _spec(recurrent=True, hidden=(9, 7))
+@pytest.mark.parametrize("over", [dict(hidden=(9, 7)), CONV3], ids=["dense", "conv"])
+def test_float32_engine_close_to_float64(over):
+    spec = _spec(recurrent=True, **over)
     cfg = BackwardConfig()
     p, x, y, noise = _setup(spec)
     _, g64, st64 = forward_backward(p, x, y, spec, cfg, np.random.default_rng(0), noise, dtype=np.float64)
@@ -144,6 +166,72 @@ def test_forward_equals_lif_step_loop(recurrent, stochastic, reset):
         U.append(state.u)
         _, state = lif_step(state, s_in[t] @ p["W_out"].T, ro, threshold=np.inf)
     np.testing.assert_allclose(out["U_out"], np.array(U), rtol=0, atol=1e-12)
+
+
+def test_conv_chunked_calls_give_the_same_gradients(monkeypatch):
+    """The conv maps split their rows into chunks (bounded temporaries): tiny chunks give the same pass."""
+    import sgcore.classify.engine as eng
+
+    spec = _spec(**CONV3, recurrent=True, reg=True, theta_upper=0.5)
+    p, x, y, noise = _setup(spec)
+    cfg = BackwardConfig()
+    whole = forward_backward(p, x, y, spec, cfg, np.random.default_rng(0), noise, dtype=np.float64)
+    monkeypatch.setattr(eng, "_CONV_CHUNK_ELEMS", 50)  # a few rows per call
+    chunked = forward_backward(p, x, y, spec, cfg, np.random.default_rng(0), noise, dtype=np.float64)
+    assert chunked[0] == pytest.approx(whole[0], rel=1e-12)
+    for k in whole[1]:
+        np.testing.assert_allclose(chunked[1][k], whole[1][k], rtol=0, atol=1e-12 * np.max(np.abs(whole[1][k])))
+
+
+def _naive_conv(x: np.ndarray, W: np.ndarray, l_in: int, stride: int, pad: int) -> np.ndarray:
+    """conv1d by explicit loops over output positions, channels and taps: x (B, C_in * l_in) channel-major."""
+    b = x.shape[0]
+    c_out, c_in, k = W.shape
+    xr = x.reshape(b, c_in, l_in)
+    l_out = (l_in + 2 * pad - k) // stride + 1
+    out = np.zeros((b, c_out, l_out))
+    for j in range(l_out):
+        for o in range(c_out):
+            for i in range(c_in):
+                for t in range(k):
+                    pos = j * stride + t - pad
+                    if 0 <= pos < l_in:
+                        out[:, o, j] += W[o, i, t] * xr[:, i, pos]
+    return out.reshape(b, c_out * l_out)
+
+
+@pytest.mark.parametrize("recurrent", [False, True])
+@pytest.mark.parametrize("stochastic", [False, True])
+def test_conv_forward_equals_naive_loops(recurrent, stochastic):
+    """Tiny ConvSNN (11 inputs -> 2 x 5 -> 3 x 4): the engine's spikes and membranes equal lif_step driven by an
+    independent loop convolution (stride 2, then 1; recurrent kernel 3, padding 1)."""
+    spec = NetSpec(layers="conv", n_in=11, channels=(2, 3), kernels=(3, 2), strides=(2, 1), rec_kernel=3,
+                   n_classes=3, steps=30, recurrent=recurrent, stochastic=stochastic)
+    assert spec.lengths == (5, 4) and spec.hidden == (10, 12)
+    p, x, y, noise = _setup(spec, gain=4.0)
+    out = predict(p, x, spec, noise=noise, dtype=np.float64)
+    lif = spec.lif
+    s_in, l_in = x.transpose(1, 0, 2), 11
+    for li, n in enumerate(spec.hidden):
+        W, V = p[f"W{li + 1}"], p.get(f"V{li + 1}")
+        length = spec.lengths[li]
+        state = LIFState(np.zeros((B, n)), np.zeros((B, n)))
+        S, U = [], []
+        for t in range(spec.steps):
+            thr = escape_threshold(noise.uniforms[li][t], spec.beta_noise, spec.theta) if stochastic else None
+            s_now = (state.u > (spec.theta if thr is None else thr)).astype(float)
+            inp = _naive_conv(s_in[t], W, l_in, spec.strides[li], 0)
+            if recurrent:
+                inp = inp + _naive_conv(s_now, V, length, 1, 1)
+            U.append(state.u)
+            s, state = lif_step(state, inp, lif, threshold=thr)
+            S.append(s)
+        S, U = np.array(S), np.array(U)
+        assert 0 < S.mean() < 0.5
+        assert np.array_equal(out["spikes"][li], S)
+        np.testing.assert_allclose(out["U_hidden"][li], U, rtol=0, atol=1e-12)
+        s_in, l_in = S, length
+    assert out["U_out"].shape == (spec.steps, B, 3)
 
 
 def test_predict_cross_evaluation():
@@ -309,6 +397,64 @@ def test_init_params_fluctuation_driven():
     ff = init_params(NetSpec(n_in=400, hidden=(300,)), np.random.default_rng(0), 20.0)
     np.testing.assert_allclose(ff["W1"].std(), fluctuation_sigma(400, lif, 20.0), rtol=0.02)
     assert "V1" not in ff
+
+
+def test_conv_params_shapes_and_fluctuation_driven_init():
+    spec = NetSpec(layers="conv", n_in=700, n_classes=20, steps=50, recurrent=True)
+    p = init_params(spec, np.random.default_rng(0), input_rate_hz=20.0)
+    assert list(p) == param_names(spec) == ["W1", "W2", "W3", "V1", "V2", "V3", "W_out"]
+    shapes = {k: v.shape for k, v in p.items()}
+    assert shapes == {"W1": (16, 1, 21), "W2": (32, 16, 7), "W3": (64, 32, 7), "V1": (16, 16, 5),
+                      "V2": (32, 32, 5), "V3": (64, 64, 5), "W_out": (20, 320)}
+    lif = spec.lif
+    np.testing.assert_allclose(p["W1"].std(), fluctuation_sigma(21, lif, 20.0) * math.sqrt(0.9), rtol=0.05)
+    np.testing.assert_allclose(p["W3"].std(), fluctuation_sigma(32 * 7, lif, 10.0) * math.sqrt(0.9), rtol=0.05)
+    np.testing.assert_allclose(p["V3"].std(), fluctuation_sigma(64 * 5, lif, 10.0) * math.sqrt(0.1), rtol=0.05)
+    ff = init_params(NetSpec(layers="conv", n_in=700), np.random.default_rng(0), 20.0)
+    assert "V1" not in ff
+    np.testing.assert_allclose(ff["W2"].std(), fluctuation_sigma(16 * 7, lif, 10.0), rtol=0.05)
+    # the gradients have the parameters' shapes
+    small = _spec(**CONV3, recurrent=True)
+    ps, x, y, noise = _setup(small)
+    _, g, _ = forward_backward(ps, x, y, small, BackwardConfig(), np.random.default_rng(0), noise)
+    assert {k: v.shape for k, v in g.items()} == {k: v.shape for k, v in ps.items()}
+
+
+def test_conv_table3_geometry_on_700_inputs():
+    s = NetSpec(layers="conv", n_in=700, hidden=(5,))  # hidden is derived: the value passed is ignored
+    assert (s.channels, s.kernels, s.strides, s.rec_kernel) == ((16, 32, 64), (21, 7, 7), (10, 3, 3), 5)
+    assert s.lengths == (68, 21, 5)
+    assert s.hidden == (1088, 672, 320)
+    assert s.conv_geometry(0) == (1, 700, 10, 0) and s.conv_geometry(2) == (32, 21, 3, 0)
+    assert s.conv_geometry(1, recurrent=True) == (32, 21, 1, 2)
+    assert NetSpec(layers="conv", n_in=700, channels=(16,), kernels=(21,), strides=(10,)).hidden == (1088,)
+    assert NetSpec().layers == "dense" and NetSpec().hidden == (64,)
+    with pytest.raises(ValueError, match="only layers='conv'"):
+        _ = NetSpec().lengths
+
+
+@pytest.mark.parametrize("kw,msg", [
+    (dict(n_in=40), r"kernels\[1\] = 7 exceeds the length 2 of layer 1's output \(n_in 40, kernel 21, stride 10\)"),
+    (dict(n_in=20), r"kernels\[0\] = 21 exceeds the input length n_in = 20"),
+    (dict(n_in=700, kernels=(21, 7, 7), strides=(10, 3, 30)), None),  # a long stride is fine (length 1)
+    (dict(n_in=700, channels=(16, 32, 64, 8)), r"channels must hold 1-3"),
+    (dict(n_in=700, channels=()), r"channels must hold 1-3"),
+    (dict(n_in=700, channels=(16, 0)), r"channels must hold 1-3"),
+    (dict(n_in=700, kernels=(21, 7)), r"kernels must hold one value per conv layer \(len\(channels\) = 3\)"),
+    (dict(n_in=700, strides=(10, 3, 3, 3)), r"strides must hold one value per conv layer"),
+    (dict(n_in=700, strides=(10, 0, 3)), r"strides must be >= 1"),
+    (dict(n_in=700, kernels=(21, 0, 7)), r"kernels must be >= 1"),
+    (dict(n_in=700, rec_kernel=4), r"rec_kernel must be an odd integer >= 1"),
+    (dict(n_in=700, rec_kernel=0), r"rec_kernel must be an odd integer >= 1"),
+    (dict(n_in=700, layers="convolutional"), r"layers must be one of \('dense', 'conv'\)"),
+])
+def test_conv_geometry_validation(kw, msg):
+    kw = {"layers": "conv", **kw}
+    if msg is None:
+        assert NetSpec(**kw).lengths == (68, 21, 1)
+        return
+    with pytest.raises(ValueError, match=msg):
+        NetSpec(**kw)
 
 
 def test_netspec_validation_and_table3_defaults():

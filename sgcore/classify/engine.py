@@ -12,7 +12,16 @@ Equations (discrete time, ``n = 0..T-1``, ``U[0] = I[0] = 0``; hidden layer ``l`
     S[n]   = H(U[n] - theta)                                    deterministic (H(0) = 0)
     S[n]   = H(U[n] - theta - logit(r[n]) / beta_N)             escape noise, r ~ U[0, 1)
 
-exactly :func:`sgcore.lif.lif_step` (tested equal to a loop over it). Readout (Methods 8.4.2): the same
+exactly :func:`sgcore.lif.lif_step` (tested equal to a loop over it). Convolutional layers (``layers="conv"``,
+Table 3's ConvSNN, Methods 8.4.2) change only the input current: with the layer's neurons flattened channel-major
+from (C_l, length_l)::
+
+    I[n+1] = lambda_s I[n] + conv1d(S^{l-1}[n], W_l, stride_l) (+ conv1d(S^l[n], V_l, stride 1, padding 2))
+
+(``S^0`` one channel of ``n_in`` features; ``padding = (rec_kernel - 1) / 2``); the membrane loop, escape noise,
+backward estimate, adjoint recurrence and regulariser (``M^l`` = all C_l x length_l neurons) are the dense code
+path's, the matmuls become conv1d (forward), conv_transpose1d (input gradient) and the convolution's weight
+gradient, all through one small linear-map class. Readout (Methods 8.4.2): the same
 current and membrane dynamics without spikes or reset, ``tau_mem^RO`` = the sample duration ``steps * dt``::
 
     I_o[n+1] = lambda_s I_o[n] + W_out S^L[n],   U_o[n+1] = lambda_RO U_o[n] + (1 - lambda_RO) I_o[n]
@@ -23,7 +32,7 @@ layer ``l`` and sample ``k``: ``g = ([mean_i zeta_i - theta_upper]_+)^2`` with `
 neuron ``i`` over the sample. Eq. 27 as printed, ``L_upper = -lambda_upper sum g``, would *reward* activity
 above the bound (gradient descent on it raises the rate without limit); a soft upper bound must be added with a
 positive sign, so here ``L_upper = +lambda_upper * (1/B) sum_k sum_l g^{l,k}`` (the 1/B as in the
-cross-entropy's mean over samples; dense layers have one "feature" per layer, ``M^l`` = the layer size).
+cross-entropy's mean over samples; ``M^l`` = the layer size, for conv layers n_features x n_channels).
 
 Backward (no autograd): the backward estimate of dS/dU at ``U - theta`` is a :data:`sgcore.snn.backward.BACKWARDS`
 record (``sg`` with any registry shape and scaling, ``sparsegrad``, ``localzo``) applied in place to all steps of
@@ -55,11 +64,13 @@ from ..snn.config import TRAIN_PARAMS
 from ..snn.engine import _count_nonzero, _mm
 from ..snn.inputs import fluctuation_sigma
 
-__all__ = ["LOSSES", "BackwardConfig", "NetSpec", "Noise", "Workspace", "forward_backward", "init_params",
-           "param_names", "predict"]
+__all__ = ["LAYER_KINDS", "LOSSES", "BackwardConfig", "NetSpec", "Noise", "Workspace", "forward_backward",
+           "init_params", "param_names", "predict"]
 
 #: Readout reductions over time: "max" (Eq. 29), "sum", "mean".
 LOSSES = ("max", "sum", "mean")
+#: Hidden layer kinds: "dense" weight matrices or "conv" (1-D convolutions, Table 3's ConvSNN).
+LAYER_KINDS = ("dense", "conv")
 
 _BACKWARD_FIELDS = ("backward", "shape", "scale", "beta_sg", "gamma", "q", "sparse_threshold", "localzo_dist",
                     "localzo_delta", "localzo_m", "localzo_alpha")
@@ -83,10 +94,21 @@ class BackwardConfig(DeclaredConfig):
 class NetSpec:
     """The classification network (Table 3 defaults for the neurons and the regulariser).
 
-    ``hidden``: sizes of the 1-3 hidden layers; ``recurrent``: each hidden layer has recurrent weights V_l;
+    ``layers``: "dense" (all-to-all weight matrices) or "conv" (Table 3's ConvSNN: 1-D convolutions, below);
+    ``hidden``: sizes of the 1-3 dense hidden layers; ``recurrent``: each hidden layer has recurrent weights V_l;
     ``stochastic``: sigmoid escape noise with steepness ``beta_noise`` (Table 2: 10) in every hidden layer;
     ``bp_reset``: back-propagate through the reset factor (1 - S); ``loss``: readout reduction over time;
     ``reg``: the upper-bound activity regulariser (``theta_upper`` spikes per sample, ``lambda_upper``).
+
+    Convolutional layers (``layers="conv"``, Methods 8.4.2, Table 3; the fields are used only then): the input is
+    one channel of ``n_in`` features; hidden layer ``l`` (``l = 1..len(channels)``, 1-3 layers) has
+    ``channels[l-1]`` channels of length ``length_l = floor((length_{l-1} - kernels[l-1]) / strides[l-1]) + 1``
+    (``length_0 = n_in``, no feed-forward padding), its feed-forward kernel W_l is (C_l, C_{l-1}, kernels[l-1])
+    with stride ``strides[l-1]``; the recurrent kernel V_l (C_l, C_l, ``rec_kernel``) has stride 1 and padding
+    ``(rec_kernel - 1) / 2`` (odd ``rec_kernel``: the length is kept). Defaults: Table 3's 16-32-64 channels,
+    kernels 21-7-7, strides 10-3-3, recurrent kernel 5 (padding 2). ``hidden`` is then *derived*: any value
+    passed is replaced by the neuron counts ``channels_l * length_l`` (neuron index ``c * length_l + j``), so
+    the LIF dynamics, the noise shapes and the regulariser (M^l = all neurons of the layer) are the dense ones.
     """
 
     n_in: int = 40
@@ -106,8 +128,21 @@ class NetSpec:
     reg: bool = True
     theta_upper: float = 7.0
     lambda_upper: float = 0.01
+    layers: str = "dense"
+    channels: tuple[int, ...] = (16, 32, 64)
+    kernels: tuple[int, ...] = (21, 7, 7)
+    strides: tuple[int, ...] = (10, 3, 3)
+    rec_kernel: int = 5
 
     def __post_init__(self) -> None:
+        if self.layers not in LAYER_KINDS:
+            raise ValueError(f"layers must be one of {LAYER_KINDS}; got {self.layers!r}")
+        for name in ("channels", "kernels", "strides"):
+            object.__setattr__(self, name, tuple(int(v) for v in getattr(self, name)))
+        object.__setattr__(self, "rec_kernel", int(self.rec_kernel))
+        if self.layers == "conv":
+            object.__setattr__(self, "hidden", tuple(c * n for c, n in zip(self.channels, self._conv_lengths(),
+                                                                             strict=True)))
         object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
         if not 1 <= len(self.hidden) <= 3 or min(self.hidden) < 1:
             raise ValueError(f"hidden must hold 1-3 layer sizes >= 1; got {self.hidden}")
@@ -128,6 +163,56 @@ class NetSpec:
             v = float(getattr(self, name))
             if not (math.isfinite(v) and v >= 0):
                 raise ValueError(f"{name} must be a finite number >= 0; got {v}")
+
+    def _conv_lengths(self) -> tuple[int, ...]:
+        """Validate the convolution geometry; the lengths of the hidden layers' outputs."""
+        nl = len(self.channels)
+        if not 1 <= nl <= 3 or min(self.channels) < 1:
+            raise ValueError(f"channels must hold 1-3 channel counts >= 1 (one per conv layer); got {self.channels}")
+        for name in ("kernels", "strides"):
+            v = getattr(self, name)
+            if len(v) != nl:
+                raise ValueError(f"{name} must hold one value per conv layer (len(channels) = {nl}); got {v}")
+            if min(v) < 1:
+                raise ValueError(f"{name} must be >= 1; got {v}")
+        if self.rec_kernel < 1 or self.rec_kernel % 2 == 0:
+            raise ValueError(f"rec_kernel must be an odd integer >= 1 (padding (rec_kernel - 1) / 2 keeps the "
+                             f"layer's length); got {self.rec_kernel}")
+        n_in = int(self.n_in)
+        if n_in < 1:
+            raise ValueError("n_in must be >= 1")
+        lengths = []
+        prev = n_in
+        for li, (k, st) in enumerate(zip(self.kernels, self.strides, strict=True)):
+            if k > prev:
+                if li == 0:
+                    raise ValueError(f"kernels[0] = {k} exceeds the input length n_in = {n_in}")
+                raise ValueError(f"kernels[{li}] = {k} exceeds the length {prev} of layer {li}'s output (n_in "
+                                 f"{n_in}, kernel {self.kernels[li - 1]}, stride {self.strides[li - 1]})")
+            prev = (prev - k) // st + 1
+            lengths.append(prev)
+        return tuple(lengths)
+
+    @property
+    def conv(self) -> bool:
+        return self.layers == "conv"
+
+    @property
+    def lengths(self) -> tuple[int, ...]:
+        """Conv layers: the length (features per channel) of each hidden layer's output, e.g. Table 3 on 700
+        inputs: (68, 21, 5)."""
+        if not self.conv:
+            raise ValueError("lengths: only layers='conv' has a convolution geometry")
+        return self._conv_lengths()
+
+    def conv_geometry(self, li: int, recurrent: bool = False) -> tuple[int, int, int, int]:
+        """Conv layer ``li`` (0-based): ``(C_in, length_in, stride, padding)`` of its feed-forward (or, with
+        ``recurrent``, its recurrent) convolution."""
+        lengths = self.lengths
+        if recurrent:
+            return self.channels[li], lengths[li], 1, (self.rec_kernel - 1) // 2
+        c_in, l_in = (1, int(self.n_in)) if li == 0 else (self.channels[li - 1], lengths[li - 1])
+        return c_in, l_in, self.strides[li], 0
 
     @property
     def lif(self) -> LIFParams:
@@ -167,7 +252,8 @@ class Noise:
 
 
 def param_names(spec: NetSpec) -> list[str]:
-    """``W1.. WL`` (n_l, n_{l-1}), ``V1.. VL`` (n_l, n_l) when recurrent, ``W_out`` (C, n_L)."""
+    """``W1.. WL`` (n_l, n_{l-1}), ``V1.. VL`` (n_l, n_l) when recurrent, ``W_out`` (C, n_L); conv layers:
+    ``W_l`` (C_l, C_{l-1}, kernels[l-1]) with C_0 = 1, ``V_l`` (C_l, C_l, rec_kernel)."""
     names = [f"W{li + 1}" for li in range(len(spec.hidden))]
     if spec.recurrent:
         names += [f"V{li + 1}" for li in range(len(spec.hidden))]
@@ -181,20 +267,28 @@ def init_params(spec: NetSpec, rng: np.random.Generator, input_rate_hz: float, h
     N_pre Poisson inputs at rate nu give Var[U] = share * sigma_U^2. Feed-forward: share = 1, or ``alpha`` (0.9)
     with recurrent weights taking ``1 - alpha``. Inputs of layer 1 fire at ``input_rate_hz``, hidden layers at
     ``hidden_rate_hz`` (default 10 Hz, the regulariser's bound: 7 spikes in 700 ms). The readout uses its own
-    tau_mem^RO."""
+    tau_mem^RO. Conv layers: the same with ``N_pre`` = the kernel's inputs per neuron, ``C_{l-1} x kernels[l-1]``
+    (feed-forward) and ``C_l x rec_kernel`` (recurrent); W_l (C_l, C_{l-1}, K_l), V_l (C_l, C_l, rec_kernel)."""
     lif = spec.lif
     ro = LIFParams(dt=spec.dt_ms, tau_mem=min(spec.duration_ms, 1e4), tau_syn=spec.tau_syn, theta=spec.theta)
     a_ff = alpha if spec.recurrent else 1.0
     out: dict[str, np.ndarray] = {}
     sizes = spec.sizes
-    for li, n in enumerate(spec.hidden):
+    if spec.conv:
+        chans = (1, *spec.channels)
+        ff_shapes = [(chans[li + 1], chans[li], k) for li, k in enumerate(spec.kernels)]
+        rec_shapes = [(c, c, spec.rec_kernel) for c in spec.channels]
+    else:
+        ff_shapes = [(n, sizes[li]) for li, n in enumerate(spec.hidden)]
+        rec_shapes = [(n, n) for n in spec.hidden]
+    for li, shape in enumerate(ff_shapes):
         nu = input_rate_hz if li == 0 else hidden_rate_hz
-        sd = fluctuation_sigma(sizes[li], lif, nu, sigma_u) * math.sqrt(a_ff)
-        out[f"W{li + 1}"] = (rng.standard_normal((n, sizes[li])) * sd).astype(dtype)
+        sd = fluctuation_sigma(math.prod(shape[1:]), lif, nu, sigma_u) * math.sqrt(a_ff)  # N_pre = n_in or C_in K
+        out[f"W{li + 1}"] = (rng.standard_normal(shape) * sd).astype(dtype)
     if spec.recurrent:
-        for li, n in enumerate(spec.hidden):
-            sd = fluctuation_sigma(n, lif, hidden_rate_hz, sigma_u) * math.sqrt(1.0 - alpha)
-            out[f"V{li + 1}"] = (rng.standard_normal((n, n)) * sd).astype(dtype)
+        for li, shape in enumerate(rec_shapes):
+            sd = fluctuation_sigma(math.prod(shape[1:]), lif, hidden_rate_hz, sigma_u) * math.sqrt(1.0 - alpha)
+            out[f"V{li + 1}"] = (rng.standard_normal(shape) * sd).astype(dtype)
     sd = fluctuation_sigma(spec.hidden[-1], ro, hidden_rate_hz, sigma_u)
     out["W_out"] = (rng.standard_normal((spec.n_classes, spec.hidden[-1])) * sd).astype(dtype)
     return {k: out[k] for k in param_names(spec)}
@@ -226,6 +320,133 @@ def _rfilter(g: np.ndarray, lam: Any, out: np.ndarray) -> None:
     for n in range(T - 2, -1, -1):
         np.multiply(out[n + 1], lam, out=out[n])
         out[n] += g[n + 1]
+
+
+#: Conv helper: rows per torch call, so that the temporaries (outputs, im2col) stay near 2^23 elements.
+_CONV_CHUNK_ELEMS = 1 << 23
+
+
+class _Linear:
+    """The linear map of one weight on flattened neurons, ``x (M, n_in) -> (M, n_out)``: a dense matrix
+    (``x W^T``) or a 1-D convolution (``conv1d(x.view(M, C_in, L_in), W, stride, padding)`` flattened channel-
+    major), with its adjoint and its weight gradient. All outputs are scaled by ``alpha``."""
+
+    def __init__(self, w: np.ndarray, dt: np.dtype, geometry: tuple[int, int, int, int] | None = None) -> None:
+        import torch
+
+        self.w = np.ascontiguousarray(w, dtype=dt)
+        self.wt = torch.from_numpy(self.w)
+        self.geo = geometry
+        self.dense: Any = None
+        if geometry is None:
+            self.n_out, self.n_in = self.w.shape
+            self.wT = self.wt.T
+        else:
+            c_out, c_in, k = self.w.shape
+            _, l_in, st, pad = geometry
+            self.l_out = (l_in + 2 * pad - k) // st + 1
+            self.n_in, self.n_out = c_in * l_in, c_out * self.l_out
+            self.out_pad = l_in + 2 * pad - ((self.l_out - 1) * st + k)  # conv_transpose1d's output padding
+            # short layers (length <= 2 kernels, e.g. Table 3's third, 64 x 5): the equivalent (n_out, n_in) matrix
+            # (the convolution of the identity) costs at most twice the convolution's multiplications, and a matmul
+            # is far faster than conv1d on such shapes; used for apply / adjoint, and for the weight gradient (the
+            # matrix's gradient by one matmul, projected onto the kernel taps)
+            if l_in <= 2 * k:
+                import torch.nn.functional as F
+
+                self.eye = torch.eye(self.n_in, dtype=self.wt.dtype).view(self.n_in, c_in, l_in)
+                with torch.no_grad():
+                    m = F.conv1d(self.eye, self.wt, stride=st, padding=pad).reshape(self.n_in, self.n_out)
+                self.dense = m.T.contiguous()  # (n_out, n_in)
+
+    def _rows(self) -> int:
+        """Rows per conv call."""
+        c_out, c_in, k = self.w.shape
+        return max(1, _CONV_CHUNK_ELEMS // max(1, c_in * k * self.l_out, c_out * self.l_out, self.n_in))
+
+    def apply(self, x: np.ndarray, out: np.ndarray, alpha: float, accumulate: bool = False) -> None:
+        """out = alpha * map(x) (``accumulate``: out += ...); x, out contiguous 2-D."""
+        import torch
+
+        if self.geo is None or self.dense is not None:
+            wT = self.wT if self.geo is None else self.dense.T
+            if accumulate:
+                _addmm_(out, x, wT, alpha)
+            else:
+                _mm(out, x, wT, alpha)
+            return
+        import torch.nn.functional as F
+
+        c_in, l_in, st, pad = self.geo
+        M = x.shape[0]
+        xt, ot = torch.from_numpy(x), torch.from_numpy(out)
+        step = self._rows()
+        with torch.no_grad():
+            for i in range(0, M, step):
+                y = F.conv1d(xt[i:i + step].view(-1, c_in, l_in), self.wt, stride=st, padding=pad)
+                y = y.view(y.shape[0], -1)
+                if accumulate:
+                    ot[i:i + step].add_(y, alpha=alpha)
+                else:
+                    torch.mul(y, alpha, out=ot[i:i + step])
+
+    def adjoint(self, g: np.ndarray, out: np.ndarray, alpha: float) -> None:
+        """out = alpha * map^T(g): the gradient with respect to the input."""
+        import torch
+
+        if self.geo is None or self.dense is not None:
+            _mm(out, g, self.wt if self.geo is None else self.dense, alpha)
+            return
+        import torch.nn.functional as F
+
+        c_in, l_in, st, pad = self.geo
+        c_out = self.w.shape[0]
+        M = g.shape[0]
+        gt, ot = torch.from_numpy(g), torch.from_numpy(out)
+        step = self._rows()
+        with torch.no_grad():
+            for i in range(0, M, step):
+                y = F.conv_transpose1d(gt[i:i + step].view(-1, c_out, self.l_out), self.wt, stride=st, padding=pad,
+                                       output_padding=self.out_pad)
+                torch.mul(y.view(y.shape[0], -1), alpha, out=ot[i:i + step])
+
+    def wgrad(self, g: np.ndarray, x: np.ndarray, alpha: float) -> np.ndarray:
+        """alpha * dL/dW for the output gradient g (M, n_out) and the input x (M, n_in), summed over the rows."""
+        import torch
+
+        out = np.empty(self.w.shape, dtype=self.w.dtype)
+        if self.geo is None:
+            _mm(out, g.T, x, alpha)
+            return out
+        c_in, l_in, st, pad = self.geo
+        c_out = self.w.shape[0]
+        if self.dense is not None:  # the matrix's gradient (one matmul), then its projection onto the kernel taps
+            gd = np.empty((self.n_out, self.n_in), dtype=self.w.dtype)
+            _mm(gd, g.T, x, alpha)
+            with torch.no_grad():
+                gw = torch.ops.aten.convolution_backward(
+                    torch.from_numpy(gd).T.reshape(self.n_in, c_out, self.l_out), self.eye, self.wt, None, [st],
+                    [pad], [1], False, [0], 1, [False, True, False])[1]
+            torch.from_numpy(out).copy_(gw)
+            return out
+        M = g.shape[0]
+        gt, xt, ot = torch.from_numpy(g), torch.from_numpy(x), torch.from_numpy(out)
+        ot.zero_()
+        step = self._rows()
+        with torch.no_grad():
+            for i in range(0, M, step):
+                gw = torch.ops.aten.convolution_backward(
+                    gt[i:i + step].view(-1, c_out, self.l_out), xt[i:i + step].view(-1, c_in, l_in), self.wt, None,
+                    [st], [pad], [1], False, [0], 1, [False, True, False])[1]
+                ot.add_(gw)
+        ot.mul_(alpha)
+        return out
+
+
+def _linear(params: dict[str, np.ndarray], spec: NetSpec, name: str, li: int, dt: np.dtype) -> _Linear:
+    """The map of weight ``W{li+1}`` or ``V{li+1}`` (``name`` "W" / "V")."""
+    geo = spec.conv_geometry(li, recurrent=name == "V") if spec.conv else None
+    return _Linear(params[f"{name}{li + 1}"], dt, geo)
 
 
 class Workspace:
@@ -263,8 +484,6 @@ class _Hidden:
 def _forward(params: dict[str, np.ndarray], x: np.ndarray, spec: NetSpec, stochastic: bool,
              rng: np.random.Generator | None, uniforms: Any, dt: np.dtype,
              ws: Workspace) -> tuple[list[_Hidden], np.ndarray]:
-    import torch
-
     f = dt.type
     x = np.asarray(x)
     if x.ndim != 3 or x.shape[2] != spec.n_in or x.shape[1] != spec.steps:
@@ -278,9 +497,9 @@ def _forward(params: dict[str, np.ndarray], x: np.ndarray, spec: NetSpec, stocha
     for li, n in enumerate(spec.hidden):
         n_pre = S_prev.shape[2]
         L = _Hidden(ws, li, T, B, n_pre, n, dt, spec.recurrent)
-        W = np.ascontiguousarray(params[f"W{li + 1}"], dtype=dt)
+        W = _linear(params, spec, "W", li, dt)
         _filter(S_prev, lam_s, L.Pin)
-        _mm(L.c.reshape(T * B, n), L.Pin.reshape(T * B, n_pre), W.T, k_m)  # c[n] = (1 - lambda_m) W Pin[n]
+        W.apply(L.Pin.reshape(T * B, n_pre), L.c.reshape(T * B, n), k_m)  # c[n] = (1 - lambda_m) W * Pin[n]
         if stochastic:
             thr = ws.get(f"thr{li}", (T, B, n), dt)
             if uniforms is not None:
@@ -295,16 +514,16 @@ def _forward(params: dict[str, np.ndarray], x: np.ndarray, spec: NetSpec, stocha
         L.thr = thr
         U, K, c = L.U, L.K, L.c
         U[0].fill(0.0)
-        Vt = torch.from_numpy(np.ascontiguousarray(params[f"V{li + 1}"], dtype=dt).T) if spec.recurrent else None
+        V = _linear(params, spec, "V", li, dt) if spec.recurrent else None
         P = L.Pself
         if P is not None:
             P[0].fill(0.0)
         same = spec.reset == "same"
         for m in range(T):
-            if Vt is not None and m > 0:  # c[m] += (1 - lambda_m) V Pself[m], Pself[m] = lambda_s Pself[m-1] + S[m-1]
+            if V is not None and m > 0:  # c[m] += (1 - lambda_m) V * Pself[m], Pself[m] = lambda_s Pself[m-1] + S[m-1]
                 mul(P[m - 1], lam_s, out=P[m])
                 P[m] += ~K[m - 1]
-                _addmm_(c[m], P[m], Vt, k_m)
+                V.apply(P[m], c[m], k_m, accumulate=True)
             le(U[m], th[m], out=K[m])
             if m == T - 1:
                 break
@@ -470,12 +689,9 @@ def forward_backward(params: dict[str, np.ndarray], x: np.ndarray, y: np.ndarray
             else:
                 np.copyto(gc[:-1], gU[1:])
         else:
-            import torch
-
-            Vk = torch.from_numpy(np.ascontiguousarray(params[f"V{li + 1}"], dtype=dt) * k_m)  # (1 - lambda_m) V
+            V = _linear(params, spec, "V", li, dt)
             G = np.zeros((B, n), dtype=dt)  # dL/dS[m] through the recurrent weights
             gPs = np.zeros((B, n), dtype=dt)  # dL/dPself[m + 1]
-            gPs_t, gct = torch.from_numpy(gPs), torch.from_numpy(gc)
             row = np.empty((B, n), dtype=dt)
             for m in range(T - 1, -1, -1):
                 if m < T - 1:
@@ -487,20 +703,16 @@ def forward_backward(params: dict[str, np.ndarray], x: np.ndarray, y: np.ndarray
                     gU[m] += G
                     gU[m] *= sd[m]
                     gU[m] += row
-                    torch.mm(gct[m], Vk, out=gPs_t)  # dL/dPself[m] = (1 - lambda_m) V^T gc[m]
+                    V.adjoint(gc[m], gPs, k_m)  # dL/dPself[m] = (1 - lambda_m) V^T gc[m]
                 else:
                     gU[m] *= sd[m]
-            gV = np.empty((n, n), dtype=dt)
-            _mm(gV, gc.reshape(T * B, n).T, L.Pself.reshape(T * B, n), k_m)
-            grads[f"V{li + 1}"] = gV
+            grads[f"V{li + 1}"] = V.wgrad(gc.reshape(T * B, n), L.Pself.reshape(T * B, n), k_m)
         n_pre = L.Pin.shape[2]
-        gW = np.empty((n, n_pre), dtype=dt)
-        _mm(gW, gc.reshape(T * B, n).T, L.Pin.reshape(T * B, n_pre), k_m)
-        grads[f"W{li + 1}"] = gW
+        W = _linear(params, spec, "W", li, dt)
+        grads[f"W{li + 1}"] = W.wgrad(gc.reshape(T * B, n), L.Pin.reshape(T * B, n_pre), k_m)
         if li > 0:
             gPin = ws.get(f"gPin{li}", (T, B, n_pre), dt)
-            _mm(gPin.reshape(T * B, n_pre), gc.reshape(T * B, n), np.ascontiguousarray(params[f"W{li + 1}"], dtype=dt),
-                k_m)
+            W.adjoint(gc.reshape(T * B, n), gPin.reshape(T * B, n_pre), k_m)
             gS = ws.get(f"gS{li - 1}", (T, B, n_pre), dt)
             _rfilter(gPin, lam_s, gS)
     st = _stats(layers, U_o, a, y)

@@ -2,7 +2,8 @@
 
 The same equations as :mod:`sgcore.classify.engine` (see there), step by step; spikes go through a
 ``torch.autograd.Function`` whose backward multiplies by the same :data:`sgcore.snn.backward.BACKWARDS` estimate
-at ``U - theta`` (one step at a time). float64 by default.
+at ``U - theta`` (one step at a time). Conv layers (``spec.layers == "conv"``): the input current of each step by
+``torch.nn.functional.conv1d`` on the (B, C, L) views of the flattened spikes. float64 by default.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from ..lif import escape_threshold
 from ..snn.backward import BACKWARDS
@@ -63,7 +65,7 @@ def reference_forward_backward(params: dict[str, np.ndarray], x: np.ndarray, y: 
     for li, _n in enumerate(spec.hidden):
         W = P[f"W{li + 1}"]
         V = P.get(f"V{li + 1}") if spec.recurrent else None
-        B_, n = B, W.shape[0]
+        B_, n = B, spec.hidden[li]
         U = torch.zeros(B_, n, dtype=dtype)
         current = torch.zeros(B_, n, dtype=dtype)
         S_list = []
@@ -78,9 +80,16 @@ def reference_forward_backward(params: dict[str, np.ndarray], x: np.ndarray, y: 
             S = _Spike.apply(U, thr, spec.theta, estimator(li, m))
             S_list.append(S)
             keep = 1.0 - (S if spec.bp_reset else S.detach())
-            inp = inputs[m] @ W.T
-            if V is not None:
-                inp = inp + S @ V.T
+            if spec.conv:
+                c_in, l_in, st, _ = spec.conv_geometry(li)
+                inp = F.conv1d(inputs[m].reshape(B, c_in, l_in), W, stride=st).reshape(B, n)
+                if V is not None:
+                    c, ln, _, pad = spec.conv_geometry(li, recurrent=True)
+                    inp = inp + F.conv1d(S.reshape(B, c, ln), V, padding=pad).reshape(B, n)
+            else:
+                inp = inputs[m] @ W.T
+                if V is not None:
+                    inp = inp + S @ V.T
             if spec.reset == "next":
                 U = (lm * U + (1.0 - lm) * current) * keep
             else:
