@@ -81,8 +81,8 @@ with st.sidebar:
         for name in RANDMAN_KEYS:
             values[name] = widget(DATA[name])
     st.markdown("**Network** (changing these restarts training)")
-    for name in REBUILD:
-        values[name] = widget(NET[name])
+    for name in REBUILD:  # conv layers have Table 3's sizes: the dense size does not apply
+        values[name] = widget(NET[name], disabled=name == "n_hidden" and values.get("layers") == "conv")
     st.markdown("**Training** (applies mid-run)")
     for name in ("optimizer", "batch", "loss", "beta_noise"):
         values[name] = widget(NET[name])

@@ -211,3 +211,23 @@ def test_the_training_session_builds_applies_mid_run_and_rebuilds(data):
     same = Classifier(cfg(network="stochastic", n_hidden=16), data)
     s.replace("stochastic", same)
     assert s.trainers["stochastic"] is same and not s.running
+
+
+def test_conv_layers_are_table_3s_and_refuse_inputs_too_short():
+    conv = ClassifyConfig(layers="conv", n_layers=3, recurrent=True)
+    spec = conv.spec(700, 20, 350, 2.0)
+    assert spec.layers == "conv" and spec.channels == (16, 32, 64) and spec.kernels == (21, 7, 7)
+    assert spec.strides == (10, 3, 3) and spec.hidden == (1088, 672, 320)  # lengths 68, 21, 5
+    assert ClassifyConfig(layers="conv", n_layers=1).spec(700, 20, 350, 2.0).hidden == (1088,)
+    with pytest.raises(ValueError, match="kernels\\[1\\] = 7 exceeds the length 2"):
+        conv.spec(40, 10, 50, 1.0)  # Randman's 40 units are too few for Table 3's second layer
+
+
+def test_a_conv_network_learns_on_700_input_channels():
+    data = randman(DataConfig(classes=2, units=700, steps=20, samples_per_class=20, dim=1).randman())
+    clf = Classifier(ClassifyConfig(layers="conv", n_layers=2, recurrent=True, batch=8, network="stochastic"), data)
+    assert set(clf.params) == {"W1", "W2", "V1", "V2", "W_out"} and clf.params["W1"].shape == (16, 1, 21)
+    clf.step(8)
+    loss = np.array(clf.history.train_loss)
+    assert np.all(np.isfinite(loss)) and loss[-2:].mean() < loss[:2].mean()
+    assert np.isfinite(clf.history.fano_2[-1])

@@ -13,7 +13,7 @@ from typing import Any
 from ..params import DeclaredConfig, ParamSpec, declared, work
 from ..snn.config import TRAIN_PARAMS
 from .data import RANDMAN_PARAMS
-from .engine import LOSSES, NetSpec
+from .engine import LAYER_KINDS, LOSSES, NetSpec
 from .optim import OPTIMIZERS
 
 __all__ = ["CLASSIFY_PARAMS", "CLASSIFY_PRESETS", "DATA_PARAMS", "ClassifyConfig", "DataConfig", "classify_preset"]
@@ -29,10 +29,13 @@ CLASSIFY_PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec("network", "Network", "deterministic", kind="choice", choices=("deterministic", "stochastic"),
               help="deterministic: Heaviside spikes; stochastic: sigmoid escape noise (one trial per update, "
                    "Table 2)."),
+    ParamSpec("layers", "Layer kind", "dense", kind="choice", choices=LAYER_KINDS,
+              help="dense: all-to-all weights; conv: Table 3's 1-D convolutions (16-32-64 channels, kernels 21-7-7, "
+                   "strides 10-3-3, recurrent kernel 5), the ConvSNN of Fig. 7, for SHD's 700 input channels."),
     ParamSpec("n_layers", "Hidden layers", 1, kind="int", domain=(1, 3), slider=(1, 3), step=1,
-              help="Dense LIF layers between the input and the readout."),
+              help="LIF layers between the input and the readout (conv: the first n of Table 3's)."),
     ParamSpec("n_hidden", "Hidden neurons per layer", 128, kind="int", domain=(1, 512), slider=(8, 256), step=8,
-              help="Fig. S1: 128."),
+              help="Dense layers (Fig. S1: 128); conv layers have Table 3's channels x their length."),
     ParamSpec("recurrent", "Recurrent hidden layers", False, kind="bool",
               help="Each hidden layer also receives its own spikes through recurrent weights V (Table 3's ConvSNN is "
                    "recurrent; its initial variance is shared 0.9 / 0.1 between input and recurrence)."),
@@ -89,18 +92,26 @@ class ClassifyConfig(DeclaredConfig):
         return self.network == "stochastic"
 
     def spec(self, n_in: int, n_classes: int, steps: int, dt_ms: float) -> NetSpec:
-        """The engine's network for data of these dimensions."""
-        return NetSpec(n_in=n_in, hidden=(self.n_hidden,) * self.n_layers, n_classes=n_classes, steps=steps,
+        """The engine's network for data of these dimensions (conv: the first ``n_layers`` of Table 3's layers;
+        ``ValueError`` naming the kernel that does not fit the input)."""
+        conv = {}
+        if self.layers == "conv":
+            table3 = NetSpec(layers="conv", n_in=max(n_in, 700))
+            conv = {"layers": "conv", "channels": table3.channels[:self.n_layers],
+                    "kernels": table3.kernels[:self.n_layers], "strides": table3.strides[:self.n_layers],
+                    "rec_kernel": table3.rec_kernel}
+        return NetSpec(**conv, n_in=n_in, hidden=(self.n_hidden,) * self.n_layers, n_classes=n_classes, steps=steps,
                        dt_ms=dt_ms, recurrent=self.recurrent, tau_mem=self.tau_mem, tau_syn=self.tau_syn,
                        reset=self.reset, bp_reset=self.bp_reset, stochastic=self.stochastic,
                        beta_noise=self.beta_noise, loss=self.loss, reg=self.reg, theta_upper=self.theta_upper,
                        lambda_upper=self.lambda_upper)
 
-    def epoch_work(self, n_train: int, n_in: int, steps: int) -> int:
-        """One epoch's size, or ``ValueError`` naming the factors when it exceeds :data:`EPOCH_WORK`."""
-        n = self.n_hidden
-        return work({"training samples": n_train, "steps": steps, "hidden units": self.n_layers * n,
-                     "(inputs + hidden units)": n_in + n}, EPOCH_WORK,
+    def epoch_work(self, n_train: int, n_in: int, steps: int, hidden: tuple[int, ...] | None = None) -> int:
+        """One epoch's size, or ``ValueError`` naming the factors when it exceeds :data:`EPOCH_WORK` (``hidden``:
+        the layers' neuron counts, default ``n_layers`` x ``n_hidden``)."""
+        hidden = hidden or (self.n_hidden,) * self.n_layers
+        return work({"training samples": n_train, "steps": steps, "hidden units": sum(hidden),
+                     "(inputs + hidden units)": n_in + max(hidden)}, EPOCH_WORK,
                     "use fewer samples, steps or hidden units")
 
 
@@ -134,14 +145,14 @@ _QUICK_DATA = {"dataset": "randman", "classes": 10, "units": 40, "steps": 50, "d
 _SHARED = {"optimizer": "smorms3", "lr": 0.01, "shape": "superspike", "beta_sg": 10.0, "scale": "auto",
            "beta_noise": 10.0, "loss": "max", "reg": True, "reset": "next"}
 #: name -> (data values, values of both networks). "quick": both networks visibly learn within seconds on a 2-core
-#: machine; "fig_s1": Randman with 128 hidden units (Fig. S1); "fig7_shd": Table 3's training on SHD (dense
-#: recurrent layers); "s2c_*": Fig. S2C's variants: back-propagation through the reset, the sigmoid SG scaled by
+#: machine; "fig_s1": Randman with 128 hidden units (Fig. S1); "fig7_shd": Table 3's training on SHD (the
+#: recurrent ConvSNN); "s2c_*": Fig. S2C's variants: back-propagation through the reset, the sigmoid SG scaled by
 #: 1/beta_SG (sigma (1 - sigma): gamma 1/4 of the unit-peak form), the unscaled sigmoid SG with beta_SG = 1.
 CLASSIFY_PRESETS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "quick": (_QUICK_DATA, {**_SHARED, "n_layers": 1, "n_hidden": 128, "batch": 32}),
     "fig_s1": ({**_QUICK_DATA, "units": 100, "steps": 100, "dim": 1, "samples_per_class": 500},
                {**_SHARED, "n_layers": 1, "n_hidden": 128, "batch": 64}),
-    "fig7_shd": ({"dataset": "shd"}, {**_SHARED, "n_layers": 3, "n_hidden": 128, "recurrent": True, "batch": 400}),
+    "fig7_shd": ({"dataset": "shd"}, {**_SHARED, "layers": "conv", "n_layers": 3, "recurrent": True, "batch": 400}),
     # Fig. S2C's variants of the stochastic network's training, on the quick demo's data
     "s2c_diff_reset": (_QUICK_DATA, {**_SHARED, "n_layers": 1, "n_hidden": 128, "batch": 32, "bp_reset": True}),
     "s2c_scaled_sigmoid": (_QUICK_DATA, {**_SHARED, "n_layers": 1, "n_hidden": 128, "batch": 32, "shape": "sigmoid",

@@ -37,7 +37,7 @@ FANO_WINDOW = 10  #: moving-average window of the Fano factor (Methods 8.4.2: 10
 FANO_TRIALS = 10  #: trials per probe sample
 FANO_SAMPLES = 8  #: validation samples probed
 #: Settings that fix the weights' shapes or their draw: changing one builds a new network.
-FIXED = ("network", "n_layers", "n_hidden", "recurrent", "seed")
+FIXED = ("network", "layers", "n_layers", "n_hidden", "recurrent", "seed")
 HISTORY_KEYS = ("epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "fano_1", "fano_2", "fano_3",
                 "active_fraction", "seconds")
 CHECKPOINT_VERSION = 1
@@ -93,8 +93,8 @@ class Classifier:
             raise ValueError("the data need a non-empty 'train' split")
         self.cfg, self.data = cfg, data
         self.train_idx = np.asarray(data.split["train"], dtype=np.int64)
-        cfg.epoch_work(self.train_idx.size, data.units, data.steps)
         self.spec = cfg.spec(data.units, data.n_classes, data.steps, data.dt_ms)
+        cfg.epoch_work(self.train_idx.size, data.units, data.steps, self.spec.hidden)
         self.input_rate_hz = max(float(data.x[self.train_idx].mean()) * 1000.0 / data.dt_ms, 1e-3)
         self.params = init_params(self.spec, np.random.default_rng([cfg.seed, 1]), self.input_rate_hz)
         self.initial_params = {k: v.copy() for k, v in self.params.items()}  # Fig. S1's "before learning"
