@@ -16,7 +16,7 @@ from sgapp.layout import banner
 from sgapp.tables import arrow
 from sgapp.training_session import MAX_EPOCHS, TrainingSession
 from sgcore.classify.commands import data_for
-from sgcore.classify.config import ClassifyConfig, DataConfig
+from sgcore.classify.config import HOSTED_MINIBATCH_CELLS, MINIBATCH_CELLS, ClassifyConfig, DataConfig
 from sgcore.classify.data import load_shd, load_shd_pair
 from sgcore.classify.trainer import FANO_WINDOW, Classifier
 from sgcore.classify_page import DATA, MID_RUN, NET, NETWORKS, REBUILD
@@ -38,6 +38,7 @@ from sgcore.training_page import LR_OPTIONS
 PAGE = PAGES["classify"]
 HOSTED = os.environ.get("SGE_HOSTED") == "1"  # a hosted replica reads no files of its own server (SHD)
 CHECKPOINT_MAX_BYTES = 50_000_000
+MAX_CELLS = HOSTED_MINIBATCH_CELLS if HOSTED else MINIBATCH_CELLS  # a minibatch's state, per training
 RANDMAN_KEYS = tuple(k for k in DATA if k != "dataset")
 
 
@@ -139,7 +140,8 @@ def _configs():
 
 session = TrainingSession(st.session_state.setdefault("classify", {}), process_slots(),
                           st.session_state.setdefault("classify_session", uuid.uuid4().hex), networks=NETWORKS,
-                          fixed=REBUILD, make_trainer=Classifier, mid_run=MID_RUN, work_fn=work,
+                          fixed=REBUILD, make_trainer=lambda cfg, data: Classifier(cfg, data, max_cells=MAX_CELLS),
+                          mid_run=MID_RUN, work_fn=work,
                           speed_kind="classify:")
 try:
     session.apply(_configs(), _data())

@@ -231,3 +231,16 @@ def test_a_conv_network_learns_on_700_input_channels():
     loss = np.array(clf.history.train_loss)
     assert np.all(np.isfinite(loss)) and loss[-2:].mean() < loss[:2].mean()
     assert np.isfinite(clf.history.fano_2[-1])
+
+
+def test_a_minibatch_is_bounded_tighter_on_a_hosted_page(data):
+    from sgcore.classify.config import HOSTED_MINIBATCH_CELLS
+
+    big = dict(batch=1000, n_hidden=256, n_layers=3)  # 1000 x 30 steps x 768 neurons = 2.3e7 cells
+    with pytest.raises(ValueError, match=r"batch x steps x hidden neurons = 2\.3e\+07 exceeds 2e\+07"):
+        Classifier(cfg(**big), data, max_cells=HOSTED_MINIBATCH_CELLS)
+    Classifier(cfg(**big), data)  # allowed locally (below 3.5e8)
+    clf = Classifier(cfg(**{**big, "batch": 16}), data, max_cells=HOSTED_MINIBATCH_CELLS)
+    with pytest.raises(ValueError, match="exceeds 2e\\+07"):
+        clf.set(batch=1000)  # mid-run too
+    assert clf.cfg.batch == 16

@@ -16,7 +16,8 @@ from .data import RANDMAN_PARAMS
 from .engine import LAYER_KINDS, LOSSES, NetSpec
 from .optim import OPTIMIZERS
 
-__all__ = ["CLASSIFY_PARAMS", "CLASSIFY_PRESETS", "DATA_PARAMS", "ClassifyConfig", "DataConfig", "classify_preset"]
+__all__ = ["CLASSIFY_PARAMS", "CLASSIFY_PRESETS", "DATA_PARAMS", "HOSTED_MINIBATCH_CELLS", "MINIBATCH_CELLS",
+           "ClassifyConfig", "DataConfig", "classify_preset"]
 
 _T = {p.name: p for p in TRAIN_PARAMS}
 _BACKWARD = ("backward", "shape", "scale", "beta_sg", "gamma", "q", "sparse_threshold", "localzo_dist",
@@ -24,6 +25,11 @@ _BACKWARD = ("backward", "shape", "scale", "beta_sg", "gamma", "q", "sparse_thre
 #: Bound on one epoch's work, training samples x steps x hidden units x (inputs + hidden units): the Fig. S1 preset
 #: is 8.4e8; SHD-sized dense networks (8156 x 350 x 128 x 828) are 3e11.
 EPOCH_WORK = 2e12
+#: Bound on a minibatch's state, minibatch x steps x hidden neurons (the engine keeps ~45 bytes per cell: Table 3's
+#: SHD ConvSNN, 400 x 350 x 2080 = 2.9e8 cells, peaked at 13 GB). A hosted page uses :data:`HOSTED_MINIBATCH_CELLS`.
+MINIBATCH_CELLS = 3.5e8
+#: The same bound on a server shared by a class (~1 GB per training).
+HOSTED_MINIBATCH_CELLS = 2e7
 
 CLASSIFY_PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec("network", "Network", "deterministic", kind="choice", choices=("deterministic", "stochastic"),
@@ -105,6 +111,11 @@ class ClassifyConfig(DeclaredConfig):
                        reset=self.reset, bp_reset=self.bp_reset, stochastic=self.stochastic,
                        beta_noise=self.beta_noise, loss=self.loss, reg=self.reg, theta_upper=self.theta_upper,
                        lambda_upper=self.lambda_upper)
+
+    def minibatch_cells(self, steps: int, hidden: tuple[int, ...], limit: float = MINIBATCH_CELLS) -> int:
+        """A minibatch's state size, or ``ValueError`` naming the factors when it exceeds ``limit``."""
+        return work({"batch": self.batch, "steps": steps, "hidden neurons": sum(hidden)}, limit,
+                    "use a smaller minibatch, fewer steps or fewer hidden neurons")
 
     def epoch_work(self, n_train: int, n_in: int, steps: int, hidden: tuple[int, ...] | None = None) -> int:
         """One epoch's size, or ``ValueError`` naming the factors when it exceeds :data:`EPOCH_WORK` (``hidden``:

@@ -25,7 +25,7 @@ import numpy as np
 from ..params import count
 from ..snn.metrics import fano_factor
 from ..snn.trainer import HISTORY_CAP, History
-from .config import CLASSIFY_PARAMS, ClassifyConfig
+from .config import CLASSIFY_PARAMS, MINIBATCH_CELLS, ClassifyConfig
 from .data import Dataset
 from .engine import Workspace, forward_backward, init_params, param_names, predict
 from .optim import make_optimizer
@@ -79,6 +79,8 @@ class Classifier:
     cfg : ClassifyConfig
     data : Dataset
         Spike counts (n_samples, steps, units) with "train" and "val" splits (and usually "test").
+    max_cells : float
+        Bound on a minibatch's state (:meth:`ClassifyConfig.minibatch_cells`); a hosted page passes a tighter one.
     history_cap : int
         Records kept per history list (see :class:`~sgcore.snn.trainer.History`).
 
@@ -86,7 +88,8 @@ class Classifier:
     input rate measured on the training split), drawn from ``cfg.seed``.
     """
 
-    def __init__(self, cfg: ClassifyConfig, data: Dataset, history_cap: int = HISTORY_CAP) -> None:
+    def __init__(self, cfg: ClassifyConfig, data: Dataset, history_cap: int = HISTORY_CAP,
+                 max_cells: float = MINIBATCH_CELLS) -> None:
         if not isinstance(cfg, ClassifyConfig):
             raise TypeError("cfg must be a ClassifyConfig")
         if "train" not in data.split or data.split["train"].size == 0:
@@ -95,6 +98,8 @@ class Classifier:
         self.train_idx = np.asarray(data.split["train"], dtype=np.int64)
         self.spec = cfg.spec(data.units, data.n_classes, data.steps, data.dt_ms)
         cfg.epoch_work(self.train_idx.size, data.units, data.steps, self.spec.hidden)
+        self.max_cells = max_cells
+        cfg.minibatch_cells(data.steps, self.spec.hidden, max_cells)
         self.input_rate_hz = max(float(data.x[self.train_idx].mean()) * 1000.0 / data.dt_ms, 1e-3)
         self.params = init_params(self.spec, np.random.default_rng([cfg.seed, 1]), self.input_rate_hz)
         self.initial_params = {k: v.copy() for k, v in self.params.items()}  # Fig. S1's "before learning"
@@ -118,6 +123,7 @@ class Classifier:
         if unknown:
             raise ValueError(f"unknown setting(s) {', '.join(unknown)}")
         new = replace(self.cfg, **changes)
+        new.minibatch_cells(self.data.steps, self.spec.hidden, self.max_cells)
         if new.optimizer != self.cfg.optimizer:
             self.optimizer = make_optimizer(new.optimizer, new.lr)
         self.optimizer.lr = new.lr
