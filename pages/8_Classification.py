@@ -13,6 +13,7 @@ from sgapp.caching import shared
 from sgapp.charts import chart
 from sgapp.controls import open_page, widget
 from sgapp.layout import banner
+from sgapp.media import media_player
 from sgapp.tables import arrow
 from sgapp.training_session import MAX_EPOCHS, TrainingSession
 from sgcore.classify.commands import data_for
@@ -157,22 +158,7 @@ trainers = session.trainers
 data = session.target
 chance = 1.0 / data.n_classes
 
-# --- the media player -------------------------------------------------------------------------------
-b1, b2, b3, b4, b5 = st.columns([1, 1, 1, 1, 3])
-if b1.button("Play", icon=":material/play_arrow:", type="primary", width="stretch", key="play"):
-    session.play()
-if b2.button("Pause", icon=":material/pause:", width="stretch", key="pause"):
-    session.pause()
-step_now = b3.button("Step", icon=":material/skip_next:", width="stretch", key="step",
-                     help="Train both networks for one epoch")
-if b4.button("Reset", icon=":material/restart_alt:", width="stretch", key="reset_training",
-             help="New initial weights from the seed; keeps every setting"):
-    session.reset()
-    st.rerun()
-if session.note:
-    b5.caption(session.note)
-if step_now:
-    session.step()
+media_player(session)
 
 TICK0 = session.poll()
 STATUS_EVERY, CHARTS_EVERY = TICK0.intervals
