@@ -92,7 +92,8 @@ def test_accuracy_with_one_or_no_network_draws_what_is_there_and_keeps_the_title
     assert {t.name for t in only.data} == {"Stochastic, training", "Stochastic, validation"}
     for hist in ({}, {"deterministic": {}, "stochastic": {k: [] for k in KEYS}}, {"deterministic": None}):
         fig = _valid(fig_accuracy(hist, chance=0.1))
-        assert len(fig.data) == 0
+        # no data, only the empty trace that keeps the loss axes drawn
+        assert [(len(t.x), t.xaxis, t.showlegend) for t in fig.data] == [(0, "x2", False)]
         assert fig.layout.yaxis.title.text == "accuracy (%)" and fig.layout.yaxis2.title.text == "cross-entropy"
         assert fig.layout.xaxis.title.text == "epoch" and fig.layout.xaxis2.title.text == "epoch"
 

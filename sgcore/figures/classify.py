@@ -59,6 +59,9 @@ def fig_accuracy(histories: Mapping[str, Mapping[str, Sequence]], chance: float 
                            line=dict(color=COLORS["grey"], dash="dot", width=1.5)))
         notes.append(dict(text="chance", xref="x domain", yref="y", x=1, y=level, xanchor="right", yanchor="bottom",
                           showarrow=False, font=dict(size=13, color=COLORS["grey"])))
+    if not any(t.get("xaxis") == "x2" for t in data):  # an empty trace keeps the loss axes drawn before training
+        data.append(dict(type="scatter", mode="lines", x=[], y=[], xaxis="x2", yaxis="y2", showlegend=False,
+                         hoverinfo="skip"))
     gap = 0.1
     layout = base_layout("", "epoch", "accuracy (%)", hovermode="x unified", legend=_BELOW, height=380,
                          margin=dict(t=40, b=110),
