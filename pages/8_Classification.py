@@ -340,22 +340,20 @@ def _files_tab() -> None:
                                key=f"dl_ckpt_{net}")
     with d2:
         st.markdown("**Load a trained network** (for the same data and network settings)")
-        into = st.selectbox("Into", NETWORKS, key="load_into")
-        upload = st.file_uploader("Checkpoint (.npz)", type=["npz"], key="checkpoint")
+        upload = st.file_uploader("Checkpoint (.npz)", type=["npz"], key="checkpoint",
+                                  help="It replaces the network it was saved from (deterministic or stochastic).")
         if upload is not None:
             blob = upload.getvalue()
             digest = hashlib.sha1(blob).hexdigest()
-            if st.session_state.get("classify_loaded") != (digest, into):
+            if st.session_state.get("classify_loaded") != digest:
                 try:
                     if len(blob) > CHECKPOINT_MAX_BYTES:
                         raise ValueError(f"the file has {len(blob):,} bytes; at most {CHECKPOINT_MAX_BYTES:,}")
                     loaded = Classifier.load(blob, data)
-                    if loaded.cfg.network != into:
-                        raise ValueError(f"it is a {loaded.cfg.network} network; choose 'Into: "
-                                         f"{loaded.cfg.network}'")
-                    session.replace(into, loaded)
-                    st.session_state["classify_loaded"] = (digest, into)
-                    st.success(f"Loaded the {into} network at epoch {loaded.epoch:,}.", icon=":material/check:")
+                    session.replace(loaded.cfg.network, loaded)
+                    st.session_state["classify_loaded"] = digest
+                    st.success(f"Loaded the {loaded.cfg.network} network at epoch {loaded.epoch:,}.",
+                               icon=":material/check:")
                 except ValueError as err:
                     st.error(f"Checkpoint refused: {err}.", icon=":material/error:")
 

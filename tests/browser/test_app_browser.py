@@ -519,3 +519,28 @@ def test_classification_play_learns_well_above_chance_within_a_minute(page, stre
     wait_for_charts(page, 5)
     assert_no_exception(page)
     screenshot(page, tmp_path, "classification_trained")
+
+
+def test_classification_checkpoint_upload_replaces_the_network(page, streamlit_server, tmp_path):
+    """A checkpoint saved by the library for the page's data and network loads into the running page."""
+    from sgcore.classify.config import ClassifyConfig, DataConfig
+    from sgcore.classify.data import randman
+    from sgcore.classify.trainer import Classifier
+    from sgcore.classify_page import DATA, NET
+
+    data = randman(DataConfig.from_mapping({k: s.default for k, s in DATA.items()}).randman())
+    trained = Classifier(ClassifyConfig.from_mapping({**{k: s.default for k, s in NET.items()},
+                                                      "network": "stochastic"}), data)
+    trained.step(3)
+    path = tmp_path / "stochastic.npz"
+    trained.save(str(path))
+    open_app(page, streamlit_server, f"{CLASSIFY_PATH}?tab=Checkpoints+and+downloads")
+    page.locator(PLOTS).nth(2).wait_for(state="attached", timeout=CHART_TIMEOUT_MS)
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(path))
+    expect(page.get_by_text("Loaded the stochastic network at epoch 3")).to_be_visible(timeout=CHART_TIMEOUT_MS)
+    bad = tmp_path / "broken.npz"
+    bad.write_bytes(b"not a checkpoint at all")
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(bad))
+    expect(page.get_by_text("Checkpoint refused: not a checkpoint")).to_be_visible(timeout=CHART_TIMEOUT_MS)
+    assert_no_exception(page)
+    screenshot(page, tmp_path, "classification_checkpoint")
