@@ -15,6 +15,7 @@ from sgapp.media import media_player
 from sgapp.tables import arrow
 from sgapp.training_session import MAX_EPOCHS, TrainingSession
 from sgcore.figures.training import fig_activity, fig_fano, fig_lif, fig_losses, fig_rasters, fig_trials
+from sgcore.initschemes import INIT_SCHEMES
 from sgcore.pages import PAGES
 from sgcore.params import ParamSpec
 from sgcore.shapes import SHAPES
@@ -260,13 +261,19 @@ with tab_notes:
         "- **Active in the backward pass**: the fraction of neurons × steps whose surrogate (or LocalZO estimate) "
         "is non-zero: 100 % for smooth SDs, fewer for LocalZO and SparseGrad.\n"
         "- **The paper's \"198 time steps\"** is a typo for 189: the authors' target image is 189 steps wide.")
-    st.markdown("**Fluctuation-driven initialisation at work**: the membrane fluctuation these weights give, "
-                "measured on both networks as initialised (before the first epoch)")
-    st.dataframe(init_table(*(fluctuation_config(trainers[net].cfg) for net in NETWORKS)), hide_index=True,
-                 width="stretch", key="init_fluctuation")
-    st.caption("Std of U after the first 5 τ_mem. Free U: no threshold or reset, driven by the layer's actual "
-               "presynaptic spikes; pooled over neurons and time it includes the spread of the neurons' mean drive "
-               "that fixed zero-mean weights give, per neuron it is the fluctuation about each neuron's own mean "
-               "(what σ_U targets). Predicted: the discrete-time (Δt) formula for Bernoulli input at the realised "
-               "rate. The output layer differs because its presynaptic rate is the hidden layer's, not ν, and hidden "
-               "neurons fire at unequal, non-Bernoulli rates.")
+    init = trainers[NETWORKS[0]].cfg.init  # shared by both networks
+    if init != "fluctuation":
+        st.markdown(f"**Initialisation**: these networks start from {INIT_SCHEMES[init].label} weights "
+                    "(Herranz-Celotti & Rouat's schemes), not the fluctuation-driven ones; the table of the membrane "
+                    "fluctuation the fluctuation-driven weights realise is shown for init = fluctuation.")
+    else:
+        st.markdown("**Fluctuation-driven initialisation at work**: the membrane fluctuation these weights give, "
+                    "measured on both networks as initialised (before the first epoch)")
+        st.dataframe(init_table(*(fluctuation_config(trainers[net].cfg) for net in NETWORKS)), hide_index=True,
+                     width="stretch", key="init_fluctuation")
+        st.caption("Std of U after the first 5 τ_mem. Free U: no threshold or reset, driven by the layer's actual "
+                   "presynaptic spikes; pooled over neurons and time it includes the spread of the neurons' mean drive "
+                   "that fixed zero-mean weights give, per neuron it is the fluctuation about each neuron's own mean "
+                   "(what σ_U targets). Predicted: the discrete-time (Δt) formula for Bernoulli input at the realised "
+                   "rate. The output layer differs because its presynaptic rate is the hidden layer's, not ν, and "
+                   "hidden neurons fire at unequal, non-Bernoulli rates.")

@@ -20,7 +20,7 @@ from sgcore.classify.commands import data_for
 from sgcore.classify.config import HOSTED_MINIBATCH_CELLS, MINIBATCH_CELLS, ClassifyConfig, DataConfig
 from sgcore.classify.data import load_shd, load_shd_pair
 from sgcore.classify.trainer import FANO_WINDOW, Classifier
-from sgcore.classify_page import DATA, MID_RUN, NET, NETWORKS, REBUILD
+from sgcore.classify_page import DATA, MID_RUN, NET, NETWORKS, REBUILD, conditions_text
 from sgcore.export import to_jsonable
 from sgcore.figures.classify import (
     fig_accuracy,
@@ -159,6 +159,8 @@ data = session.target
 chance = 1.0 / data.n_classes
 
 media_player(session)
+if trainers["deterministic"].conditions is not None:  # both networks share the settings and the seed
+    st.caption(conditions_text(trainers["deterministic"].conditions))
 
 TICK0 = session.poll()
 STATUS_EVERY, CHARTS_EVERY = TICK0.intervals

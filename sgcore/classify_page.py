@@ -15,10 +15,12 @@ from typing import Any
 
 from .classify.config import CLASSIFY_PARAMS, CLASSIFY_PRESETS, DATA_PARAMS
 from .classify.trainer import FIXED
+from .initschemes import Conditions
 from .params import ParamSpec
 from .training_page import lr_link_spec
 
-__all__ = ["ALL_SPECS", "DATA", "MID_RUN", "NETWORKS", "NET", "PAGE_PRESETS", "REBUILD", "page_values"]
+__all__ = ["ALL_SPECS", "DATA", "MID_RUN", "NETWORKS", "NET", "PAGE_PRESETS", "REBUILD", "conditions_text",
+           "page_values"]
 
 NETWORKS = ("deterministic", "stochastic")
 _DEFAULT_DATA, _DEFAULT_NET = CLASSIFY_PRESETS["quick"]
@@ -47,3 +49,14 @@ PAGE_PRESETS: Mapping[str, Mapping[str, Any]] = MappingProxyType(
      "Paper Fig. 7 (SHD, local)": page_values("fig7_shd"), "Fig. S2C: diff. reset": page_values("s2c_diff_reset"),
      "Fig. S2C: scaled sigmoid SG": page_values("s2c_scaled_sigmoid"),
      "Fig. S2C: sigmoid SG, β = 1": page_values("s2c_sigmoid_beta1")})
+
+
+def conditions_text(cond: Conditions) -> str:
+    """What Conditions I-IV set in a built network, as the page states it under the controls."""
+    parts = []
+    if "I" in cond.applied or "II" in cond.applied:
+        parts.append(f"recurrent weights V drawn with mean {cond.mean_w_rec:.4g} and variance {cond.var_w_rec:.4g}")
+    if cond.gamma is not None:
+        parts.append(f"the SD is {cond.shape} with scaling gamma, dampening γ = {cond.gamma:.4g} and sharpness "
+                     f"s = {cond.sharpness:.4g} (β_SG = {cond.beta_sg:.4g}), in place of the backward settings")
+    return f"Conditions {cond.name} (Herranz-Celotti & Rouat Sec. 2.6): " + "; ".join(parts) + "."

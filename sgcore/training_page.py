@@ -23,7 +23,7 @@ _T = {p.name: p for p in TRAIN_PARAMS}
 NETWORKS = ("deterministic", "stochastic")
 PREFIX = {"deterministic": "det_", "stochastic": "sto_"}
 #: Shared by both networks; changing a FIXED one rebuilds them (new weights), the others apply mid-run.
-FIXED = ("n_in", "n_hidden", "n_out", "n_steps", "input_rate", "seed")
+FIXED = ("n_in", "n_hidden", "n_out", "n_steps", "input_rate", "init", "seed")
 SHARED = (*FIXED, "reset", "backprop_reset", "optimizer", "backward", "localzo_dist", "localzo_delta", "localzo_m",
           "sparse_threshold")
 #: Per network (prefixed det_ / sto_ in the URL): the paper gives the two networks different SDs and rates.

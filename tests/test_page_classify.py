@@ -155,3 +155,32 @@ def test_shd_locally_trains_on_a_tiny_file_in_the_official_layout(monkeypatch, t
     at.button(key="step").click().run()
     assert not at.exception and session(at)["trainers"]["stochastic"].epoch == 1
     assert "2 classes" in banner(at) or "Epoch <b>1</b>" in banner(at)
+
+
+def test_initialisation_scheme_and_conditions_are_network_settings_with_their_values_shown():
+    at = app(**SMALL)
+    assert at.selectbox(key="init").value == "fluctuation" and at.selectbox(key="conditions").value == "none"
+    at.selectbox(key="init").set_value("glorot_uniform").run()
+    at.toggle(key="recurrent").set_value(True).run()
+    at.selectbox(key="conditions").set_value("I+II").run()
+    assert not at.exception and not at.error
+    trainers = session(at)["trainers"]
+    for t in trainers.values():
+        assert (t.cfg.init, t.cfg.conditions, t.cfg.recurrent) == ("glorot_uniform", "I+II", True)
+        assert t.conditions is not None and t.conditions.var_w_rec > 0
+    shown = [c.value for c in at.caption if c.value.startswith("Conditions I+II")]
+    assert len(shown) == 1 and f"{trainers['deterministic'].conditions.mean_w_rec:.4g}" in shown[0]
+    first = trainers["stochastic"]
+    at.selectbox(key="conditions").set_value("I+II+III").run()  # rebuilds: the SD is set by the conditions
+    rebuilt = session(at)["trainers"]["stochastic"]
+    assert rebuilt is not first and rebuilt.backward_cfg.scale == "gamma"
+    assert any("dampening γ" in c.value for c in at.caption)
+
+
+def test_conditions_on_a_feed_forward_network_are_refused_with_the_reason():
+    at = app(**SMALL, conditions="I")
+    assert not at.exception
+    assert any("recurrent=True" in e.value for e in at.error)
+    at.toggle(key="recurrent").set_value(True).run()  # what the message asks for
+    assert not at.exception and not at.error
+    assert session(at)["trainers"]["deterministic"].cfg.conditions == "I"

@@ -336,3 +336,16 @@ def test_definitions_show_the_realised_fluctuation_of_the_initialisation():
     assert hid["input rate (Hz)"] == pytest.approx(50.3, abs=0.05)  # the frozen input at nu = 50 Hz
     assert 0.75 < hid["free U, per neuron"] < 1.25
     assert any("presynaptic rate is the hidden layer's" in c.value for c in at.caption)
+
+
+def test_the_initialisation_scheme_rebuilds_both_networks():
+    at = app(**SMALL)
+    assert at.selectbox(key="init").value == "fluctuation"
+    assert any(d.value is not None for d in at.dataframe)  # the fluctuation table (notes tab)
+    at.selectbox(key="init").set_value("he_uniform").run()
+    assert not at.exception and not at.error
+    tr = state(at)["trainers"]
+    for t in tr.values():
+        assert t.cfg.init == "he_uniform" and t.epoch == 0
+        assert np.abs(t.w1).max() <= np.sqrt(3 * 2 / 40) + 1e-6  # He uniform, fan_in = n_in = 40
+    assert any("He uniform weights" in m.value for m in at.markdown)

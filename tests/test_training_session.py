@@ -123,7 +123,8 @@ def test_a_fixed_setting_rebuilds_both_networks_paused_with_a_notice(name):
     s.play()
     assert s.poll().mode == TRAINING and pool.status() == (1, 0)
     old = dict(s.trainers)
-    value = {"n_in": 12, "n_hidden": 9, "n_out": 8, "n_steps": 24, "input_rate": 30.0, "seed": 3}[name]
+    value = {"n_in": 12, "n_hidden": 9, "n_out": 8, "n_steps": 24, "input_rate": 30.0, "init": "he_normal",
+             "seed": 3}[name]
     cfgs = configs(**{name: value})
     tgt = target(n_out=cfgs["deterministic"].n_out, n_steps=cfgs["deterministic"].n_steps)
     done = s.apply(cfgs, tgt)

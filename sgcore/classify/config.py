@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from ..initschemes import CONDITIONS, INIT_SCHEMES, check_conditions
 from ..params import DeclaredConfig, ParamSpec, declared, work
 from ..snn.config import TRAIN_PARAMS
 from .data import RANDMAN_PARAMS
@@ -45,6 +46,15 @@ CLASSIFY_PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec("recurrent", "Recurrent hidden layers", False, kind="bool",
               help="Each hidden layer also receives its own spikes through recurrent weights V (Table 3's ConvSNN is "
                    "recurrent; its initial variance is shared 0.9 / 0.1 between input and recurrence)."),
+    ParamSpec("init", "Weight initialisation", "fluctuation", kind="choice", choices=INIT_SCHEMES,
+              help="fluctuation: fluctuation-driven normal weights (Methods 8.4.2). Herranz-Celotti & Rouat's schemes "
+                   "(Fig. 4): Glorot Var = 2/(fan_in + fan_out), He Var = 2/fan_in or orthogonal (QR), drawn uniform, "
+                   "normal or BiGamma (+-Gamma(3, theta): never zero)."),
+    ParamSpec("conditions", "HC conditions I-IV", "none", kind="choice", choices=CONDITIONS,
+              help="Herranz-Celotti & Rouat's Conditions (Sec. 2.6, Fig. 5) on top of the initialisation: I sets the "
+                   "mean and II the variance of the recurrent weights, III the SD's dampening and IV its sharpness "
+                   "(the backward then uses scale gamma with those values). Needs one dense recurrent layer. III and "
+                   "IV together have no solution (the dampening III gives is too small for IV)."),
     ParamSpec("loss", "Readout", "max", kind="choice", choices=LOSSES,
               help="max: the maximum over time of each readout membrane potential (Eq. 29); sum / mean over time."),
     ParamSpec("reg", "Activity regulariser", True, kind="bool",
@@ -92,6 +102,8 @@ class ClassifyConfig(DeclaredConfig):
         if isinstance(self.localzo_alpha, int) and not isinstance(self.localzo_alpha, bool):
             object.__setattr__(self, "localzo_alpha", str(self.localzo_alpha))
         super().__post_init__()
+        check_conditions(self.conditions, recurrent=self.recurrent, layers=self.layers, n_layers=self.n_layers,
+                         backward=self.backward)
 
     @property
     def stochastic(self) -> bool:

@@ -64,8 +64,8 @@ from ..snn.config import TRAIN_PARAMS
 from ..snn.engine import _count_nonzero, _mm
 from ..snn.inputs import fluctuation_sigma
 
-__all__ = ["LAYER_KINDS", "LOSSES", "BackwardConfig", "NetSpec", "Noise", "Workspace", "forward_backward",
-           "init_params", "param_names", "predict"]
+__all__ = ["LAYER_KINDS", "LOSSES", "BackwardConfig", "NetSpec", "Noise", "Workspace", "fluctuation_sds",
+           "forward_backward", "init_params", "param_names", "param_shapes", "predict"]
 
 #: Readout reductions over time: "max" (Eq. 29), "sum", "mean".
 LOSSES = ("max", "sum", "mean")
@@ -260,6 +260,43 @@ def param_names(spec: NetSpec) -> list[str]:
     return names + ["W_out"]
 
 
+def param_shapes(spec: NetSpec) -> dict[str, tuple[int, ...]]:
+    """The shape of each weight, by :func:`param_names` (in that order): dense ``W_l`` (n_l, n_{l-1}), ``V_l``
+    (n_l, n_l), ``W_out`` (C, n_L); conv ``W_l`` (C_l, C_{l-1}, kernels[l-1]) with C_0 = 1 and ``V_l``
+    (C_l, C_l, rec_kernel)."""
+    if spec.conv:
+        chans = (1, *spec.channels)
+        ff = [(chans[li + 1], chans[li], k) for li, k in enumerate(spec.kernels)]
+        rec = [(c, c, spec.rec_kernel) for c in spec.channels]
+    else:
+        sizes = spec.sizes
+        ff = [(n, sizes[li]) for li, n in enumerate(spec.hidden)]
+        rec = [(n, n) for n in spec.hidden]
+    shapes = {f"W{li + 1}": shape for li, shape in enumerate(ff)}
+    shapes |= {f"V{li + 1}": shape for li, shape in enumerate(rec)}
+    shapes["W_out"] = (spec.n_classes, spec.hidden[-1])
+    return {k: tuple(int(d) for d in shapes[k]) for k in param_names(spec)}
+
+
+def fluctuation_sds(spec: NetSpec, input_rate_hz: float, hidden_rate_hz: float = 10.0, sigma_u: float = 1.0,
+                    alpha: float = 0.9) -> dict[str, float]:
+    """The standard deviation of each weight in :func:`init_params` (by :func:`param_names`)."""
+    lif = spec.lif
+    ro = LIFParams(dt=spec.dt_ms, tau_mem=min(spec.duration_ms, 1e4), tau_syn=spec.tau_syn, theta=spec.theta)
+    a_ff = alpha if spec.recurrent else 1.0
+    sds: dict[str, float] = {}
+    for name, shape in param_shapes(spec).items():
+        n_pre = math.prod(shape[1:])  # n_in / n_{l-1}, C_in K; n_l, C_l rec_kernel; n_L
+        if name == "W_out":
+            sds[name] = fluctuation_sigma(n_pre, ro, hidden_rate_hz, sigma_u)
+        elif name.startswith("V"):
+            sds[name] = fluctuation_sigma(n_pre, lif, hidden_rate_hz, sigma_u) * math.sqrt(1.0 - alpha)
+        else:
+            nu = input_rate_hz if name == "W1" else hidden_rate_hz
+            sds[name] = fluctuation_sigma(n_pre, lif, nu, sigma_u) * math.sqrt(a_ff)
+    return sds
+
+
 def init_params(spec: NetSpec, rng: np.random.Generator, input_rate_hz: float, hidden_rate_hz: float = 10.0,
                 sigma_u: float = 1.0, alpha: float = 0.9, dtype: Any = np.float32) -> dict[str, np.ndarray]:
     """Fluctuation-driven initialisation (Rossbroich et al. 2022; Methods 8.4.2): zero-mean normal weights with
@@ -268,30 +305,12 @@ def init_params(spec: NetSpec, rng: np.random.Generator, input_rate_hz: float, h
     with recurrent weights taking ``1 - alpha``. Inputs of layer 1 fire at ``input_rate_hz``, hidden layers at
     ``hidden_rate_hz`` (default 10 Hz, the regulariser's bound: 7 spikes in 700 ms). The readout uses its own
     tau_mem^RO. Conv layers: the same with ``N_pre`` = the kernel's inputs per neuron, ``C_{l-1} x kernels[l-1]``
-    (feed-forward) and ``C_l x rec_kernel`` (recurrent); W_l (C_l, C_{l-1}, K_l), V_l (C_l, C_l, rec_kernel)."""
-    lif = spec.lif
-    ro = LIFParams(dt=spec.dt_ms, tau_mem=min(spec.duration_ms, 1e4), tau_syn=spec.tau_syn, theta=spec.theta)
-    a_ff = alpha if spec.recurrent else 1.0
-    out: dict[str, np.ndarray] = {}
-    sizes = spec.sizes
-    if spec.conv:
-        chans = (1, *spec.channels)
-        ff_shapes = [(chans[li + 1], chans[li], k) for li, k in enumerate(spec.kernels)]
-        rec_shapes = [(c, c, spec.rec_kernel) for c in spec.channels]
-    else:
-        ff_shapes = [(n, sizes[li]) for li, n in enumerate(spec.hidden)]
-        rec_shapes = [(n, n) for n in spec.hidden]
-    for li, shape in enumerate(ff_shapes):
-        nu = input_rate_hz if li == 0 else hidden_rate_hz
-        sd = fluctuation_sigma(math.prod(shape[1:]), lif, nu, sigma_u) * math.sqrt(a_ff)  # N_pre = n_in or C_in K
-        out[f"W{li + 1}"] = (rng.standard_normal(shape) * sd).astype(dtype)
-    if spec.recurrent:
-        for li, shape in enumerate(rec_shapes):
-            sd = fluctuation_sigma(math.prod(shape[1:]), lif, hidden_rate_hz, sigma_u) * math.sqrt(1.0 - alpha)
-            out[f"V{li + 1}"] = (rng.standard_normal(shape) * sd).astype(dtype)
-    sd = fluctuation_sigma(spec.hidden[-1], ro, hidden_rate_hz, sigma_u)
-    out["W_out"] = (rng.standard_normal((spec.n_classes, spec.hidden[-1])) * sd).astype(dtype)
-    return {k: out[k] for k in param_names(spec)}
+    (feed-forward) and ``C_l x rec_kernel`` (recurrent); W_l (C_l, C_{l-1}, K_l), V_l (C_l, C_l, rec_kernel).
+    The standard deviations are :func:`fluctuation_sds`; the draws are made in :func:`param_names` order.
+    Other schemes: :mod:`sgcore.initschemes`."""
+    sds = fluctuation_sds(spec, input_rate_hz, hidden_rate_hz, sigma_u, alpha)
+    return {name: (rng.standard_normal(shape) * sds[name]).astype(dtype)
+            for name, shape in param_shapes(spec).items()}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -22,12 +22,13 @@ from typing import IO, Any
 
 import numpy as np
 
+from ..initschemes import Conditions, apply_conditions, init_network, input_moments, network_variances, resolve_backward
 from ..params import count
 from ..snn.metrics import fano_factor
 from ..snn.trainer import HISTORY_CAP, History
 from .config import CLASSIFY_PARAMS, MINIBATCH_CELLS, ClassifyConfig
 from .data import Dataset
-from .engine import Workspace, forward_backward, init_params, param_names, predict
+from .engine import Workspace, forward_backward, param_names, predict
 from .optim import make_optimizer
 
 __all__ = ["CHECKPOINT_VERSION", "FANO_SAMPLES", "FANO_TRIALS", "FANO_WINDOW", "FIXED", "HISTORY_KEYS", "Classifier",
@@ -37,7 +38,7 @@ FANO_WINDOW = 10  #: moving-average window of the Fano factor (Methods 8.4.2: 10
 FANO_TRIALS = 10  #: trials per probe sample
 FANO_SAMPLES = 8  #: validation samples probed
 #: Settings that fix the weights' shapes or their draw: changing one builds a new network.
-FIXED = ("network", "layers", "n_layers", "n_hidden", "recurrent", "seed")
+FIXED = ("network", "layers", "n_layers", "n_hidden", "recurrent", "init", "conditions", "seed")
 HISTORY_KEYS = ("epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "fano_1", "fano_2", "fano_3",
                 "active_fraction", "seconds")
 CHECKPOINT_VERSION = 1
@@ -84,8 +85,15 @@ class Classifier:
     history_cap : int
         Records kept per history list (see :class:`~sgcore.snn.trainer.History`).
 
-    Weights start with the fluctuation-driven initialisation (:func:`~sgcore.classify.engine.init_params`, the
-    input rate measured on the training split), drawn from ``cfg.seed``.
+    Weights start with ``cfg.init`` (:func:`sgcore.initschemes.init_network`; the default "fluctuation" is the
+    fluctuation-driven :func:`~sgcore.classify.engine.init_params` with the input rate measured on the training
+    split), drawn from ``cfg.seed``. ``cfg.conditions`` then applies Herranz-Celotti & Rouat's Conditions I-IV
+    (:func:`sgcore.initschemes.apply_conditions`, with Mean[z], Var[z] of the training split's inputs): CI / CII
+    redraw the recurrent weights V1 (from a stream of their own, so the other weights stay those of the naive
+    network), CIII / CIV replace the SD's scaling, dampening and steepness in :attr:`backward_cfg` (what the
+    backward pass uses; ``cfg`` keeps the settings as given). :attr:`conditions` holds what they set (None for
+    "none") and :meth:`initialisation` a JSON-able summary. A mid-run change of the SD (:meth:`set`) solves III /
+    IV again for it, with the statistics of the network as built.
     """
 
     def __init__(self, cfg: ClassifyConfig, data: Dataset, history_cap: int = HISTORY_CAP,
@@ -101,7 +109,16 @@ class Classifier:
         self.max_cells = max_cells
         cfg.minibatch_cells(data.steps, self.spec.hidden, max_cells)
         self.input_rate_hz = max(float(data.x[self.train_idx].mean()) * 1000.0 / data.dt_ms, 1e-3)
-        self.params = init_params(self.spec, np.random.default_rng([cfg.seed, 1]), self.input_rate_hz)
+        self.params = init_network(cfg.init, self.spec, np.random.default_rng([cfg.seed, 1]), self.input_rate_hz)
+        self.conditions: Conditions | None = None
+        if cfg.conditions != "none":
+            mean_z, var_z = input_moments(data.x, self.train_idx)
+            var = network_variances(cfg.init, self.spec, self.input_rate_hz)
+            self.params, self.conditions = apply_conditions(
+                cfg.conditions, cfg.init, self.spec, self.params, np.random.default_rng([cfg.seed, 8]),
+                mean_z=mean_z, var_z=var_z, var_w_in=var["W1"], var_w_rec=var["V1"], backward=cfg)
+        self._sd_key = self._sd_fields(cfg)
+        self.backward_cfg = self._backward_config(cfg)
         self.initial_params = {k: v.copy() for k, v in self.params.items()}  # Fig. S1's "before learning"
         self.rng = np.random.default_rng([cfg.seed, 2])
         self.optimizer = make_optimizer(cfg.optimizer, cfg.lr)
@@ -124,11 +141,40 @@ class Classifier:
             raise ValueError(f"unknown setting(s) {', '.join(unknown)}")
         new = replace(self.cfg, **changes)
         new.minibatch_cells(self.data.steps, self.spec.hidden, self.max_cells)
+        conditions = self.conditions
+        if conditions is not None and self._sd_fields(new) != self._sd_key:
+            conditions = resolve_backward(conditions, new)  # III / IV for the new SD (ValueError: nothing changes)
+        backward_cfg = self._backward_config(new, conditions)
         if new.optimizer != self.cfg.optimizer:
             self.optimizer = make_optimizer(new.optimizer, new.lr)
         self.optimizer.lr = new.lr
         self.spec = new.spec(self.data.units, self.data.n_classes, self.data.steps, self.data.dt_ms)
-        self.cfg = new
+        self.cfg, self.conditions, self.backward_cfg, self._sd_key = new, conditions, backward_cfg, self._sd_fields(new)
+
+    @staticmethod
+    def _sd_fields(cfg: ClassifyConfig) -> tuple[Any, ...]:
+        return tuple(getattr(cfg, k) for k in ("backward", "shape", "q", "scale", "gamma", "beta_sg"))
+
+    def _backward_config(self, cfg: ClassifyConfig, conditions: Conditions | None = None) -> ClassifyConfig:
+        """``cfg`` with the SD settings Conditions III / IV replace (``cfg`` itself without them)."""
+        cond = self.conditions if conditions is None else conditions
+        overrides = cond.backward_overrides() if cond is not None else {}
+        if not overrides:
+            return cfg
+        try:
+            return replace(cfg, **overrides)
+        except ValueError as err:
+            raise ValueError(f"conditions {cond.name} ask for an SD outside the settings' range: {err}") from None
+
+    def initialisation(self) -> dict[str, Any]:
+        """JSON-able: the scheme and conditions, what the conditions set (:meth:`Conditions.summary`) and the
+        mean and variance of the recurrent weights V1 as drawn (for a sweep's record)."""
+        out: dict[str, Any] = {"init": self.cfg.init, "conditions": self.cfg.conditions}
+        if self.conditions is not None:
+            out.update(self.conditions.summary())
+            v = self.initial_params["V1"].astype(np.float64)
+            out.update(v1_mean=float(v.mean()), v1_var=float(v.var()))
+        return out
 
     # -- training --------------------------------------------------------------------------------
     def _has(self, split: str) -> bool:
@@ -156,8 +202,8 @@ class Classifier:
         loss_sum = correct = active = 0.0
         for start in range(0, order.size, cfg.batch):
             pick = order[start:start + cfg.batch]
-            loss, grads, st = forward_backward(self.params, x_train[pick], y_train[pick], self.spec, cfg, self.rng,
-                                               workspace=self._ws)
+            loss, grads, st = forward_backward(self.params, x_train[pick], y_train[pick], self.spec, self.backward_cfg,
+                                               self.rng, workspace=self._ws)
             self.optimizer.step(self.params, grads)
             loss_sum += loss * pick.size
             correct += st["accuracy"] * pick.size
@@ -252,7 +298,7 @@ class Classifier:
 
         def flat(stochastic: bool, rng: np.random.Generator) -> np.ndarray:
             spec = replace(self.spec, stochastic=stochastic)
-            _, g, _ = forward_backward(weights, x, y, spec, self.cfg, rng, workspace=self._ws)
+            _, g, _ = forward_backward(weights, x, y, spec, self.backward_cfg, rng, workspace=self._ws)
             return np.concatenate([g[k].ravel().astype(np.float64) for k in names])
 
         rng = np.random.default_rng([self.cfg.seed, 7, 0 if initial else self.epoch])  # "before" is reproducible
@@ -363,6 +409,7 @@ def train_classifier(cfg: ClassifyConfig, data: Dataset, epochs: int = 20, gradi
         "test_split": final, "test_accuracy": clf.evaluate(final)["accuracy"],
         "cross_eval_accuracy": clf.cross_evaluate(final),
         "epochs_per_second": epochs / h.seconds[-1] if h.seconds[-1] > 0 else math.inf,
+        "initialisation": clf.initialisation(),
     }
     if gradient_trials:
         before, after = clf.gradient_trials(gradient_trials, initial=True), clf.gradient_trials(gradient_trials)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ..initschemes import INIT_SCHEMES
 from ..lif import LIFParams
 from ..localzo import ALPHAS, DISTRIBUTIONS
 from ..params import DeclaredConfig, ParamSpec, declared, lookup
@@ -80,6 +81,10 @@ TRAIN_PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec("input_rate", "Input rate", 50.0, symbol=r"\nu", domain=(0.0, 1000.0), open_low=True, slider=(1.0, 200.0),
               step=1.0,
               unit="Hz", help="Rate of the frozen Poisson input (and nu of the initialisation)."),
+    ParamSpec("init", "Weight initialisation", "fluctuation", kind="choice", choices=INIT_SCHEMES,
+              help="fluctuation: fluctuation-driven normal weights (nu = the input rate, sigma_U = 1). Herranz-Celotti "
+                   "& Rouat's schemes: Glorot Var = 2/(fan_in + fan_out), He Var = 2/fan_in or orthogonal (QR), drawn "
+                   "uniform, normal or BiGamma (+-Gamma(3, theta): never zero)."),
     ParamSpec("fano_window", "Fano window", 1, kind="int", domain=(1, 50), slider=(1, 20), step=1, unit="steps",
               help="1: per-step bins (the issue's recipe); 10: the paper's moving average."),
     ParamSpec("seed", "Seed", 0, kind="int", domain=(0, 2**32 - 1), slider=(0, 9999), step=1, widget="number",

@@ -172,7 +172,8 @@ def init_fluctuation(cfg: TrainConfig) -> InitFluctuation:
     a stochastic network from the same generator, all ``cfg.batch`` trials, float32 like the trainer). The hidden
     layer's presynaptic rate is the frozen input's, the output layer's the hidden layer's realised one (spiking
     dynamics). ``sigma_w`` is the trainer's :func:`fluctuation_sigma` (nu = input_rate), the target sigma_U = 1.
-    At the defaults it takes a few milliseconds (one forward pass).
+    At the defaults it takes a few milliseconds (one forward pass). It measures the fluctuation-driven weights
+    (``init`` is not among :data:`FLUCTUATION_FIELDS`), whatever ``cfg.init`` chooses.
     """
     from .trainer import Trainer  # the trainer is the one source of the initial weights and input
 

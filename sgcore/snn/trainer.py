@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from ..initschemes import sample_weights
 from ..params import count
 from .backward import BACKWARDS
 from .config import TRAIN_PARAMS, TrainConfig
@@ -82,7 +83,7 @@ class LastPass:
     van_rossum: float
 
 
-_FIXED = ("network", "n_in", "n_hidden", "n_out", "n_steps", "input_rate", "seed")
+_FIXED = ("network", "n_in", "n_hidden", "n_out", "n_steps", "input_rate", "init", "seed")
 
 
 class Trainer:
@@ -100,7 +101,8 @@ class Trainer:
         Records kept per history list (see :class:`History`).
 
     Weights start at W ~ N(0, sigma_w^2) with :func:`fluctuation_sigma` (sigma_U = 1, nu = input_rate for both
-    layers). An epoch is forward + backward + update on float32 buffers.
+    layers), or with another ``cfg.init`` scheme (:func:`sgcore.initschemes.sample_weights`, W1 then W2 from the
+    same seeded stream). An epoch is forward + backward + update on float32 buffers.
     """
 
     def __init__(self, cfg: TrainConfig, target: np.ndarray, input: np.ndarray | None = None,
@@ -125,10 +127,14 @@ class Trainer:
         self.input = x.astype(np.float32)
         wrng = np.random.default_rng([cfg.seed, 1])
         nu = cfg.input_rate
-        self.w1 = (wrng.standard_normal((cfg.n_hidden, cfg.n_in)) * fluctuation_sigma(cfg.n_in, cfg.lif, nu)).astype(
-            np.float32)
-        self.w2 = (wrng.standard_normal((cfg.n_out, cfg.n_hidden)) * fluctuation_sigma(cfg.n_hidden, cfg.lif, nu)
-                   ).astype(np.float32)
+        if cfg.init == "fluctuation":
+            self.w1 = (wrng.standard_normal((cfg.n_hidden, cfg.n_in)) * fluctuation_sigma(cfg.n_in, cfg.lif, nu)
+                       ).astype(np.float32)
+            self.w2 = (wrng.standard_normal((cfg.n_out, cfg.n_hidden)) * fluctuation_sigma(cfg.n_hidden, cfg.lif, nu)
+                       ).astype(np.float32)
+        else:
+            self.w1 = sample_weights(cfg.init, (cfg.n_hidden, cfg.n_in), wrng).astype(np.float32)
+            self.w2 = sample_weights(cfg.init, (cfg.n_out, cfg.n_hidden), wrng).astype(np.float32)
         self.rng = np.random.default_rng([cfg.seed, 2])
         self.epoch = 0
         self.history = History(cap=count("history_cap", history_cap, 1))
