@@ -87,9 +87,8 @@ def _classify(run: Run) -> tuple[dict[str, Any], dict[str, list[float]]]:
     }
     if "test" in data.split and data.split["test"].size:
         metrics["test_accuracy"] = clf.evaluate("test")["accuracy"]
-    report = getattr(clf, "init_report", None)  # what an initialisation scheme or conditions I-IV set
-    if report:
-        metrics["init"] = dict(report)
+    if cfg.init != "fluctuation" or cfg.conditions != "none":
+        metrics["init"] = clf.initialisation()  # the scheme, and what conditions I-IV set
     return metrics, curves
 
 

@@ -228,6 +228,17 @@ def resolve(values: Mapping[str, Any], given: Iterable[str], task: Task | None =
     return out
 
 
+def _full(task: Task, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Every parameter of the task's configs: ``values`` over the defaults."""
+    return {**{k: s.default for k, s in task.specs.items() if k != "sharpness"}, **values}
+
+
+def _identity(task: Task, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The values that differ from their defaults: a run is the same whether a default is spelled out or not (and
+    stays the same when a parameter with a default is added to the code)."""
+    return {k: v for k, v in values.items() if k not in task.specs or v != task.specs[k].default}
+
+
 def _canonical(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
 
@@ -314,14 +325,14 @@ def make_plan(task: str, subgrids: Iterable[SubGrid] = (), *, fixed: Mapping[str
         for seed in seed_list:
             given = {**top, **gfixed, **swept, "seed": seed}
             values = {**base, **given}
-            resolved = resolve(values, given, t)
+            resolved = _full(t, resolve(values, given, t))
             key = _canonical(resolved)
             if key not in checked:
                 try:
                     t.check(resolved)
                 except ValueError as err:
                     raise ValueError(f"run {_canonical({**swept, 'seed': seed})} of group {group!r}: {err}") from None
-                checked[key] = run_id(task, epochs, resolved, paths)
+                checked[key] = run_id(task, epochs, _identity(t, resolved), paths)
             rid = checked[key]
             if rid in seen:
                 continue  # the same run in two groups (e.g. the shared default point): run it once
