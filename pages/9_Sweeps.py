@@ -4,6 +4,7 @@ import hashlib
 import html
 import os
 import re
+import shlex
 from pathlib import Path
 
 import streamlit as st
@@ -111,6 +112,10 @@ def _open() -> tuple[sa.SweepResults | None, str, str]:
                 return None, "", "Enter the path of a results store on this computer (the file given to `--store`)."
             path = Path(path_text).expanduser()
             if not path.is_file():
+                job = st.session_state.get("sweeps_job")
+                if job is not None and job.running and job.store == path.resolve():
+                    return None, "", "The sweep started on this page is starting: its results appear here as runs "\
+                                     "finish."
                 return None, "", f"No file at {path_text}."
             stat = path.stat()
             return stored(str(path.resolve()), (stat.st_mtime_ns, stat.st_size)), f"path:{path.resolve()}", ""
@@ -138,9 +143,10 @@ with st.sidebar:
     score_name = sa.score_metric(task)
     metrics = ["score", *(m for m in (res.metrics if res is not None else ()) if m != score_name
                           and res.runs[m].notna().any())]
-    if st.session_state.get("sweep_metric", "score") not in metrics:
-        st.session_state["sweep_metric"] = "score"  # a metric of the store shown before
-    metric = st.selectbox("Plotted metric", metrics, key="sweep_metric",
+    metric_key = f"sweep_metric_{task}"  # per task: the options' names depend on it
+    if st.session_state.get(metric_key, "score") not in metrics:
+        st.session_state[metric_key] = "score"  # a metric of the store shown before
+    metric = st.selectbox("Plotted metric", metrics, key=metric_key,
                           format_func=lambda m: sa.metric_label(m, task) + (" (score)" if m == "score" else ""),
                           help="What the plots average over seeds. The score is the task's: the final validation "
                                "accuracy (classification) or van Rossum distance (spike trains).")
@@ -163,7 +169,7 @@ else:
     shown = (f"{best['mean']:.1%}" if fraction else f"{best['mean']:.4g}") if best else "–"
     axes = sa.varying(res)
     setting = sa.describe_setting(best, axes, task) if best else ""
-    best_text = (f" Best mean {sa.metric_label('score', task)}: <b>{shown}</b> over {best['n']} seed(s), at "
+    best_text = (f" Best mean {sa.metric_label('score', task)}: <b>{shown}</b> over {int(best['n'])} seed(s), at "
                  f"{html.escape(setting or 'the one setting')}.") if best else " No run finished."
     sweeps = ", ".join(info.sweeps)
     banner(f"<b>{info.done:,}</b> runs done, <b>{info.failed:,}</b> failed ({html.escape(', '.join(info.tasks))}; "
@@ -182,8 +188,8 @@ else:
 # --- a sweep started from this page -------------------------------------------------------------------------------
 def _job_status(job: BackgroundSweep) -> None:
     p = job.progress()
-    st.progress(min(p.fraction, 1.0), text=f"Sweep **{escape_markdown(job.name)}** into "
-                                           f"`{job.store.name}`: {p.describe()}")
+    st.progress(min(p.fraction, 1.0), text=f"Sweep “{escape_markdown(job.name)}” into `{job.store.name}`: "
+                                           f"{p.describe()}")
 
 
 @st.fragment(run_every=2.0)
@@ -445,7 +451,7 @@ def _run_tab() -> None:
     if running is not None and running.running:
         st.info("A sweep started from this page is running (progress above). Stop it to start another.",
                 icon=":material/hourglass_top:")
-        st.code(" ".join(running.argv[1:]), language="bash")
+        st.code(shlex.join(["python", *running.argv[1:]]), language="bash", wrap_lines=True)
         return
     cpu = os.cpu_count() or 1
     default_store = str(Path.home() / "sge-sweeps" / "sweep.sqlite")

@@ -75,7 +75,7 @@ def test_ablation_bars_put_the_naive_setting_first_with_validation_and_test(res)
     abl = sa.ablation(res)
     fig = _valid(fig_ablation(abl))
     val, test = fig.data
-    assert list(val.x) == ["none (naive)", "I+II+III+IV", "II", "I"]
+    assert list(val.x) == ["none<br><b>naive</b>", "I+II+III+IV", "II", "I"]
     assert np.allclose(val.y, abl.tables["score"]["mean"]) and np.allclose(test.y, abl.tables["test_accuracy"]["mean"])
     assert list(val.marker.pattern.shape) == ["/", "", "", ""]
     assert fig.layout.shapes[0].y0 == pytest.approx(abl.tables["score"]["mean"].iat[0])  # the naive line

@@ -81,6 +81,17 @@ def _title(main: str, *subs: str) -> str:
     return "<br>".join([main, *(f"<span style='font-size:15px;color:#5c6b7a'>{s}</span>" for s in subs if s)])
 
 
+def _wrap(text: str, width: int = 16) -> str:
+    """A category label broken into lines of about ``width`` characters (long shape names stay horizontal)."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return "<br>".join(lines)
+
+
 def _hover(table, fraction: bool) -> tuple[np.ndarray, str]:
     custom = np.column_stack([table["n"].to_numpy(dtype=float), table["failed"].to_numpy(dtype=float),
                               table["std"].to_numpy(dtype=float), table["min"].to_numpy(dtype=float),
@@ -189,8 +200,8 @@ def fig_ablation(abl: Ablation, spread: str = "std") -> go.Figure:
                          "with <i>python -m sgcore sweep</i>.", title=_title(f"by {blab}"))
     first = abl.metrics[0]
     fraction = is_fraction(first, abl.task)
-    labels = [value_label(abl.by, v) + (" (naive)" if abl.baseline is not None and v == abl.baseline else "")
-              for v in abl.order]
+    labels = [_wrap(value_label(abl.by, v)) + ("<br><b>naive</b>" if abl.baseline is not None and v == abl.baseline
+                                                else "") for v in abl.order]
     colors = (_VAL, _TEST, *PALETTE[2:])
     data = []
     for k, m in enumerate(abl.metrics):
@@ -211,18 +222,19 @@ def fig_ablation(abl: Ablation, spread: str = "std") -> go.Figure:
         if math.isfinite(level):
             shapes.append(dict(type="line", xref="x domain", yref="y", x0=0, x1=1, y0=level, y1=level,
                                line=dict(color=COLORS["grey"], dash="dash", width=1.5)))
-            notes.append(dict(text=f"naive: {_fmt(level, fraction)}", xref="x domain", yref="y", x=1, y=level,
-                              xanchor="right", yanchor="bottom", showarrow=False,
+            notes.append(dict(text=f"naive<br>{_fmt(level, fraction)}", xref="x domain", yref="y", x=1.005, y=level,
+                              xanchor="left", yanchor="middle", align="left", showarrow=False,
                               font=dict(size=14, color=COLORS["grey"])))
     order = ("naive first, then best first" if abl.baseline is not None else "best first") \
         if len(abl.order) > 1 else ""
     held = _held(abl.pinned, abl.task)
     title = _title(f"by {blab}", f"mean over seeds, bars {SPREADS.get(spread, spread)}"
                    + (f"; {order} by {metric_label(first, abl.task)}" if order else ""), held)
-    layout = base_layout(title, blab, "accuracy" if fraction else metric_label(first, abl.task),
-                         height=490 if held else 470, hovermode="closest", barmode="group", bargap=0.25,
-                         legend=_LEGEND_BELOW, margin=dict(t=100 if held else 80, b=120), shapes=shapes,
-                         annotations=notes,
+    layout = base_layout(title, "", "accuracy" if fraction else metric_label(first, abl.task),
+                         height=500 if held else 480, hovermode="closest", barmode="group", bargap=0.25,
+                         legend=dict(orientation="h", x=1, xanchor="right", y=1.01, yanchor="bottom",
+                                     bgcolor="rgba(0,0,0,0)", font=dict(size=14)),
+                         margin=dict(t=135 if held else 115, b=60, r=80), shapes=shapes, annotations=notes,
                          xaxis=dict(type="category", showgrid=False),
                          yaxis=dict(rangemode="tozero", **_percent(first, abl.task)))
     return figure(data, layout)

@@ -358,7 +358,7 @@ def higher_is_better(metric: str, task: str | None = None) -> bool:
 def run_label(row: Mapping[str, Any], axes: Sequence[str]) -> str:
     """A short name of a run: its values of ``axes`` and its seed, e.g. 'Sigmoid derivative · γ 0.5 · seed 1'."""
     parts = []
-    for a in axes:
+    for a in sorted(axes, key=lambda a: a != "shape"):  # the shape first
         v = row.get(a)
         if a == "shape":
             parts.append(value_label(a, v))
