@@ -276,14 +276,14 @@ def _order_key(v: Any) -> tuple:
 
 
 def _distinct(col: pd.Series) -> list[Any]:
-    return sorted({v for v in col if not _missing(v)}, key=_order_key)
+    return sorted({v.item() if hasattr(v, "item") else v for v in col.dropna().unique()}, key=_order_key)
 
 
 def _values(col: pd.Series, axis: str) -> list[Any]:
     """The values of an axis: its distinct values, and None when some runs did not record it (not for a shape's
     own parameter, whose missing value matches any)."""
     values = _distinct(col)
-    if not _not_applicable(axis) and any(_missing(v) for v in col):
+    if not _not_applicable(axis) and col.isna().any():
         values.append(None)
     return values
 
@@ -486,10 +486,14 @@ def _same(a: Any, b: Any) -> bool:
 
 def _matches(col: pd.Series, value: Any, any_missing: bool) -> np.ndarray:
     """Rows holding ``value`` (None: rows without a value), and rows without a value when ``any_missing``."""
+    missing = col.isna().to_numpy()
     if value is None:
-        return np.array([_missing(v) for v in col], dtype=bool)
-    return np.array([(any_missing and _missing(v)) or (not _missing(v) and _same(v, value)) for v in col],
-                    dtype=bool)
+        return missing
+    if col.dtype.kind == "f" and isinstance(value, int | float) and not isinstance(value, bool):
+        hit = np.isclose(col.to_numpy(dtype=float), float(value), rtol=1e-9, atol=0.0) & ~missing
+    else:
+        hit = np.array([not m and _same(v, value) for v, m in zip(col, missing, strict=True)], dtype=bool)
+    return hit | (missing & any_missing)
 
 
 def _pick(df: pd.DataFrame, col: pd.Series, any_missing: bool, values: Sequence[Any], free: Sequence[str],
