@@ -47,7 +47,10 @@ def uploaded(digest: str, name: str, _data: bytes) -> sa.SweepResults:
 
 @st.cache_resource(max_entries=64, show_spinner=False)
 def view(token: str, kind: str, args: tuple, spread: str, _res: sa.SweepResults):
-    """One tab's analysis and figure, per loaded store (``token``) and choice."""
+    """One tab's analysis and figure (or the store's summary and best setting), per loaded store (``token``) and
+    choice."""
+    if kind == "summary":
+        return sa.summary(_res), sa.best_setting(_res)
     if kind == "sensitivity":
         x, metric, line, at = args
         result = sa.sensitivity(_res, x, metric, line, dict(at))
@@ -97,7 +100,7 @@ with st.sidebar:
 
 
 def _open() -> tuple[sa.SweepResults | None, str, str]:
-    """(results or None, a token naming them, the problem in words)."""
+    """(results or None, a token naming them and their version, the problem in words)."""
     try:
         if source == "upload":
             if upload is None:
@@ -118,21 +121,24 @@ def _open() -> tuple[sa.SweepResults | None, str, str]:
                                      "finish."
                 return None, "", f"No file at {path_text}."
             stat = path.stat()
-            return stored(str(path.resolve()), (stat.st_mtime_ns, stat.st_size)), f"path:{path.resolve()}", ""
+            return (stored(str(path.resolve()), (stat.st_mtime_ns, stat.st_size)),
+                    f"file:{path.resolve()}@{stat.st_mtime_ns}:{stat.st_size}", "")
         if not sa.EXAMPLE_STORE.is_file():
             return None, "", f"The bundled example store ({EXAMPLE}) is not there yet."
         stat = sa.EXAMPLE_STORE.stat()
-        return stored(str(sa.EXAMPLE_STORE), (stat.st_mtime_ns, stat.st_size)), "example", ""
+        return (stored(str(sa.EXAMPLE_STORE), (stat.st_mtime_ns, stat.st_size)),
+                f"example:{sa.EXAMPLE_STORE}@{stat.st_mtime_ns}:{stat.st_size}", "")
     except ValueError as err:
         refused = "Upload refused" if source == "upload" else "Store refused"
         return None, "", f"{refused}: {err}."
 
 
 res, token, problem = _open()
-if st.session_state.get("sweeps_token") != token:  # another store: its own axes, groups and runs
+store_id = token.rsplit("@", 1)[0]  # the store, whatever its version: a sweep writing to it keeps the choices
+if st.session_state.get("sweeps_store_id") != store_id:  # another store: its own axes, groups and runs
     for key in [k for k in st.session_state if str(k).startswith(CHOICE_KEYS)]:
         del st.session_state[key]
-    st.session_state["sweeps_token"] = token
+    st.session_state["sweeps_store_id"] = store_id
 if res is not None and len(res.tasks) > 1:
     with st.sidebar:
         task = st.selectbox("Task", res.tasks, key="sweep_task", help="This store holds sweeps of several tasks.")
@@ -154,8 +160,7 @@ with st.sidebar:
     st.caption(f"Bars: {sa.SPREADS[spread]} over seeds.")
 
 # --- summary ------------------------------------------------------------------------------------------------------
-info = sa.summary(res) if res is not None else None
-best = sa.best_setting(res) if res is not None else None
+info, best = view(token, "summary", (), "", res) if res is not None else (None, None)
 if res is None:
     banner(re.sub(r"`([^`]*)`", r"<code>\1</code>", html.escape(problem)), ok=False)
     if source == "example" or (source == "file" and HOSTED):

@@ -195,3 +195,20 @@ def test_a_sweep_started_here_runs_and_its_results_appear(tmp_path):
     assert "<b>2</b> runs done" in banner(at)
     at.button(key="sweep_dismiss").click().run()
     assert "sweeps_job" not in at.session_state
+
+
+def test_a_store_that_grows_is_read_again_and_the_choices_stay(tmp_path):
+    from sweepstores import record
+
+    from sgcore.sweep.store import Store
+
+    path = hc_store(tmp_path / "growing.sqlite")
+    at = with_file(path)
+    at.selectbox(key="sens_line").set_value("(one line)").run()
+    with Store(path) as st:
+        record(st, "dampening", {"shape": "sigmoid", "gamma": 0.1}, {"shape": "sigmoid", "beta_sg": 1.0}, 5,
+               score=0.9)
+    at.run()
+    assert not at.exception
+    assert f"<b>{N_RUNS}</b> runs done" in banner(at)
+    assert at.selectbox(key="sens_line").value == "(one line)"
