@@ -64,13 +64,14 @@ def view(token: str, kind: str, args: tuple, spread: str, _res: sa.SweepResults)
     return result, fig_ablation(result, spread)
 
 
-def _example_command() -> str:
+def _example_command(store: str = EXAMPLE) -> str:
+    """The command that makes the example sweep (its TOML file once there is one) into ``store``."""
     config = sa.EXAMPLE_STORE.with_suffix(".toml")
-    if config.is_file():
-        return f"python -m sgcore sweep --config {config.relative_to(ROOT).as_posix()} --store {EXAMPLE}"
+    if config.is_file() and config.is_relative_to(ROOT):
+        return f"python -m sgcore sweep --config {config.relative_to(ROOT).as_posix()} --store {store}"
     return ("python -m sgcore sweep --grid shape=sigmoid,exponential,superspike,triangular \\\n"
             "    --grid gamma=0.1,0.3,1,3,10 --set sharpness=1 --seeds 3 --epochs 10 \\\n"
-            f"    --store {EXAMPLE}")
+            f"    --store {store}")
 
 
 open_page(PAGE, "Sweeps: how training depends on the surrogate",
@@ -153,7 +154,8 @@ with st.sidebar:
     if st.session_state.get(metric_key, "score") not in metrics:
         st.session_state[metric_key] = "score"  # a metric of the store shown before
     metric = st.selectbox("Plotted metric", metrics, key=metric_key,
-                          format_func=lambda m: sa.metric_label(m, task) + (" (score)" if m == "score" else ""),
+                          format_func=lambda m: sa.metric_label(m, task) + (" (score)" if m == "score" and task
+                                                                             else ""),
                           help="What the plots average over seeds. The score is the task's: the final validation "
                                "accuracy (classification) or van Rossum distance (spike trains).")
     spread = widget(SPREAD)
@@ -450,7 +452,7 @@ def _run_tab() -> None:
                 "minutes to hours, and this server's CPU belongs to the class's interactive pages. Run it on your own "
                 "machine with the command line (below), then upload its store file here or open the app locally.",
                 icon=":material/lock:")
-        st.code(_example_command(), language="bash")
+        st.code(_example_command("my_sweep.sqlite"), language="bash")
         return
     running = st.session_state.get("sweeps_job")
     if running is not None and running.running:
