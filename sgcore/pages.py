@@ -19,7 +19,7 @@ from pathlib import PurePosixPath
 from types import MappingProxyType
 from typing import Any
 
-from . import classify_page, design_page, training_page
+from . import classify_page, design_page, sweeps_page, training_page
 from . import commands as cmd
 from .classify import commands as classify_cmd
 from .classify.data import RANDMAN_PARAMS
@@ -31,6 +31,7 @@ from .loop import LOOP_PARAMS, LoopConfig, loop_view
 from .params import ParamSpec
 from .signflip import SIGNFLIP_PARAMS, SignflipConfig, signflip_view
 from .snn import LIF_TRACE_PARAMS, TRAIN_PARAMS
+from .sweep import commands as sweep_cmd
 
 __all__ = ["HOME", "PAGES", "Command", "Compute", "Lesson", "Page", "Registry"]
 
@@ -359,6 +360,25 @@ PAGES = Registry([
                     classify_cmd.CLASSIFY_CLI_PARAMS, classify_cmd.classify_arguments),
             Command("randman", "Generate the Randman data (Zenke & Vogels 2021): shape, class counts, checksum",
                     classify_cmd.run_randman, RANDMAN_PARAMS, classify_cmd.randman_arguments),
+        ),
+    ),
+    Page(
+        "sweeps", "Sweeps", "pages/9_Sweeps.py", "Sweeps", ":material/grid_view:",
+        "Herranz-Celotti & Rouat's sensitivity studies on our tasks: how training depends on the surrogate's shape, "
+        "dampening, sharpness and tail, on the initialisation and on conditions I-IV, from a sweep's stored results.",
+        specs=sweeps_page.ALL_SPECS,
+        presets=sweeps_page.PAGE_PRESETS,
+        lesson=Lesson(
+            "reading a sensitivity study",
+            "1. Plot the score against the dampening γ: is a low dampening better, as Herranz-Celotti & Rouat found "
+            "(Fig. 3)? Do the error bars of neighbouring points overlap?\n"
+            "2. Switch to the sharpness s: which shape gains most from a sharper surrogate?\n"
+            "3. Open the runs table: how many seeds stand behind each point, and did any run fail? Which differences "
+            "would you trust?"),
+        commands=(
+            Command("sweep", "Run a grid (and random samples) of training runs on Dask; results persisted and "
+                             "resumable (Herranz-Celotti & Rouat Figs. 3-5)", sweep_cmd.run_sweep, (),
+                    sweep_cmd.sweep_arguments),
         ),
     ),
 ])

@@ -72,7 +72,7 @@ def test_hidden_value_that_is_invalid_falls_back_to_the_default():
 
 def test_every_page_has_a_lesson_and_the_share_panel():
     titles = {"Escape noise", "Sign flip", "Loop integrals", "LocalZO", "Gradient estimators", "Live training",
-              "Surrogate design", "Classification"}
+              "Surrogate design", "Classification", "Sweeps"}
     assert set(LESSONS) == titles
     assert len(PAGES) - 1 == len(titles)
     assert set(LESSONS) == {page.title for page in REGISTRY.content()}  # every registered page has its lesson

@@ -113,7 +113,7 @@ def test_module_entry_point_help_lists_every_registered_command():
     for name, command in PAGES.commands().items():
         assert name in r.stdout and command.help.split()[0] in r.stdout
     assert set(PAGES.commands()) == {"escape", "signflip", "loop", "localzo", "estimators", "train", "lif", "design",
-                                     "init", "classify", "randman"}
+                                     "init", "classify", "randman", "sweep"}
 
 
 def test_in_process_call_prints_what_the_subprocess_prints(cli):

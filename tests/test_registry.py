@@ -59,7 +59,8 @@ def test_every_entry_has_its_script_and_the_home_page_comes_first():
     for page in PAGES.values():
         assert (apphelpers.ROOT / page.path).is_file(), page.path
     assert [p.url_path for p in PAGES.content()] == ["Escape_noise", "Sign_flip", "Loop_integrals", "LocalZO",
-                                                     "Estimators", "Training", "Surrogate_design", "Classification"]
+                                                     "Estimators", "Training", "Surrogate_design", "Classification",
+                                                     "Sweeps"]
 
 
 def test_every_content_page_has_specs_a_lesson_and_a_command():

@@ -544,3 +544,44 @@ def test_classification_checkpoint_upload_replaces_the_network(page, streamlit_s
     expect(page.get_by_text("Checkpoint refused: not a checkpoint")).to_be_visible(timeout=CHART_TIMEOUT_MS)
     assert_no_exception(page)
     screenshot(page, tmp_path, "classification_checkpoint")
+
+
+# --- sweeps page --------------------------------------------------------------------------------------------------
+SWEEPS_PATH = "/Sweeps"
+
+
+_PLOT_WITH_TITLE_JS = """
+t => [...document.querySelectorAll('.js-plotly-plot')].find(g => g.data && g.data.length
+     && ((g.layout.title || {}).text || '').includes(t))
+"""
+
+
+def _wait_for_plot(page, title_part: str) -> list[str]:
+    """Wait for a drawn chart (with traces) whose title contains ``title_part``; return its trace names."""
+    page.wait_for_function(f"t => !!({_PLOT_WITH_TITLE_JS})(t)", arg=title_part, timeout=CHART_TIMEOUT_MS)
+    return page.evaluate(f"t => ({_PLOT_WITH_TITLE_JS})(t).data.map(d => d.name)", title_part)
+
+
+def test_sweeps_page_shows_an_uploaded_store_in_each_tab(page, streamlit_server, tmp_path):
+    """A small store with done and failed runs, uploaded: the summary, then each HC figure drawn with its data."""
+    from sweepstores import HC_SCORES, hc_store
+
+    store = hc_store(tmp_path / "hc.sqlite")
+    open_app(page, streamlit_server, f"{SWEEPS_PATH}?store=upload&spread=sem")
+    expect(page.locator(BANNER)).to_contain_text("Upload a results store")
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(store))
+    n = 2 * sum(len(rows) for rows in HC_SCORES.values())
+    expect(page.locator(BANNER)).to_contain_text(f"{n - 1} runs done, 1 failed", timeout=CHART_TIMEOUT_MS)
+    names = _wait_for_plot(page, "against dampening")  # with error bars of one standard error (spread=sem)
+    assert {"Sigmoid derivative", "SuperSpike (fast-sigmoid derivative)"} <= set(names)
+    expect(page.locator(".js-plotly-plot").filter(has_text="standard error")).to_have_count(1)
+    for tab, title in (("Shape × initialisation (Fig. 4)", "initialisation"), ("Conditions I–IV (Fig. 5)",
+                                                                               "By conditions")):
+        page.get_by_role("tab", name=tab).click()
+        assert _wait_for_plot(page, title)
+        assert "tab=" in page.url
+    page.get_by_role("tab", name="Runs and learning curves").click()
+    expect(page.get_by_text("1 run(s) failed")).to_be_visible(timeout=CHART_TIMEOUT_MS)
+    wait_for_app(page)
+    assert_no_exception(page)
+    screenshot(page, tmp_path, "sweeps")
