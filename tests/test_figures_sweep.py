@@ -44,7 +44,7 @@ def test_sensitivity_has_one_line_per_shape_with_the_means_and_spreads(res):
     assert best.y[0] == pytest.approx(table["mean"].max())
     assert fig.layout.xaxis.type == "log"  # 0.1 .. 10
     assert fig.layout.yaxis.tickformat == ".0%"
-    assert "held at" in fig.layout.title.text and "initialisation = not recorded" in fig.layout.title.text
+    assert "held at" in fig.layout.title.text and "initialisation = fluctuation" in fig.layout.title.text
     rng = _valid(fig_sensitivity(sens, "range"))
     first = next(t for t in rng.data if t.mode == "lines+markers")
     rows = table[table["shape"] == next(k for k, v in SHAPES.items() if v.label == first.name)]

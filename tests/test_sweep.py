@@ -68,8 +68,8 @@ def test_sharpness_becomes_beta_sg_of_each_shape_and_gamma_switches_the_scale():
 
 
 def test_a_point_shared_by_two_groups_is_run_once():
-    p = make_plan("spiketrain", [SubGrid("a", {}, {"beta_sg": (1.0, 10.0)}), SubGrid("b", {}, {"beta_sg": (10.0, 20.0)})],
-                  fixed=SMALL, epochs=1)
+    p = make_plan("spiketrain", [SubGrid("a", {}, {"beta_sg": (1.0, 10.0)}),
+                                 SubGrid("b", {}, {"beta_sg": (10.0, 20.0)})], fixed=SMALL, epochs=1)
     assert len(p.runs) == 3 and [r.group for r in p.runs] == ["a", "a", "b"]
 
 
@@ -207,7 +207,8 @@ def test_run_one_classify_reports_accuracies():
 
 def test_a_run_that_raises_is_recorded_as_failed_and_the_sweep_goes_on(tmp_path):
     p = make_plan("classify", [SubGrid("g", {"n_hidden": 8, "samples_per_class": 10},
-                                       {"dataset": ("shd", "randman")})], epochs=1, paths={"path": str(tmp_path / "no.h5")})
+                                       {"dataset": ("shd", "randman")})], epochs=1,
+                  paths={"path": str(tmp_path / "no.h5")})
     s = execute(p, tmp_path / "s.sqlite", workers=0)
     assert (s.done, s.failed) == (1, 1)
     with Store(tmp_path / "s.sqlite", read_only=True) as st:
@@ -431,7 +432,8 @@ def test_the_same_sweep_runs_on_an_existing_dask_cluster(tmp_path):
         assert out["scheduler"] == address and out["workers"] == 2 and out["done_now"] == 6
         inline = cli(*args, "--workers", "0", "--store", str(tmp_path / "inline.sqlite"))
         assert inline.returncode == 0, inline.stderr
-        with Store(tmp_path / "ext.sqlite", read_only=True) as a, Store(tmp_path / "inline.sqlite", read_only=True) as b:
+        with (Store(tmp_path / "ext.sqlite", read_only=True) as a,
+              Store(tmp_path / "inline.sqlite", read_only=True) as b):
             assert a.curves(r["run_id"] for r in a.runs()) == b.curves(r["run_id"] for r in b.runs())
     finally:
         for p in procs:

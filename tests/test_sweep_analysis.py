@@ -189,16 +189,20 @@ def test_miniature_hc_store_end_to_end(tmp_path):
     want = {params["q"]: score + SEED_STEP / 2 for params, _, score in HC_SCORES["tail"]}
     assert {r.q: r.mean for r in q.table.itertuples()} == {k: pytest.approx(v) for k, v in want.items()}
     assert set(q.table["shape"]) == {"q_pseudospike"} and q.log_x is False  # 1.05 .. 8: under a decade
-    # Fig. 3, gamma: runs of the init and conditions groups are other settings (held at 'not recorded')
+    # Fig. 3, gamma: runs of the init and conditions groups are other settings (held at the defaults every run
+    # records: fluctuation, none)
     g = sa.sensitivity(res, "gamma")
-    assert g.pinned["init"] is None and g.pinned["conditions"] is None
-    assert "exponential" not in set(g.table["shape"])
+    assert g.pinned["init"] == "fluctuation" and g.pinned["conditions"] == "none"
+    # the conditions group's naive runs (exponential, conditions none, fluctuation) are that setting at gamma = 1
+    assert set(g.table[g.table["shape"] == "exponential"]["gamma"]) == {1.0}
     failed = g.table[(g.table["shape"] == "superspike") & (g.table["gamma"] == 10.0)].iloc[0]
     assert (failed["n"], failed["failed"], failed["mean"]) == (1, 1, pytest.approx(0.50))
     # Fig. 4: shape x init, the best shape of each initialisation
     rank = sa.ranking(res)
-    assert rank.row_values == ("exponential", "sigmoid") and rank.col_values == ("glorot_uniform", "he_normal")
-    assert dict(rank.best) == {"glorot_uniform": "sigmoid", "he_normal": "sigmoid"}
+    # every run records its initialisation, so the other groups' runs are the default "fluctuation" column
+    assert rank.row_values == ("exponential", "q_pseudospike", "sigmoid", "superspike")
+    assert rank.col_values == ("fluctuation", "glorot_uniform", "he_normal")
+    assert dict(rank.best) == {"fluctuation": "q_pseudospike", "glorot_uniform": "sigmoid", "he_normal": "sigmoid"}
     cell = rank.table[(rank.table["shape"] == "exponential") & (rank.table["init"] == "he_normal")].iloc[0]
     assert cell["mean"] == pytest.approx(0.40 + SEED_STEP / 2)
     # Fig. 5: the naive setting first, the rest best first, validation and test side by side
@@ -283,3 +287,33 @@ def test_subset_by_task_recomputes_the_axes():
     assert res.task is None and set(res.tasks) == {"spiketrain", "classify"}
     spike = res.subset(task="spiketrain")
     assert spike.task == "spiketrain" and sa.varying(spike) == ("lr",)
+
+
+def test_a_setting_fixed_per_group_keeps_the_groups_apart(tmp_path):
+    """One layer in the conditions group, two elsewhere: n_layers becomes an axis, so the gamma plot (held at the
+    common two layers) leaves the one-layer runs out, although no grid varied n_layers."""
+    from sweepstores import record
+
+    with Store(tmp_path / "s.sqlite") as st:
+        st.add_sweep("x", "classify", {}, "0+test")
+        for g, score in ((0.5, 0.7), (1.0, 0.6)):
+            record(st, "dampening", {"shape": "sigmoid", "gamma": g}, {"shape": "sigmoid", "gamma": g,
+                                                                          "n_layers": 2}, 0, score=score)
+        record(st, "conditions", {"conditions": "none"}, {"shape": "sigmoid", "gamma": 1.0, "n_layers": 1}, 0,
+               score=0.1)
+    res = sa.load(tmp_path / "s.sqlite")
+    assert "n_layers" in res.axes
+    g = sa.sensitivity(res, "gamma")
+    assert g.pinned["n_layers"] == 2 and list(g.table["mean"]) == pytest.approx([0.7, 0.6])
+
+
+def test_a_column_of_ties_has_no_best_row(tmp_path):
+    from sweepstores import record
+
+    with Store(tmp_path / "s.sqlite") as st:
+        st.add_sweep("x", "classify", {}, "0+test")
+        for shape in ("sigmoid", "atan"):
+            for init, score in (("glorot_uniform", 0.1), ("fluctuation", 0.5 if shape == "atan" else 0.4)):
+                record(st, "init", {"shape": shape, "init": init}, {"shape": shape, "init": init}, 0, score=score)
+    rank = sa.ranking(sa.load(tmp_path / "s.sqlite"))
+    assert dict(rank.best) == {"fluctuation": "atan"}  # glorot_uniform: both at 10 %, neither is best

@@ -69,6 +69,13 @@ def _fmt(value: float, fraction: bool) -> str:
     return f"{value:.1%}" if fraction else f"{value:.4g}"
 
 
+def _fmt_short(value: float, fraction: bool) -> str:
+    """A narrow heatmap cell's number: whole percent, or 3 significant digits."""
+    if not math.isfinite(value):
+        return "–"
+    return f"{value:.0%}" if fraction else f"{value:.3g}"
+
+
 def _held(pinned: Mapping[str, Any], task: str | None) -> str:
     if not pinned:
         return ""
@@ -136,6 +143,9 @@ def fig_sensitivity(sens: Sensitivity, spread: str = "std") -> go.Figure:
                      marker=dict(symbol="star", size=22, color="rgba(0,0,0,0)", line=dict(color="#1f2d3d", width=2))))
     xs = table[sens.x].to_numpy(dtype=float)
     xaxis = log_axis(xs) if sens.log_x else {}
+    swept = sorted(set(xs[np.isfinite(xs)].tolist()))
+    if sens.log_x and len(swept) <= 10:  # label every swept value (the ends too), not only 1-2-5 steps
+        xaxis = dict(xaxis, tickvals=swept, ticktext=[f"{v:g}" for v in swept])
     held = _held(sens.pinned, sens.task)
     title = _title(f"{ylab} against {xlab}", f"mean over seeds, bars {SPREADS.get(spread, spread)}", held)
     layout = base_layout(title, xlab, ylab, height=490 if held else 470, hovermode="closest",
@@ -165,16 +175,18 @@ def fig_ranking(rank: Ranking, spread: str = "std") -> go.Figure:
         i, j = rows.index(r), cols.index(c)
         mean = float(rank.table["mean"].iat[k])
         z[i, j] = mean
+        fmt = _fmt if len(cols) <= 6 else _fmt_short
         star = " ★" if c in rank.best and rank.best[c] == r else ""
         if spread == "range":
-            sp = f"{_fmt(float(rank.table['min'].iat[k]), fraction)}–{_fmt(float(rank.table['max'].iat[k]), fraction)}"
+            sp = f"{fmt(float(rank.table['min'].iat[k]), fraction)}–{fmt(float(rank.table['max'].iat[k]), fraction)}"
         else:
-            sp = "± " + _fmt(float(above[k]), fraction)
-        text[i][j] = f"<b>{_fmt(mean, fraction)}{star}</b><br>{sp}"
+            sp = "±" + fmt(float(above[k]), fraction)
+        text[i][j] = f"<b>{fmt(mean, fraction)}{star}</b><br>{sp}"
     zf = z[np.isfinite(z)]
     data = [dict(type="heatmap", z=z, x=[value_label(rank.cols, c) for c in cols],
                  y=[value_label(rank.rows, r) for r in rows], text=text, texttemplate="%{text}",
-                 textfont=dict(size=15), zmin=float(zf.min()), zmax=float(zf.max()), xgap=2, ygap=2,
+                 textfont=dict(size=15 if len(cols) <= 6 else 12), zmin=float(zf.min()), zmax=float(zf.max()),
+                 xgap=2, ygap=2,
                  colorscale=[[0, "#f4f7fb"], [1, "#6f9fd8"]],
                  colorbar=dict(title=dict(text=ylab), thickness=14, **({"tickformat": ".0%"} if fraction else {})),
                  hovertemplate=f"{rlab} %{{y}}<br>{clab} %{{x}}<br>mean %{{z{':.1%' if fraction else ':.4g'}}}"
@@ -225,6 +237,11 @@ def fig_ablation(abl: Ablation, spread: str = "std") -> go.Figure:
             notes.append(dict(text=f"naive<br>{_fmt(level, fraction)}", xref="x domain", yref="y", x=1.005, y=level,
                               xanchor="left", yanchor="middle", align="left", showarrow=False,
                               font=dict(size=14, color=COLORS["grey"])))
+    t0 = abl.tables[first]
+    for label, n, failed in zip(labels, t0["n"], t0["failed"], strict=True):
+        if n == 0 and failed > 0:  # no bar: say why instead of leaving a silent gap
+            notes.append(dict(text=f"all {int(failed)}<br>runs failed", x=label, y=0, xref="x", yref="y",
+                              yanchor="bottom", showarrow=False, font=dict(size=13, color=COLORS["grey"])))
     order = ("naive first, then best first" if abl.baseline is not None else "best first") \
         if len(abl.order) > 1 else ""
     held = _held(abl.pinned, abl.task)

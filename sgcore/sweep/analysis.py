@@ -20,6 +20,7 @@ No Streamlit here: the same tables serve a notebook.
 
 from __future__ import annotations
 
+import json
 import math
 import sqlite3
 import tempfile
@@ -219,6 +220,10 @@ def _flat_metrics(metrics: Mapping[str, Any], prefix: str = "") -> dict[str, flo
     return out
 
 
+#: Config values that follow from the axes (the SD's beta_sg and scale from gamma and sharpness), or identify a run.
+_DERIVED = frozenset({"seed", "beta_sg", "scale"})
+
+
 def _frame(runs: Sequence[Mapping[str, Any]]) -> tuple[pd.DataFrame, tuple[str, ...], tuple[str, ...]]:
     own = _shape_params()
     axes: list[str] = []
@@ -226,6 +231,15 @@ def _frame(runs: Sequence[Mapping[str, Any]]) -> tuple[pd.DataFrame, tuple[str, 
         for k in r.get("params") or {}:
             if k != "seed" and k not in axes and k not in BASE_COLUMNS:
                 axes.append(k)
+    # a setting fixed per group (e.g. one layer for the conditions, two elsewhere) is an axis too: runs that differ
+    # in it are not the same setting, even though no grid varied it (beta_sg and scale follow from gamma, s)
+    seen: dict[str, set[str]] = {}
+    for r in runs:
+        for k, v in (r.get("config") or {}).items():
+            seen.setdefault(k, set()).add(json.dumps(v, sort_keys=True, default=str))
+    for k, values in seen.items():
+        if len(values) > 1 and k not in axes and k not in _DERIVED and k not in BASE_COLUMNS:
+            axes.append(k)
     if len({r.get("epochs") for r in runs}) > 1:
         axes.append("epochs")
     flat = [_flat_metrics(r.get("metrics") or {}) for r in runs]
@@ -623,7 +637,9 @@ def ranking(res: SweepResults, rows: str = "shape", cols: str = "init", metric: 
     for c in col_values:
         sub = table[[_same(v, c) for v in table[cols]]].reset_index(drop=True)
         i = _best_index(sub, higher)
-        if i is not None:
+        means = sub["mean"].to_numpy(dtype=float)
+        means = means[np.isfinite(means)]
+        if i is not None and (means.size < 2 or means.max() > means.min()):  # a column of ties has no best row
             best[c] = sub[rows].iat[i]
     return Ranking(rows, cols, metric, task, table, row_values, col_values, MappingProxyType(best), sl.pinned,
                    sl.choices, higher)
