@@ -21,7 +21,8 @@ numpy, no fonts or third-party images). Users can upload their own picture: :fun
 decodes PNG, JPEG, GIF (first frame), BMP and WebP at a bounded cost (pixel caps checked from the header, large
 pictures reduced while decoding); :func:`upload_raster` = load + dither.
 
-``python -m sgcore.targets`` writes previews of the shipped targets to ``assets/targets/<name>.png``.
+``python -m sgcore.targets`` writes previews of the shipped targets to ``assets/targets/<name>.png`` (below the
+working folder: run it from a checkout's root to refresh the app's previews).
 No Streamlit inside.
 """
 
@@ -789,8 +790,9 @@ def raster_png(raster: np.ndarray, *, scale: int = 1) -> bytes:
 
 def write_previews(directory: str | Path | None = None, n_neurons: int = DEFAULT_N_NEURONS,
                    n_steps: int = DEFAULT_N_STEPS, density: float = DEFAULT_DENSITY, scale: int = 2) -> list[Path]:
-    """Write ``<directory>/<name>.png`` for every shipped target (default: ``assets/targets`` of the repo)."""
-    d = Path(directory) if directory is not None else Path(__file__).resolve().parent.parent / "assets" / "targets"
+    """Write ``<directory>/<name>.png`` for every shipped target (default: ``assets/targets`` below the working
+    folder; never inside an installed package)."""
+    d = Path(directory) if directory is not None else Path("assets") / "targets"
     d.mkdir(parents=True, exist_ok=True)
     paths = []
     for name in TARGETS:
