@@ -23,7 +23,7 @@ import numpy as np
 
 from .params import DeclaredConfig, ParamSpec, declared, work
 from .registry import NamedRegistry
-from .shapes import Surrogate, get_shape, heaviside, sd_param_specs
+from .shapes import Surrogate, SurrogateShape, get_shape, heaviside, sd_param_specs
 
 __all__ = [
     "EscapeFamily",
@@ -97,6 +97,8 @@ def get_family(name: str) -> EscapeFamily:
 
 # --- declared parameters of the escape-noise page -------------------------------------------
 
+#: The escape-noise page's declared parameters, the fields of :class:`EscapeConfig`: one description each builds
+#: the widget, the link value and the CLI option, and validates them.
 ESCAPE_PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec("escape", "Escape-noise family", "sigmoid", kind="choice",
               choices=ESCAPE_FAMILIES, help="Firing probability p(u) of the stochastic Perceptron."),
@@ -152,7 +154,8 @@ class EscapeNoise:
             object.__setattr__(self, name, _SPEC[name].validate(getattr(self, name)))
 
     @property
-    def shape(self):
+    def shape(self) -> SurrogateShape:
+        """The registry shape whose CDF is the firing probability F (Gygax & Zenke Sec. 3.1, Eq. 7)."""
         return get_shape(ESCAPE_FAMILIES[self.family].shape)
 
     @property

@@ -16,7 +16,7 @@ neuron at its median noise ``r = 1/2`` (``F^{-1}(1/2) = 0`` for an even shape) w
 ``r < F`` that makes ``P(spike) = F`` exact for ``r`` in ``[0, 1)``; averaged over the noise, a neuron exactly at
 threshold fires with probability ``F(0) = 1/2``, the registry's :data:`sgcore.shapes.H0`. With real-valued
 weights a membrane exactly at threshold has probability zero, so the choice matters only for hand-made
-inputs; it is pinned in ``tests/test_lif.py``. :func:`lif_trace`, the trainer's engine (tested equal to a
+inputs; it is pinned in ``tests/test_lif.py``. :func:`sgcore.snn.lif_trace`, the trainer's engine (tested equal to a
 loop over :func:`lif_step`) and the design simulation all spike through :func:`spike`.
 """
 
@@ -49,6 +49,7 @@ __all__ = [
 #: The deterministic spike at exactly threshold: H(0) = 0 (a spike needs U > theta).
 SPIKE_AT_THRESHOLD = 0.0
 
+#: The LIF neuron's declared parameters, the fields of :class:`LIFParams` (Gygax & Zenke Methods 8.1, Eqs. 21-22).
 LIF_PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec("dt", "Time step", 1.0, symbol=r"\Delta t", domain=(0.0, 100.0), open_low=True, slider=(0.1, 5.0),
               step=0.1, unit="ms", help="Simulation time step."),

@@ -38,6 +38,7 @@ __all__ = [
 Field = Callable[[np.ndarray], np.ndarray]  # (n, dim) points -> (n, dim) vectors
 PreActs = Callable[[np.ndarray], np.ndarray]  # (n, dim) points -> (n, k) pre-activations
 
+#: The closed paths a :class:`ClosedPath` can be: a circle or a square in a plane of parameter space.
 PATH_KINDS = ("circle", "square")
 
 # The square, in units of r, as five straight runs (a0, b0, da/du, db/du, u0, u1) along u = 8 t / (2 pi) in [0, 8]:

@@ -7,7 +7,7 @@ surrogate gradient (SG) keeps this forward pass and replaces every node's deriva
 registered SD (Eq. 11; default the paper's sigmoid SD beta_SG sigma(beta_SG a)(1 - sigma(beta_SG a))).
 The "smoothed" network runs the forward pass with the SD's antiderivative instead.
 
-All derivatives are analytic (chain rule written out once in :func:`_backward`) and vectorised:
+All derivatives are analytic (chain rule written out once in ``_backward``) and vectorised:
 every weight may be an array, so the same code evaluates a point, a sweep along w and a grid.
 """
 
@@ -30,6 +30,11 @@ __all__ = [
     "SignflipWeights",
     "SignflipConfig",
     "SIGNFLIP_PARAMS",
+    "SignflipPlane",
+    "SignflipPoint",
+    "SignflipSquare",
+    "SignflipSweep",
+    "SignflipView",
     "network",
     "gradient_field",
     "output_fn",
@@ -41,6 +46,7 @@ __all__ = [
     "signflip_view",
 ]
 
+#: The five weights of the Eq. 10 network, in the order of its parameter vectors (Gygax & Zenke Sec. 4.1).
 WEIGHT_NAMES = ("w", "v1", "v2", "u1", "u2")
 
 
@@ -176,6 +182,7 @@ def _weight_spec(name: str, default: float, symbol: str) -> ParamSpec:
 
 _BETA_OPTIONS = (1.0, 2.0, 4.0, 5.0, 10.0, 15.0, 20.0, 25.0, 30.0, 50.0, 100.0)
 
+#: The sign-flip page's declared parameters, the fields of :class:`SignflipConfig` (Table 1's values by default).
 SIGNFLIP_PARAMS: tuple[ParamSpec, ...] = (
     _weight_spec("w", 0.0, "w"),
     _weight_spec("v1", 0.05, "v_1"),
@@ -278,6 +285,10 @@ def _opposite(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 # --- the three views ----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class SignflipPoint:
+    """The Eq. 10 network at one point (Gygax & Zenke Sec. 4.1, Table 1): forward values, the true gradient and the
+    SG by weight, the two factors of Eq. 12 (the two-path sum that decides the sign, and the positive factor) for
+    both, and where the SG's sign differs from the true gradient's (``flips``; ``sign_flip`` for w)."""
+
     forward: dict[str, float]
     grad_true: dict[str, float]
     grad_surrogate: dict[str, float]
@@ -306,6 +317,9 @@ def signflip_point(cfg: SignflipConfig) -> SignflipPoint:
 
 @dataclass(frozen=True)
 class SignflipSweep:
+    """Fig. 4B along w: the output, the smoothed network's output and the integrated SG, their derivatives in w
+    (true, SG, smoothed), where the SG's sign flips, and the index of each curve's minimum (``argmin``)."""
+
     w: np.ndarray
     output: np.ndarray
     smoothed_output: np.ndarray
@@ -342,6 +356,10 @@ def signflip_sweep(cfg: SignflipConfig, n: int | None = None,
 
 @dataclass(frozen=True)
 class SignflipPlane:
+    """The output landscape over two weights (Gygax & Zenke Fig. 4C): the output on the (``b``, ``a``) grid, the true
+    gradient's and each beta_SG's SG components along the two axes, and where the SG and the true ``component``
+    disagree in sign (the map, its fraction and count, and the fraction per component)."""
+
     axis_x: str
     axis_y: str
     a: np.ndarray  # values along the x-axis parameter

@@ -67,8 +67,11 @@ __all__ = [
     "write_previews",
 ]
 
+#: Neurons (rows) of a target raster: Fig. 6's 200 output neurons.
 DEFAULT_N_NEURONS = 200
+#: Time steps (columns) of a target raster: Fig. 6's 189.
 DEFAULT_N_STEPS = 189
+#: Spike density the targets are dithered to (about a quarter of the raster's cells spike).
 DEFAULT_DENSITY = 0.25
 
 Fit = Literal["stretch", "crop", "pad"]
@@ -456,6 +459,7 @@ class Target:
     render: Callable[[int, int], np.ndarray]
 
 
+#: The shipped target pictures by name, each a :class:`Target` drawn procedurally.
 TARGETS: Mapping[str, Target] = MappingProxyType(
     {
         t.name: t
@@ -504,6 +508,7 @@ def target_raster(name: str, n_neurons: int = DEFAULT_N_NEURONS, n_steps: int = 
 
 # Pillow format names accepted (MPO = multi-picture JPEG from cameras; decoded as its first picture).
 _PIL_FORMATS = ("PNG", "JPEG", "GIF", "BMP") + (("WEBP",) if features.check("webp") else ())
+#: The image formats :func:`load_image` decodes (WebP when this Pillow can).
 IMAGE_FORMATS: tuple[str, ...] = ("PNG", "JPEG", "GIF", "BMP") + (("WebP",) if "WEBP" in _PIL_FORMATS else ())
 _FORMATS_TEXT = ", ".join(IMAGE_FORMATS[:-1]) + " or " + IMAGE_FORMATS[-1]
 _ACCEPTED = set(_PIL_FORMATS) | {"MPO"}

@@ -71,6 +71,7 @@ RANDMAN_CELLS = 5e7
 #: components.
 RANDMAN_SINES = 5e7
 
+#: Randman's declared parameters, the fields of :class:`RandmanConfig` (Zenke & Vogels 2021).
 RANDMAN_PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec("classes", "Classes", 10, kind="int", symbol="C", domain=(2, 100), slider=(2, 20), step=1,
               help="Number of classes; each is its own random manifold."),

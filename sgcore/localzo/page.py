@@ -115,7 +115,7 @@ class LocalZOConfig(DeclaredConfig):
     def z_source(self) -> ZSource:
         return make_source(self.source, self.dist, self.target, self.k, self.delta, self.a, self.q)
 
-    def u_distribution(self):
+    def u_distribution(self) -> Any:
         return _u_dist(self.u_dist, self.u_lo, self.u_hi, self.u_mean, self.u_std)
 
 

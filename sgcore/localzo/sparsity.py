@@ -20,7 +20,7 @@ from .estimator import ZSource
 __all__ = ["active_fraction", "active_fractions", "sparsegrad_active_fraction"]
 
 
-def _u_dist(kind: str, lo: float, hi: float, mean: float, std: float):
+def _u_dist(kind: str, lo: float, hi: float, mean: float, std: float) -> Any:
     """The frozen scipy.stats law of the potentials u - theta: uniform on [lo, hi] or normal(mean, std)."""
     if kind == "uniform":
         lo, hi = finite("u_lo", lo), finite("u_hi", hi)

@@ -11,6 +11,7 @@ from ..params import ParamSpec
 __all__ = ["LIF_TRACE_PARAMS", "lif_trace"]
 
 
+#: Declared parameters of one LIF neuron's trace (:func:`lif_trace`): its weight, input and reset.
 LIF_TRACE_PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec("weight", "Weight", 0.5, symbol="w", domain=(-1e3, 1e3), slider=(-2.0, 5.0), step=0.05,
               help="Weight of the single input."),
