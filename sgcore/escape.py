@@ -137,7 +137,7 @@ RASTER_CELLS = 2e5
 # --- the escape noise itself ----------------------------------------------------------------
 @dataclass(frozen=True)
 class EscapeNoise:
-    """Escape noise of a stochastic Perceptron: p(u) = F(s (u - c)).
+    """Escape noise of a stochastic Perceptron: p(u) = F(s (u - c)) (Gygax & Zenke Sec. 3.1, Eq. 7).
 
     ``c`` is theta, or theta - ln(rho0 dt)/beta_N for the exponential family (where it is the
     mode of the escape derivative). Validated on construction.
@@ -274,7 +274,8 @@ class EscapePoints:
 
 
 def escape_points(cfg: EscapeConfig, u: Any) -> EscapePoints:
-    """The escape page's curves at potentials ``u`` (finite numbers)."""
+    """The escape page's curves at potentials ``u`` (finite numbers): firing probability (Eq. 7), dE[y]/du
+    (Eq. 8) against the SD (Eq. 6), and stochAD's derivatives (Gygax & Zenke Sec. 3.1, App. B)."""
     u = np.atleast_1d(np.asarray(u, dtype=np.float64))
     if not np.all(np.isfinite(u)):
         raise ValueError("u must be finite numbers")

@@ -123,7 +123,8 @@ def escape_probability(v: Any, beta: float, family: str = "sigmoid", spiked: boo
 
 
 def escape_log_probability(v: Any, beta: float, family: str = "sigmoid", spiked: bool = True) -> np.ndarray:
-    """log P(S = 1) = log F(s v) (``spiked``) or log P(S = 0) = log(1 - F(s v)), exact in the tails."""
+    """log P(S = 1) = log F(s v) (``spiked``) or log P(S = 0) = log(1 - F(s v)), exact in the tails (the
+    escape-noise spike of Gygax & Zenke Eqs. 16-17, 23-24)."""
     shp = escape_shape(family)
     x = shp.sharpness(beta) * np.asarray(v, dtype=np.float64)
     return shp.logcdf(x) if spiked else shp.logsf(x)
@@ -144,7 +145,8 @@ def escape_threshold_inplace(r: np.ndarray, tmp: np.ndarray, beta: float, theta:
 
 
 def escape_threshold(r: Any, beta: float, theta: float = 1.0, family: str = "sigmoid") -> np.ndarray:
-    """Noisy threshold theta + F^{-1}(r) / s for uniforms ``r`` in [0, 1) (a copy; see the in-place version)."""
+    """Noisy threshold theta + F^{-1}(r) / s for uniforms ``r`` in [0, 1) (Gygax & Zenke Eq. 25; a copy, see the
+    in-place version)."""
     out = np.array(r, dtype=np.result_type(np.asarray(r).dtype, np.float32), copy=True)
     escape_threshold_inplace(out, np.empty_like(out), beta, theta, family)
     return out

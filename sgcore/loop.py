@@ -106,7 +106,8 @@ def plane_vectors(kind: str = "fig5", seed: int = 0, axes: tuple[str, str] = ("v
 # --- curl and Stokes ----------------------------------------------------------------------------
 def curl_at(field: Field, c: np.ndarray, d: np.ndarray, a: np.ndarray, b: np.ndarray,
             h: float = 1e-5) -> np.ndarray:
-    """curl F = dF_b/da - dF_a/db at plane coordinates (a, b), by central differences of F."""
+    """curl F = dF_b/da - dF_a/db at plane coordinates (a, b), by central differences of F (a non-zero curl:
+    the SG field is no gradient, Gygax & Zenke Sec. 4.2)."""
     a, b = np.broadcast_arrays(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))
     shape = a.shape
     p = c + a.reshape(-1, 1) * d[0] + b.reshape(-1, 1) * d[1]
@@ -116,7 +117,7 @@ def curl_at(field: Field, c: np.ndarray, d: np.ndarray, a: np.ndarray, b: np.nda
 
 
 def curl_map(field: Field, c: np.ndarray, d: np.ndarray, extent: float, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Curl on an n x n grid of [-extent, extent]^2 (rows: b, columns: a)."""
+    """Curl (:func:`curl_at`) on an n x n grid of [-extent, extent]^2 (rows: b, columns: a)."""
     axis = np.linspace(-extent, extent, n)
     aa, bb = np.meshgrid(axis, axis)
     return axis, curl_at(field, c, d, aa, bb)
@@ -391,5 +392,5 @@ def loop_curl(cfg: LoopConfig) -> LoopCurl:
 
 
 def loop_view(cfg: LoopConfig) -> LoopView:
-    """Everything the loop-integral page shows."""
+    """Everything the loop-integral page shows (Gygax & Zenke Sec. 4.2, Fig. 5, Methods 8.3)."""
     return LoopView(cfg, loop_heatmaps(cfg), loop_integrals(cfg), loop_curl(cfg))

@@ -118,7 +118,7 @@ def _backward(wts: SignflipWeights, x: float, fw: Mapping[str, np.ndarray], d) -
 def network(
     wts: SignflipWeights, x: float, beta_f: float | None, surrogate: Surrogate
 ) -> dict[str, Any]:
-    """Forward values, true gradient, SG and the smoothed network's output and gradient.
+    """Forward values, true gradient, SG and the smoothed network's output and gradient (Gygax & Zenke Eqs. 10-12).
 
     ``beta_f=None`` is the step forward (Heaviside, H(0) = 1/2); its true gradient is 0 a.e.
     """
@@ -157,14 +157,14 @@ def gradient_field(x: float, beta_f: float | None, sd: Callable[[np.ndarray], np
 
 
 def output_fn(x: float, beta_f: float | None) -> Callable[[np.ndarray], np.ndarray]:
-    """The network's output y over parameter space: (n, 5) points -> (n,)."""
+    """The network's output y over parameter space: (n, 5) points -> (n,) (Gygax & Zenke Eq. 10)."""
     act = step_activation()[0] if beta_f is None else sigmoid_activation(beta_f)[0]
     return lambda points: _forward(_weights_at(points), x, act)["y"]
 
 
 def preactivations(x: float, beta_f: float | None) -> Callable[[np.ndarray], np.ndarray]:
-    """Pre-activations (w x, v1 g, v2 g, z) over parameter space: where they change sign, a step forward (and its
-    SG field) jumps, and a steep sigmoid forward has its transitions."""
+    """Pre-activations (w x, v1 g, v2 g, z) of Gygax & Zenke Eq. 10 over parameter space: where they change sign, a
+    step forward (and its SG field) jumps, and a steep sigmoid forward has its transitions."""
     act = step_activation()[0] if beta_f is None else sigmoid_activation(beta_f)[0]
 
     def pre(points: np.ndarray) -> np.ndarray:
@@ -479,5 +479,5 @@ class SignflipView:
 
 
 def signflip_view(cfg: SignflipConfig) -> SignflipView:
-    """Everything the sign-flip page shows."""
+    """Everything the sign-flip page shows (Gygax & Zenke Sec. 4.1, Eqs. 10-12, Table 1, Fig. 4)."""
     return SignflipView(cfg, signflip_point(cfg), signflip_sweep(cfg), signflip_plane(cfg), signflip_square(cfg))

@@ -224,7 +224,8 @@ def randman_manifold(cfg: RandmanConfig) -> RandmanManifolds:
 
 
 def randman(cfg: RandmanConfig) -> Dataset:
-    """The Randman dataset of ``cfg`` (construction in the module docstring); ``dt_ms`` = :data:`RANDMAN_DT_MS`."""
+    """The Randman dataset of ``cfg`` (Zenke & Vogels 2021; construction in the module docstring); ``dt_ms`` =
+    :data:`RANDMAN_DT_MS`."""
     if not isinstance(cfg, RandmanConfig):
         raise TypeError(f"cfg must be a RandmanConfig; got {type(cfg).__name__}")
     c_n, m, t_n, n = cfg.classes, cfg.samples_per_class, cfg.steps, cfg.units
