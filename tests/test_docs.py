@@ -73,7 +73,8 @@ def _scratch(tmp_path: Path, docstring: str) -> tuple[Path, dict[str, str]]:
     src = tmp_path / "src"
     shutil.copytree(DOCS, src, ignore=shutil.ignore_patterns("_build", "*.rst"))
     (tmp_path / "scratch_refs.py").write_text(f'"""{docstring}"""\n\n__all__: list[str] = []\n', encoding="utf-8")
-    pages = "".join(f".. sgcore-module:: {m}\n\n" for m in ("sgcore.escape", "sgcore.params", "sgcore.registry"))
+    modules = ("sgcore.escape", "sgcore.shapes", "sgcore.params", "sgcore.registry")
+    pages = "".join(f".. sgcore-module:: {m}\n\n" for m in modules)
     (src / "index.rst").write_text(f"Scratch\n=======\n\n{pages}.. automodule:: scratch_refs\n", encoding="utf-8")
     env = {**os.environ, "PYTHONPATH": str(tmp_path)}
     return src, env
