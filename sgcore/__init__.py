@@ -6,6 +6,7 @@ use so that the analytic pages start without loading torch.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from .escape import (
@@ -30,6 +31,32 @@ from .shapes import (
     sharpness,
     surrogate_derivative,
 )
+
+_DISTRIBUTION = "surrogate-gradient-explorer"  # the name pip installs sgcore (and the app) under
+
+
+def _version() -> str:
+    """The installed distribution's version; from a checkout that was never installed, pyproject.toml's."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(_DISTRIBUTION)
+    except PackageNotFoundError:
+        pass
+    import tomllib
+
+    pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
+    try:
+        project = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {})
+    except (OSError, tomllib.TOMLDecodeError):
+        return "0+unknown"
+    if project.get("name") != _DISTRIBUTION or "version" not in project:
+        return "0+unknown"
+    return str(project["version"])
+
+
+#: The package's version (PEP 440): the installed distribution's metadata, or a checkout's ``pyproject.toml``.
+__version__: str = _version()
 
 __all__ = [
     "ESCAPE_FAMILIES",

@@ -16,11 +16,16 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from . import __version__
 from . import pages as _pages
 from .export import to_jsonable
 from .params import ParamSpec
 
-__all__ = ["build_parser", "main", "to_jsonable"]
+__all__ = ["OPTIONAL_DEPENDENCIES", "build_parser", "main", "to_jsonable"]
+
+#: Modules a command may need that a plain install leaves out, and the extra that installs them: a command that
+#: finds one missing exits with status 1 and one line saying what to install.
+OPTIONAL_DEPENDENCIES = {"dask": "sweep", "distributed": "sweep"}
 
 
 #: A negative number in any float syntax Python's ``float`` reads (-1, -.5, -1e-3, -1E+2, -1_000, -inf, -nan):
@@ -63,6 +68,7 @@ def build_parser(registry: _pages.Registry | None = None) -> argparse.ArgumentPa
     """The parser of every subcommand of ``registry`` (default: :data:`sgcore.pages.PAGES`)."""
     registry = _pages.PAGES if registry is None else registry
     parser = _OneLineParser(prog="python -m sgcore", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"sgcore {__version__}")
     sub = parser.add_subparsers(dest="page", required=True, parser_class=_OneLineParser)
     for command in registry.commands().values():
         p = sub.add_parser(command.name, help=command.help, description=command.help)
@@ -76,7 +82,9 @@ def build_parser(registry: _pages.Registry | None = None) -> argparse.ArgumentPa
 def main(argv: Sequence[str] | None = None, registry: _pages.Registry | None = None) -> int:
     """Parse ``argv`` (default: ``sys.argv[1:]``), run the subcommand and print its result as one JSON line.
 
-    Returns 0, or 2 when the runner rejects the values; argparse errors exit with status 2 (``SystemExit``).
+    Returns 0; 2 when the runner rejects the values; 1 when the command needs an optional dependency that is not
+    installed (:data:`OPTIONAL_DEPENDENCIES`). argparse errors exit with status 2 (``SystemExit``), ``--version``
+    and ``--help`` with status 0.
     """
     registry = _pages.PAGES if registry is None else registry
     args = build_parser(registry).parse_args(argv)
@@ -85,6 +93,14 @@ def main(argv: Sequence[str] | None = None, registry: _pages.Registry | None = N
     except ValueError as err:
         print(f"python -m sgcore {args.page}: error: {err}", file=sys.stderr)
         return 2
+    except ModuleNotFoundError as err:
+        extra = OPTIONAL_DEPENDENCIES.get((err.name or "").split(".")[0])
+        if extra is None:
+            raise
+        print(f"python -m sgcore {args.page}: error: this needs {err.name!r}, which a plain install leaves out: "
+              f'pip install "surrogate-gradient-explorer[{extra}]" (from a checkout: pip install ".[{extra}]")',
+              file=sys.stderr)
+        return 1
     try:
         json.dump(to_jsonable(result), sys.stdout)
         sys.stdout.write("\n")

@@ -23,7 +23,7 @@ import numpy as np
 
 from .params import DeclaredConfig, ParamSpec, declared, work
 from .registry import NamedRegistry
-from .shapes import Surrogate, get_shape, heaviside, sd_param_specs
+from .shapes import Surrogate, SurrogateShape, get_shape, heaviside, sd_param_specs
 
 __all__ = [
     "EscapeFamily",
@@ -97,6 +97,8 @@ def get_family(name: str) -> EscapeFamily:
 
 # --- declared parameters of the escape-noise page -------------------------------------------
 
+#: The escape-noise page's declared parameters, the fields of :class:`EscapeConfig`: one description each builds
+#: the widget, the link value and the CLI option, and validates them.
 ESCAPE_PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec("escape", "Escape-noise family", "sigmoid", kind="choice",
               choices=ESCAPE_FAMILIES, help="Firing probability p(u) of the stochastic Perceptron."),
@@ -135,7 +137,7 @@ RASTER_CELLS = 2e5
 # --- the escape noise itself ----------------------------------------------------------------
 @dataclass(frozen=True)
 class EscapeNoise:
-    """Escape noise of a stochastic Perceptron: p(u) = F(s (u - c)).
+    """Escape noise of a stochastic Perceptron: p(u) = F(s (u - c)) (Gygax & Zenke Sec. 3.1, Eq. 7).
 
     ``c`` is theta, or theta - ln(rho0 dt)/beta_N for the exponential family (where it is the
     mode of the escape derivative). Validated on construction.
@@ -152,7 +154,8 @@ class EscapeNoise:
             object.__setattr__(self, name, _SPEC[name].validate(getattr(self, name)))
 
     @property
-    def shape(self):
+    def shape(self) -> SurrogateShape:
+        """The registry shape whose CDF is the firing probability F (Gygax & Zenke Sec. 3.1, Eq. 7)."""
         return get_shape(ESCAPE_FAMILIES[self.family].shape)
 
     @property
@@ -271,7 +274,8 @@ class EscapePoints:
 
 
 def escape_points(cfg: EscapeConfig, u: Any) -> EscapePoints:
-    """The escape page's curves at potentials ``u`` (finite numbers)."""
+    """The escape page's curves at potentials ``u`` (finite numbers): firing probability (Eq. 7), dE[y]/du
+    (Eq. 8) against the SD (Eq. 6), and stochAD's derivatives (Gygax & Zenke Sec. 3.1, App. B)."""
     u = np.atleast_1d(np.asarray(u, dtype=np.float64))
     if not np.all(np.isfinite(u)):
         raise ValueError("u must be finite numbers")

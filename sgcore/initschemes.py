@@ -242,6 +242,7 @@ def input_moments(x: np.ndarray, rows: np.ndarray | None = None, chunk: int = 25
 
 
 # --- Conditions I-IV ------------------------------------------------------------------------------------------------
+#: The names of Herranz-Celotti & Rouat's Conditions I-IV (Sec. 3.3-3.4, Appendix B).
 CONDITION_NAMES = ("I", "II", "III", "IV")
 #: "none" and every combination of the conditions, written in order with "+" (Fig. 5's ablation: "I", "I+II",
 #: "III+IV", "I+II+III+IV", ...).

@@ -16,7 +16,7 @@ neuron at its median noise ``r = 1/2`` (``F^{-1}(1/2) = 0`` for an even shape) w
 ``r < F`` that makes ``P(spike) = F`` exact for ``r`` in ``[0, 1)``; averaged over the noise, a neuron exactly at
 threshold fires with probability ``F(0) = 1/2``, the registry's :data:`sgcore.shapes.H0`. With real-valued
 weights a membrane exactly at threshold has probability zero, so the choice matters only for hand-made
-inputs; it is pinned in ``tests/test_lif.py``. :func:`lif_trace`, the trainer's engine (tested equal to a
+inputs; it is pinned in ``tests/test_lif.py``. :func:`sgcore.snn.lif_trace`, the trainer's engine (tested equal to a
 loop over :func:`lif_step`) and the design simulation all spike through :func:`spike`.
 """
 
@@ -49,6 +49,7 @@ __all__ = [
 #: The deterministic spike at exactly threshold: H(0) = 0 (a spike needs U > theta).
 SPIKE_AT_THRESHOLD = 0.0
 
+#: The LIF neuron's declared parameters, the fields of :class:`LIFParams` (Gygax & Zenke Methods 8.1, Eqs. 21-22).
 LIF_PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec("dt", "Time step", 1.0, symbol=r"\Delta t", domain=(0.0, 100.0), open_low=True, slider=(0.1, 5.0),
               step=0.1, unit="ms", help="Simulation time step."),
@@ -122,7 +123,8 @@ def escape_probability(v: Any, beta: float, family: str = "sigmoid", spiked: boo
 
 
 def escape_log_probability(v: Any, beta: float, family: str = "sigmoid", spiked: bool = True) -> np.ndarray:
-    """log P(S = 1) = log F(s v) (``spiked``) or log P(S = 0) = log(1 - F(s v)), exact in the tails."""
+    """log P(S = 1) = log F(s v) (``spiked``) or log P(S = 0) = log(1 - F(s v)), exact in the tails (the
+    escape-noise spike of Gygax & Zenke Eqs. 16-17, 23-24)."""
     shp = escape_shape(family)
     x = shp.sharpness(beta) * np.asarray(v, dtype=np.float64)
     return shp.logcdf(x) if spiked else shp.logsf(x)
@@ -143,7 +145,8 @@ def escape_threshold_inplace(r: np.ndarray, tmp: np.ndarray, beta: float, theta:
 
 
 def escape_threshold(r: Any, beta: float, theta: float = 1.0, family: str = "sigmoid") -> np.ndarray:
-    """Noisy threshold theta + F^{-1}(r) / s for uniforms ``r`` in [0, 1) (a copy; see the in-place version)."""
+    """Noisy threshold theta + F^{-1}(r) / s for uniforms ``r`` in [0, 1) (Gygax & Zenke Eq. 25; a copy, see the
+    in-place version)."""
     out = np.array(r, dtype=np.result_type(np.asarray(r).dtype, np.float32), copy=True)
     escape_threshold_inplace(out, np.empty_like(out), beta, theta, family)
     return out

@@ -34,11 +34,15 @@ from .signflip import WEIGHT_NAMES, Field, gradient_field, output_fn, preactivat
 
 __all__ = [
     "CIRCULATION_TOLERANCE",
+    "EXACT_LADDER_MAX",
     "FIG5_D1",
     "FIG5_D2",
     "LOOP_PARAMS",
     "LOOP_RTOL",
     "LoopConfig",
+    "LoopCurl",
+    "LoopHeatmaps",
+    "LoopIntegrals",
     "LoopView",
     "curl_at",
     "curl_map",
@@ -56,6 +60,7 @@ __all__ = [
 
 #: Plane of Fig. 5 from the authors' notebook (float32 as printed; re-orthonormalised in float64).
 FIG5_D1 = (0.09305991, 0.5905991, -0.30914232, 0.4299941, -0.60172135)
+#: Second vector of Fig. 5's plane (see :data:`FIG5_D1`).
 FIG5_D2 = (-0.14934348, 0.25011492, 0.26179737, -0.78792286, -0.47516188)
 #: Relative tolerance of the accurate loop integrals (see :data:`sgcore.paths.LINE_RTOL`).
 LOOP_RTOL = LINE_RTOL
@@ -101,7 +106,8 @@ def plane_vectors(kind: str = "fig5", seed: int = 0, axes: tuple[str, str] = ("v
 # --- curl and Stokes ----------------------------------------------------------------------------
 def curl_at(field: Field, c: np.ndarray, d: np.ndarray, a: np.ndarray, b: np.ndarray,
             h: float = 1e-5) -> np.ndarray:
-    """curl F = dF_b/da - dF_a/db at plane coordinates (a, b), by central differences of F."""
+    """curl F = dF_b/da - dF_a/db at plane coordinates (a, b), by central differences of F (a non-zero curl:
+    the SG field is no gradient, Gygax & Zenke Sec. 4.2)."""
     a, b = np.broadcast_arrays(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))
     shape = a.shape
     p = c + a.reshape(-1, 1) * d[0] + b.reshape(-1, 1) * d[1]
@@ -111,7 +117,7 @@ def curl_at(field: Field, c: np.ndarray, d: np.ndarray, a: np.ndarray, b: np.nda
 
 
 def curl_map(field: Field, c: np.ndarray, d: np.ndarray, extent: float, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Curl on an n x n grid of [-extent, extent]^2 (rows: b, columns: a)."""
+    """Curl (:func:`curl_at`) on an n x n grid of [-extent, extent]^2 (rows: b, columns: a)."""
     axis = np.linspace(-extent, extent, n)
     aa, bb = np.meshgrid(axis, axis)
     return axis, curl_at(field, c, d, aa, bb)
@@ -132,6 +138,7 @@ def _centre_spec(name: str) -> ParamSpec:
 
 
 _SD = {p.name: p for p in sd_param_specs()}
+#: The loop-integral page's declared parameters, the fields of :class:`LoopConfig`.
 LOOP_PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec("plane", "Plane", "fig5", kind="choice", choices=("fig5", "random", "axes"),
               help="fig5: the paper's plane; random: orthonormal directions from the seed (printed in full, to "
@@ -231,6 +238,10 @@ def part_key(cfg: LoopConfig, part: str) -> LoopConfig:
 
 @dataclass(frozen=True)
 class LoopHeatmaps:
+    """The output of the Eq. 10 network over the loop's plane (Gygax & Zenke Fig. 5A): ``grid`` values of the plane
+    coordinates within ``extent``, the step network's output and the sigmoid network's (steepness beta_f), both of
+    shape (len(grid), len(grid)); ``basis`` is the plane's d1, d2."""
+
     basis: np.ndarray
     extent: float
     grid: np.ndarray
@@ -240,6 +251,11 @@ class LoopHeatmaps:
 
 @dataclass(frozen=True)
 class LoopIntegrals:
+    """The SG integrated around the closed path, I = int F(theta(alpha)) . theta'(alpha) d alpha (Gygax & Zenke
+    Sec. 4.2, Fig. 5B-C): accumulated along the path and closed, for every beta_SG, beside the exact gradient of the
+    beta_SG-sigmoid network (whose loop integral vanishes), with quadrature error estimates and the midpoint
+    ladder's values for growing step numbers (Fig. 5C)."""
+
     basis: np.ndarray  # (2, 5): the plane's d1, d2 in full precision (to reproduce the plane elsewhere)
     path: str  # circle or square
     alpha: np.ndarray  # path parameter t in [0, 2 pi] (the angle, for the circle)
@@ -292,6 +308,10 @@ class LoopIntegrals:
 
 @dataclass(frozen=True)
 class LoopCurl:
+    """The curl of the SG field in the loop's plane, curl F = dF_b/da - dF_a/db (Gygax & Zenke Sec. 4.2), on an
+    ``axis`` x ``axis`` grid, and Stokes' check: the loop integral (``stokes_loop``) against - iint curl F dA over
+    the enclosed region (``stokes_curl``)."""
+
     axis: np.ndarray
     curl: np.ndarray
     stokes_loop: float
@@ -372,5 +392,5 @@ def loop_curl(cfg: LoopConfig) -> LoopCurl:
 
 
 def loop_view(cfg: LoopConfig) -> LoopView:
-    """Everything the loop-integral page shows."""
+    """Everything the loop-integral page shows (Gygax & Zenke Sec. 4.2, Fig. 5, Methods 8.3)."""
     return LoopView(cfg, loop_heatmaps(cfg), loop_integrals(cfg), loop_curl(cfg))

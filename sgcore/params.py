@@ -12,7 +12,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from dataclasses import fields as dataclass_fields
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 __all__ = ["DeclaredConfig", "ParamSpec", "choice", "count", "declared", "finite", "interval", "lookup", "positive",
            "validate_all", "parse_query", "work"]
@@ -339,7 +339,7 @@ class DeclaredConfig:
             object.__setattr__(self, spec.name, spec.validate(getattr(self, spec.name)))
 
     @classmethod
-    def from_mapping(cls, values: Mapping[str, Any]):
+    def from_mapping(cls, values: Mapping[str, Any]) -> Self:
         names = {spec.name for spec in cls.PARAMS}
         return cls(**{k: v for k, v in values.items() if k in names})
 

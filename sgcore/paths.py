@@ -38,6 +38,7 @@ __all__ = [
 Field = Callable[[np.ndarray], np.ndarray]  # (n, dim) points -> (n, dim) vectors
 PreActs = Callable[[np.ndarray], np.ndarray]  # (n, dim) points -> (n, k) pre-activations
 
+#: The closed paths a :class:`ClosedPath` can be: a circle or a square in a plane of parameter space.
 PATH_KINDS = ("circle", "square")
 
 # The square, in units of r, as five straight runs (a0, b0, da/du, db/du, u0, u1) along u = 8 t / (2 pi) in [0, 8]:
@@ -239,7 +240,8 @@ def _gk_sums(fields: Mapping[Any, Field], path: ClosedPath, s: np.ndarray, e: np
 def line_integral(fields: Mapping[Any, Field], pre: PreActs | None, path: ClosedPath, display: int = 361,
                   levels: int = 14, rtol: float = LINE_RTOL
                   ) -> tuple[np.ndarray, dict[Any, np.ndarray], np.ndarray, dict[Any, float]]:
-    """Accurate integrals of several fields along the same closed path.
+    """Accurate integrals of several fields along the same closed path (the loop integrals of Gygax & Zenke
+    Sec. 4.2, Fig. 5B).
 
     Returns ``(t, cumulative, breaks, error)``: ``t`` are ``display`` parameters from 0 to 2 pi,
     ``cumulative[key][i]`` the integral from 0 to ``t[i]`` (the closed-path integral is ``[-1]``), the break
@@ -299,7 +301,7 @@ _CHUNK = 200_000
 
 
 def midpoint_line_integral(field: Field, path: ClosedPath, steps: int, chunk: int = _CHUNK) -> float:
-    """The plain midpoint rule with ``steps`` equal steps in t (for the convergence panel)."""
+    """The plain midpoint rule with ``steps`` equal steps in t (the convergence panel, Gygax & Zenke Fig. 5C)."""
     total = 0.0
     h = 2 * np.pi / steps
     for start in range(0, steps, chunk):

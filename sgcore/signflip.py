@@ -7,7 +7,7 @@ surrogate gradient (SG) keeps this forward pass and replaces every node's deriva
 registered SD (Eq. 11; default the paper's sigmoid SD beta_SG sigma(beta_SG a)(1 - sigma(beta_SG a))).
 The "smoothed" network runs the forward pass with the SD's antiderivative instead.
 
-All derivatives are analytic (chain rule written out once in :func:`_backward`) and vectorised:
+All derivatives are analytic (chain rule written out once in ``_backward``) and vectorised:
 every weight may be an array, so the same code evaluates a point, a sweep along w and a grid.
 """
 
@@ -30,6 +30,11 @@ __all__ = [
     "SignflipWeights",
     "SignflipConfig",
     "SIGNFLIP_PARAMS",
+    "SignflipPlane",
+    "SignflipPoint",
+    "SignflipSquare",
+    "SignflipSweep",
+    "SignflipView",
     "network",
     "gradient_field",
     "output_fn",
@@ -41,6 +46,7 @@ __all__ = [
     "signflip_view",
 ]
 
+#: The five weights of the Eq. 10 network, in the order of its parameter vectors (Gygax & Zenke Sec. 4.1).
 WEIGHT_NAMES = ("w", "v1", "v2", "u1", "u2")
 
 
@@ -112,7 +118,7 @@ def _backward(wts: SignflipWeights, x: float, fw: Mapping[str, np.ndarray], d) -
 def network(
     wts: SignflipWeights, x: float, beta_f: float | None, surrogate: Surrogate
 ) -> dict[str, Any]:
-    """Forward values, true gradient, SG and the smoothed network's output and gradient.
+    """Forward values, true gradient, SG and the smoothed network's output and gradient (Gygax & Zenke Eqs. 10-12).
 
     ``beta_f=None`` is the step forward (Heaviside, H(0) = 1/2); its true gradient is 0 a.e.
     """
@@ -151,14 +157,14 @@ def gradient_field(x: float, beta_f: float | None, sd: Callable[[np.ndarray], np
 
 
 def output_fn(x: float, beta_f: float | None) -> Callable[[np.ndarray], np.ndarray]:
-    """The network's output y over parameter space: (n, 5) points -> (n,)."""
+    """The network's output y over parameter space: (n, 5) points -> (n,) (Gygax & Zenke Eq. 10)."""
     act = step_activation()[0] if beta_f is None else sigmoid_activation(beta_f)[0]
     return lambda points: _forward(_weights_at(points), x, act)["y"]
 
 
 def preactivations(x: float, beta_f: float | None) -> Callable[[np.ndarray], np.ndarray]:
-    """Pre-activations (w x, v1 g, v2 g, z) over parameter space: where they change sign, a step forward (and its
-    SG field) jumps, and a steep sigmoid forward has its transitions."""
+    """Pre-activations (w x, v1 g, v2 g, z) of Gygax & Zenke Eq. 10 over parameter space: where they change sign, a
+    step forward (and its SG field) jumps, and a steep sigmoid forward has its transitions."""
     act = step_activation()[0] if beta_f is None else sigmoid_activation(beta_f)[0]
 
     def pre(points: np.ndarray) -> np.ndarray:
@@ -176,6 +182,7 @@ def _weight_spec(name: str, default: float, symbol: str) -> ParamSpec:
 
 _BETA_OPTIONS = (1.0, 2.0, 4.0, 5.0, 10.0, 15.0, 20.0, 25.0, 30.0, 50.0, 100.0)
 
+#: The sign-flip page's declared parameters, the fields of :class:`SignflipConfig` (Table 1's values by default).
 SIGNFLIP_PARAMS: tuple[ParamSpec, ...] = (
     _weight_spec("w", 0.0, "w"),
     _weight_spec("v1", 0.05, "v_1"),
@@ -278,6 +285,10 @@ def _opposite(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 # --- the three views ----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class SignflipPoint:
+    """The Eq. 10 network at one point (Gygax & Zenke Sec. 4.1, Table 1): forward values, the true gradient and the
+    SG by weight, the two factors of Eq. 12 (the two-path sum that decides the sign, and the positive factor) for
+    both, and where the SG's sign differs from the true gradient's (``flips``; ``sign_flip`` for w)."""
+
     forward: dict[str, float]
     grad_true: dict[str, float]
     grad_surrogate: dict[str, float]
@@ -306,6 +317,9 @@ def signflip_point(cfg: SignflipConfig) -> SignflipPoint:
 
 @dataclass(frozen=True)
 class SignflipSweep:
+    """Fig. 4B along w: the output, the smoothed network's output and the integrated SG, their derivatives in w
+    (true, SG, smoothed), where the SG's sign flips, and the index of each curve's minimum (``argmin``)."""
+
     w: np.ndarray
     output: np.ndarray
     smoothed_output: np.ndarray
@@ -342,6 +356,10 @@ def signflip_sweep(cfg: SignflipConfig, n: int | None = None,
 
 @dataclass(frozen=True)
 class SignflipPlane:
+    """The output landscape over two weights (Gygax & Zenke Fig. 4C): the output on the (``b``, ``a``) grid, the true
+    gradient's and each beta_SG's SG components along the two axes, and where the SG and the true ``component``
+    disagree in sign (the map, its fraction and count, and the fraction per component)."""
+
     axis_x: str
     axis_y: str
     a: np.ndarray  # values along the x-axis parameter
@@ -461,5 +479,5 @@ class SignflipView:
 
 
 def signflip_view(cfg: SignflipConfig) -> SignflipView:
-    """Everything the sign-flip page shows."""
+    """Everything the sign-flip page shows (Gygax & Zenke Sec. 4.1, Eqs. 10-12, Table 1, Fig. 4)."""
     return SignflipView(cfg, signflip_point(cfg), signflip_sweep(cfg), signflip_plane(cfg), signflip_square(cfg))

@@ -25,7 +25,8 @@ def surrogate_derivative_torch(
     gamma: float | None = None,
     **shape_params: Any,
 ) -> torch.Tensor:
-    """SD(u) = gamma f(s u) on a tensor (same registry formula as the NumPy version)."""
+    """SD(u) = gamma f(s u) on a tensor (Herranz-Celotti & Rouat Sec. 2.2; same registry formula as the NumPy
+    version)."""
     shp = get_shape(shape)
     s = shp.sharpness(beta)
     g = dampening(shape, beta, scale, gamma)

@@ -21,7 +21,8 @@ numpy, no fonts or third-party images). Users can upload their own picture: :fun
 decodes PNG, JPEG, GIF (first frame), BMP and WebP at a bounded cost (pixel caps checked from the header, large
 pictures reduced while decoding); :func:`upload_raster` = load + dither.
 
-``python -m sgcore.targets`` writes previews of the shipped targets to ``assets/targets/<name>.png``.
+``python -m sgcore.targets`` writes previews of the shipped targets to ``assets/targets/<name>.png`` (below the
+working folder: run it from a checkout's root to refresh the app's previews).
 No Streamlit inside.
 """
 
@@ -66,8 +67,11 @@ __all__ = [
     "write_previews",
 ]
 
+#: Neurons (rows) of a target raster: Fig. 6's 200 output neurons.
 DEFAULT_N_NEURONS = 200
+#: Time steps (columns) of a target raster: Fig. 6's 189.
 DEFAULT_N_STEPS = 189
+#: Spike density the targets are dithered to (about a quarter of the raster's cells spike).
 DEFAULT_DENSITY = 0.25
 
 Fit = Literal["stretch", "crop", "pad"]
@@ -455,6 +459,7 @@ class Target:
     render: Callable[[int, int], np.ndarray]
 
 
+#: The shipped target pictures by name, each a :class:`Target` drawn procedurally.
 TARGETS: Mapping[str, Target] = MappingProxyType(
     {
         t.name: t
@@ -503,6 +508,7 @@ def target_raster(name: str, n_neurons: int = DEFAULT_N_NEURONS, n_steps: int = 
 
 # Pillow format names accepted (MPO = multi-picture JPEG from cameras; decoded as its first picture).
 _PIL_FORMATS = ("PNG", "JPEG", "GIF", "BMP") + (("WEBP",) if features.check("webp") else ())
+#: The image formats :func:`load_image` decodes (WebP when this Pillow can).
 IMAGE_FORMATS: tuple[str, ...] = ("PNG", "JPEG", "GIF", "BMP") + (("WebP",) if "WEBP" in _PIL_FORMATS else ())
 _FORMATS_TEXT = ", ".join(IMAGE_FORMATS[:-1]) + " or " + IMAGE_FORMATS[-1]
 _ACCEPTED = set(_PIL_FORMATS) | {"MPO"}
@@ -789,8 +795,9 @@ def raster_png(raster: np.ndarray, *, scale: int = 1) -> bytes:
 
 def write_previews(directory: str | Path | None = None, n_neurons: int = DEFAULT_N_NEURONS,
                    n_steps: int = DEFAULT_N_STEPS, density: float = DEFAULT_DENSITY, scale: int = 2) -> list[Path]:
-    """Write ``<directory>/<name>.png`` for every shipped target (default: ``assets/targets`` of the repo)."""
-    d = Path(directory) if directory is not None else Path(__file__).resolve().parent.parent / "assets" / "targets"
+    """Write ``<directory>/<name>.png`` for every shipped target (default: ``assets/targets`` below the working
+    folder; never inside an installed package)."""
+    d = Path(directory) if directory is not None else Path("assets") / "targets"
     d.mkdir(parents=True, exist_ok=True)
     paths = []
     for name in TARGETS:

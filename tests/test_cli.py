@@ -461,3 +461,48 @@ def test_output_cut_short_by_the_reader_is_not_an_error():
     proc.stdout.close()  # the reader goes away before the 300 kB are written
     assert proc.wait(timeout=120) == 0
     assert b"Traceback" not in proc.stderr.read()
+
+
+def test_version_is_the_package_version():
+    import tomllib
+    from pathlib import Path
+
+    import sgcore
+
+    version = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())["project"]["version"]
+    assert sgcore.__version__ == version
+    r = run("--version")
+    assert r.returncode == 0 and r.stdout.strip() == f"sgcore {version}"
+
+
+def test_a_missing_optional_dependency_says_which_extra_to_install(capsys, monkeypatch):
+    import importlib
+
+    from sgcore.pages import Command, Page
+
+    def needs_dask(args):
+        importlib.import_module("distributed")
+        return {}
+
+    registry = PAGES.add(Page("scratch", "Scratch", "pages/99_Scratch.py", "Scratch", ":material/star:", "",
+                              commands=(Command("needsdask", "needs Dask", needs_dask),)))
+    monkeypatch.setitem(sys.modules, "distributed", None)  # as if not installed
+    code = main(["needsdask"], registry=registry)
+    out = capsys.readouterr()
+    assert code == 1 and out.out == ""
+    assert out.err.count("\n") == 1 and "'distributed'" in out.err
+    assert 'pip install "surrogate-gradient-explorer[sweep]"' in out.err
+
+
+def test_another_missing_module_is_not_hidden(monkeypatch):
+    from sgcore.pages import Command, Page
+
+    def broken(args):
+        import no_such_module_anywhere  # noqa: F401
+
+        return {}
+
+    registry = PAGES.add(Page("scratch", "Scratch", "pages/99_Scratch.py", "Scratch", ":material/star:", "",
+                              commands=(Command("broken", "imports nothing that exists", broken),)))
+    with pytest.raises(ModuleNotFoundError):
+        main(["broken"], registry=registry)

@@ -32,6 +32,8 @@ MINIBATCH_CELLS = 3.5e8
 #: The same bound on a server shared by a class (~1 GB per training).
 HOSTED_MINIBATCH_CELLS = 2e7
 
+#: The classification page's declared parameters, the fields of :class:`ClassifyConfig` (Gygax & Zenke Sec. 6,
+#: Fig. 7, Methods 8.4.2, Tables 2-3; the architecture, initialisation and conditions after Herranz-Celotti & Rouat).
 CLASSIFY_PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec("network", "Network", "deterministic", kind="choice", choices=("deterministic", "stochastic"),
               help="deterministic: Heaviside spikes; stochastic: sigmoid escape noise (one trial per update, "

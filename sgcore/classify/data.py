@@ -71,6 +71,7 @@ RANDMAN_CELLS = 5e7
 #: components.
 RANDMAN_SINES = 5e7
 
+#: Randman's declared parameters, the fields of :class:`RandmanConfig` (Zenke & Vogels 2021).
 RANDMAN_PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec("classes", "Classes", 10, kind="int", symbol="C", domain=(2, 100), slider=(2, 20), step=1,
               help="Number of classes; each is its own random manifold."),
@@ -223,7 +224,8 @@ def randman_manifold(cfg: RandmanConfig) -> RandmanManifolds:
 
 
 def randman(cfg: RandmanConfig) -> Dataset:
-    """The Randman dataset of ``cfg`` (construction in the module docstring); ``dt_ms`` = :data:`RANDMAN_DT_MS`."""
+    """The Randman dataset of ``cfg`` (Zenke & Vogels 2021; construction in the module docstring); ``dt_ms`` =
+    :data:`RANDMAN_DT_MS`."""
     if not isinstance(cfg, RandmanConfig):
         raise TypeError(f"cfg must be a RandmanConfig; got {type(cfg).__name__}")
     c_n, m, t_n, n = cfg.classes, cfg.samples_per_class, cfg.steps, cfg.units

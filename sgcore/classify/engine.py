@@ -594,8 +594,9 @@ def _stats(layers: list[_Hidden], U_o: np.ndarray, a: np.ndarray, y: np.ndarray 
 def predict(params: dict[str, np.ndarray], x: np.ndarray, spec: NetSpec, stochastic: bool | None = None,
             rng: np.random.Generator | None = None, noise: Noise | None = None, y: np.ndarray | None = None,
             dtype: Any = np.float32, workspace: Workspace | None = None) -> dict[str, Any]:
-    """Forward pass only. ``stochastic`` overrides ``spec.stochastic`` (cross-evaluation: the stochastic net
-    without escape noise, the deterministic one with it, at ``spec.beta_noise``). Returns ``spikes`` and
+    """Forward pass only (Gygax & Zenke Eqs. 21-25, 29: the readout's max over time). ``stochastic`` overrides
+    ``spec.stochastic`` (cross-evaluation: the stochastic net without escape noise, the deterministic one with it,
+    at ``spec.beta_noise``). Returns ``spikes`` and
     ``U_hidden`` (lists of (T, B, N)), ``U_out`` (T, B, C), ``activity`` (B, C), ``predictions`` (B,) and, given
     labels ``y``, ``accuracy``."""
     stoch = spec.stochastic if stochastic is None else bool(stochastic)
@@ -610,7 +611,8 @@ def forward_backward(params: dict[str, np.ndarray], x: np.ndarray, y: np.ndarray
                      backward_cfg: Any, rng: np.random.Generator, noise: Noise | None = None,
                      dtype: Any = np.float32, workspace: Workspace | None = None
                      ) -> tuple[float, dict[str, np.ndarray], dict[str, Any]]:
-    """One forward and explicit backward pass on a minibatch.
+    """One forward and explicit backward pass on a minibatch (Gygax & Zenke Eqs. 21-29, Methods 8.4.2: the
+    cross-entropy of the max-over-time readout and the activity regulariser).
 
     ``x`` (B, T, n_in) spike counts, ``y`` (B,) integer labels, ``backward_cfg`` a :class:`BackwardConfig` (or
     any object with its attribute names, e.g. a TrainConfig). Returns ``(loss, grads, stats)``: loss = CE +

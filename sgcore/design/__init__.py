@@ -44,7 +44,7 @@ from .conditions import (
 )
 from .config import DESIGN_PARAMS, INIT_PARAMS, PRESETS, DesignConfig, InitConfig, OptionalSpec
 from .discrepancies import PAPER_DISCREPANCIES, PaperDiscrepancy
-from .eq2 import Eq2Check, eq2_check, exponential_closed_form, sd_moment, sd_moment_mc, sd_second_moment
+from .eq2 import MC_BLOCK, Eq2Check, eq2_check, exponential_closed_form, sd_moment, sd_moment_mc, sd_second_moment
 from .gallery import ShapeMoments, gallery, sd_curve, sd_curves, shape_moments
 from .simulation import SimTrace, TheoryCheck, simulate_lif, theory_check
 from .translations import NAME_COLLISIONS, TRANSLATIONS, UNMAPPABLE, NameCollision, Translation, translate
@@ -57,6 +57,7 @@ __all__ = [
     "DesignView",
     "Eq2Check",
     "INIT_PARAMS",
+    "MC_BLOCK",
     "InitConfig",
     "InitResult",
     "NAME_COLLISIONS",

@@ -55,7 +55,8 @@ class InitResult:
 
 
 def init_conditions(cfg: InitConfig) -> InitResult:
-    """Conditions I-IV for ``cfg``; options left unset are derived as described in ``derived``/``notes``."""
+    """Conditions I-IV for ``cfg`` (Herranz-Celotti & Rouat Sec. 3.3-3.4, Appendix B); options left unset are
+    derived as described in ``derived``/``notes``."""
     n, a, thr, n_in, xi = cfg.n_rec, cfg.alpha_decay, cfg.thr, cfg.n_in, cfg.xi
     derived: dict[str, str] = {}
     notes: list[str] = []

@@ -34,6 +34,8 @@ class OptionalSpec(ParamSpec):
 _SHAPE_SPEC = ParamSpec("shape", "SD shape f", "exponential", kind="choice", choices=SHAPES,
                         help="Standard form f of the registry (peak 1, unit area, Table S1).")
 
+#: The surrogate-design page's declared parameters, the fields of :class:`DesignConfig` (Herranz-Celotti &
+#: Rouat Sec. 2.2 and Table S1: shape, dampening gamma, sharpness s; Eq. 2's voltage range).
 DESIGN_PARAMS: tuple[ParamSpec, ...] = (
     _SHAPE_SPEC,
     ParamSpec("gamma", "Dampening", 1.0, symbol=r"\gamma", domain=(0.0, 1e4), open_low=True, slider=(0.01, 5.0),
@@ -76,6 +78,8 @@ def _opt(name: str, label: str, symbol: str, domain: tuple[float, float], slider
                         open_low=open_low, help=help_text, fallback=fallback)
 
 
+#: The initialisation-conditions calculator's declared parameters, the fields of :class:`InitConfig`
+#: (Herranz-Celotti & Rouat Sec. 3.3-3.4, Appendix B).
 INIT_PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec("alpha_decay", "Membrane decay", 0.9, symbol=r"\alpha_{decay}", domain=(0.0, 1.0), open_low=True,
               open_high=True, slider=(0.5, 0.999), step=0.001, help="y_t = alpha_decay y_{t-1} + ... (Eq. 1)."),

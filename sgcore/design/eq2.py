@@ -52,7 +52,8 @@ MC_BLOCK = 1_000_000
 def sd_moment_mc(shape: str, m: int, gamma: float, sharpness: float, thr: float, y_min: float, y_max: float,
                  q: float = Q_SPEC.default, n: int = 100_000, rng: np.random.Generator | None = None
                  ) -> tuple[float, float]:
-    """Monte Carlo estimate of E[sigma'^m] with y ~ U[y_min, y_max]: (mean, standard error).
+    """Monte Carlo estimate of E[sigma'^m] with y ~ U[y_min, y_max] (Herranz-Celotti & Rouat Eq. 2 for m = 2):
+    (mean, standard error).
 
     Drawn in blocks of :data:`MC_BLOCK` (the same stream as one draw of ``n``), whose means and sums of squared
     deviations are combined exactly (Chan et al.): memory stays bounded at any ``n``.

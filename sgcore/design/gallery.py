@@ -70,13 +70,15 @@ def _moments(name: str, q: float) -> ShapeMoments:
 
 
 def shape_moments(name: str, q: float = Q_SPEC.default) -> ShapeMoments:
-    """Gallery numbers of one registry shape (q only matters for shapes that declare it)."""
+    """Gallery numbers of one registry shape's standard form f (Herranz-Celotti & Rouat Sec. 2.2, Table S1): peak,
+    area, int f^2 and the tail moment (q only matters for shapes that declare it)."""
     q = Q_SPEC.validate(q)
     return _moments(name, get_shape(name).pick_params(q=q).get("q", Q_SPEC.default))
 
 
 def gallery(q: float = Q_SPEC.default) -> tuple[ShapeMoments, ...]:
-    """Gallery numbers of every registry shape, in registry order (``q`` for q-PseudoSpike)."""
+    """Gallery numbers (:func:`shape_moments`) of every registry shape, in registry order (``q`` for
+    q-PseudoSpike)."""
     return tuple(shape_moments(name, q) for name in SHAPES)
 
 
@@ -90,5 +92,6 @@ def sd_curve(shape: str, v: Any, gamma: float = 1.0, sharpness: float = 1.0, q: 
 
 def sd_curves(v: Any, gamma: float = 1.0, sharpness: float = 1.0, q: float = Q_SPEC.default,
               shapes: tuple[str, ...] | None = None) -> dict[str, np.ndarray]:
-    """SD curves gamma f(s v) of several shapes (default: the whole registry) on one grid."""
+    """SD curves gamma f(s v) (Herranz-Celotti & Rouat Sec. 2.2) of several shapes (default: the whole registry)
+    on one grid."""
     return {name: sd_curve(name, v, gamma, sharpness, q) for name in (shapes or tuple(SHAPES))}

@@ -95,7 +95,8 @@ def simulate_lif(w_rec: np.ndarray, w_in: np.ndarray, alpha_decay: float, thr: f
 
 
 def theory_check(cfg: InitConfig) -> TheoryCheck:
-    """Simulate the layer initialised by the calculator and naively (Glorot uniform W_rec and W_in, gamma = s = 1).
+    """Simulate the layer (Herranz-Celotti & Rouat Eq. 1) initialised by the calculator and naively (Glorot
+    uniform W_rec and W_in, gamma = s = 1).
 
     Calculator: W_rec uniform with the CI mean and CII variance, zero diagonal; W_in uniform with mean 0 and
     ``var_w_in``; gamma from CIII and s from CIV (s = 1 when CIV has no solution, as noted). Both layers see

@@ -103,7 +103,7 @@ from .statistics import (
 )
 from .sweep import BiasSweep, bias_sweep
 from .tree import SpikeTree, spike_tree
-from .view import SG_EXACT_TOLERANCE, EstimatorView, estimator_view
+from .view import SG_EXACT_TOLERANCE, TREE_MAX_UNITS, EstimatorView, estimator_view
 
 __all__ = [
     "BIAS_ALPHA",
@@ -113,6 +113,7 @@ __all__ = [
     "MAX_HIDDEN_UNITS",
     "RANDOM_ESTIMATORS",
     "SG_EXACT_TOLERANCE",
+    "TREE_MAX_UNITS",
     "BiasSweep",
     "BiasTest",
     "BinaryNet",

@@ -28,6 +28,7 @@ def _hidden_spec(i: int, default: int) -> ParamSpec:
                           f"{MAX_HIDDEN_UNITS} hidden units in total (every spike pattern is enumerated).")
 
 
+#: The gradient-estimator page's declared parameters, the fields of :class:`EstimatorConfig`.
 ESTIMATOR_PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec("n_in", "Inputs", 4, kind="int", symbol=r"n_{\mathrm{in}}", domain=(1, 8), slider=(1, 8), step=1,
               help="Size of the fixed input x, drawn from the seed uniformly in [0, 1]."),

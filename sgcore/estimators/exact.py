@@ -66,7 +66,8 @@ class ExactGradient:
 
 
 def exact_gradient(net: BinaryNet) -> ExactGradient:
-    """E[y] and dE[y]/d(params) by enumerating all 2^H hidden patterns (analytic, no autograd).
+    """E[y] and dE[y]/d(params) by enumerating all 2^H hidden patterns (analytic, no autograd): the exact
+    gradient of the smoothed probabilistic model (Gygax & Zenke Sec. 3.2, Fig. 3).
 
     dE[y]/dtheta = sum_patterns P(pattern) [p_out d log P(pattern)/dtheta + d p_out/dtheta] with
     d log P / dW_l[i, j] = beta_N (h_l,i - p_l,i) h_{l-1,j} and d p_out / du_out = beta_N p_out (1 - p_out).
@@ -87,6 +88,6 @@ def exact_gradient(net: BinaryNet) -> ExactGradient:
 
 
 def exact_expected_output(net: BinaryNet) -> float:
-    """E[y] = sum over all hidden patterns of P(pattern) p_out(h_L)."""
+    """E[y] = sum over all hidden patterns of P(pattern) p_out(h_L) (Gygax & Zenke Sec. 3.2)."""
     en = _enumerate(net)
     return float(np.sum(en["prob"] * _rate(net, en["v_out"])))

@@ -82,7 +82,8 @@ def stochastic_sg(net: BinaryNet, beta_sg: float, samples: int,
 
 
 def stochastic_sg_expectation(net: BinaryNet, beta_sg: float) -> np.ndarray:
-    """The exact mean of :func:`stochastic_sg`: its value on every hidden spike pattern (it does not
+    """The exact mean of :func:`stochastic_sg` (Gygax & Zenke Sec. 3.2.1: biased with hidden layers): its value on
+    every hidden spike pattern (it does not
     depend on y) weighted by the pattern's probability. Minus :func:`exact_gradient`, the exact bias."""
     beta_sg = positive("beta_sg", beta_sg)
     en = _enumerate(net)
@@ -114,7 +115,8 @@ def _finite_difference(net: BinaryNet, eps: float, samples: int, rng: np.random.
 
 def finite_difference(net: BinaryNet, eps: float, samples: int, rng: np.random.Generator | int | None = None,
                       target: str = "output") -> np.ndarray:
-    """Central finite differences (f(w + eps e_p) - f(w - eps e_p)) / (2 eps) with independent noise for
+    """Central finite differences (Gygax & Zenke Fig. 3) (f(w + eps e_p) - f(w - eps e_p)) / (2 eps) with
+    independent noise for
     the + and the - evaluations.
 
     ``target="output"``: f is the sampled output y; ``"rate"``: p_out given the sampled last hidden
@@ -139,7 +141,7 @@ def finite_difference_crn(net: BinaryNet, eps: float, samples: int, rng: np.rand
 
 def reinforce(net: BinaryNet, samples: int, rng: np.random.Generator | int | None = None,
               baseline: str = "batch") -> np.ndarray:
-    """Score-function (REINFORCE) estimator (y - b) d log P(h_1, ..., h_L, y) / d params.
+    """Score-function (REINFORCE) estimator (y - b) d log P(h_1, ..., h_L, y) / d params (Gygax & Zenke Sec. 7).
 
     d log P / dW_l[i, j] = beta_N (h_l,i - p_l,i) h_{l-1,j} for every layer, the output (with h = y)
     included. ``baseline="batch"``: b is the mean output of an independent batch of K forward passes,

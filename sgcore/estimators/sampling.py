@@ -126,7 +126,8 @@ def _bits_to_index(bits: np.ndarray) -> int:
 
 
 def sample_path(net: BinaryNet, seed: int | np.random.Generator | None = 0) -> SampledPath:
-    """Sample one path through the tree of spike patterns (reproducible for an integer seed)."""
+    """Sample one path through the tree of spike patterns (Gygax & Zenke Fig. 3; reproducible for an integer
+    seed)."""
     uni = _rng(seed).random((1, net.n_hidden + 1))
     ro = _rollout(net.weights, net.biases, net, uni)
     us, ps, hs, idx = [], [], [], []

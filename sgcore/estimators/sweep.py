@@ -42,7 +42,8 @@ def _relative(a: np.ndarray, g: np.ndarray) -> float:
 
 
 def bias_sweep(net: Any, beta_sg: float | None = None, grid: Sequence[float] | None = None) -> BiasSweep:
-    """Relative bias of the stochastic SG (its exact expectation) and of the deterministic SG against
+    """Relative bias (Gygax & Zenke Sec. 3.2.1-3.2.3) of the stochastic SG (its exact expectation) and of the
+    deterministic SG against
     beta_SG, and of the matched stochastic SG against beta_N. ``net`` is a :class:`BinaryNet` or an
     :class:`EstimatorConfig` (then its network and beta_SG); ``grid`` defaults to 41 log-spaced values
     over the sliders' range 0.1 .. 50."""

@@ -49,7 +49,8 @@ class SpikeTree:
     expected_output: float
 
 def spike_tree(net: BinaryNet) -> SpikeTree:
-    """The tree of all spike patterns with conditional rates and path probabilities (layer by layer,
+    """The tree of all spike patterns (Gygax & Zenke Fig. 3) with conditional rates and path probabilities (layer by
+    layer,
     as a Markov chain; independent of the joint enumeration used for the exact gradient)."""
     parents = net.x[None, :]
     pats, rates, trans, margs, nodes, node_p = [], [], [], [], [], []

@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
+#: The figures' colours by role: ``det`` / ``stoch`` the deterministic and stochastic networks, ``sd`` the
+#: surrogate derivative, ``right`` / ``left`` / ``affine`` stochAD's derivatives, ``hist`` histograms.
 COLORS = {
     "det": "#1f5fa8",
     "stoch": "#e0a100",

@@ -273,6 +273,9 @@ def fig_bias_sweep(sweep: BiasSweep) -> go.Figure:
 
 
 def estimator_figures(v: EstimatorView, sweep: BiasSweep) -> dict[str, go.Figure | None]:
+    """The gradient-estimator page's figures by name: the tree of spike patterns (Gygax & Zenke Fig. 3), the
+    convergence in the number of samples, the cosines to the exact gradient (Fig. S1B), the parameters and the
+    exact bias sweep over beta_SG and beta_N (None where the view has no such part)."""
     return {"tree": fig_tree(v), "convergence": fig_convergence(v), "cosines": fig_cosines(v),
             "parameters": fig_parameters(v), "sweep": fig_bias_sweep(sweep)}
 

@@ -56,7 +56,7 @@ def expected_surrogate(src: ZSource, u: Any, delta: float, alpha: int) -> np.nda
 
 
 def second_moment(src: ZSource, u: Any, delta: float, alpha: int) -> np.ndarray:
-    """E[(c G2)^2](u) for one sample: c^2 E[|z|^(2 alpha) ; |z| >= |u|/delta] / (4 delta^2)."""
+    """E[(c G2)^2](u) for one sample of Mukhoty et al. Eq. 8: c^2 E[|z|^(2 alpha) ; |z| >= |u|/delta] / (4 delta^2)."""
     a = np.abs(np.asarray(u, dtype=float)) / delta
     return src.weight**2 * src.tail(a, 2 * alpha) / (4.0 * delta * delta)
 
@@ -83,7 +83,8 @@ def sample_g2(src: ZSource, u: Any, delta: float, alpha: int, m: int, n: int,
 
 
 def pooled_mean(u: Any, abs_z: Any, delta: float, alpha: int, weight: float = 1.0) -> np.ndarray:
-    """Mean of c G2(u; z) over all samples |z| (one z-set shared by every u), in O((n + len(u)) log n).
+    """Mean of c G2(u; z) (Mukhoty et al. Eq. 8) over all samples |z| (one z-set shared by every u), in
+    O((n + len(u)) log n): a Monte Carlo estimate of Eq. 9.
 
     Averaging N estimates of m samples each equals averaging G2 over the N m samples pooled.
     """

@@ -115,7 +115,7 @@ class LocalZOConfig(DeclaredConfig):
     def z_source(self) -> ZSource:
         return make_source(self.source, self.dist, self.target, self.k, self.delta, self.a, self.q)
 
-    def u_distribution(self):
+    def u_distribution(self) -> Any:
         return _u_dist(self.u_dist, self.u_lo, self.u_hi, self.u_mean, self.u_std)
 
 
@@ -230,7 +230,7 @@ def points_work(cfg: LocalZOConfig, u_points: Any, samples: int | None) -> int:
 
 
 def localzo_view(cfg: LocalZOConfig, u_points: Any = None, samples: int | None = None) -> LocalZOView:
-    """The page's computation (deterministic for a given seed).
+    """The page's computation (deterministic for a given seed; Mukhoty et al. Sec. 2-4, 5.2, App. A).
 
     ``u_points``: optional extra potentials whose numbers fill ``points`` (with ``samples`` Monte Carlo estimates at
     each, and as many sampled neurons for the active fraction); drawn after everything else, so the page's numbers

@@ -20,7 +20,7 @@ from .estimator import ZSource
 __all__ = ["active_fraction", "active_fractions", "sparsegrad_active_fraction"]
 
 
-def _u_dist(kind: str, lo: float, hi: float, mean: float, std: float):
+def _u_dist(kind: str, lo: float, hi: float, mean: float, std: float) -> Any:
     """The frozen scipy.stats law of the potentials u - theta: uniform on [lo, hi] or normal(mean, std)."""
     if kind == "uniform":
         lo, hi = finite("u_lo", lo), finite("u_hi", hi)
@@ -47,7 +47,8 @@ def _u_nodes(udist: Any, breaks: list[float]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def active_fractions(src: ZSource, udist: Any, delta: float, ms: Any) -> np.ndarray:
-    """P(estimate != 0) = E_u[1 - F_|z|(|u|/delta)^m] for potentials u ~ ``udist``, for each m (quadrature)."""
+    """P(estimate != 0) = E_u[1 - F_|z|(|u|/delta)^m] for potentials u ~ ``udist``, for each m (quadrature): the
+    fraction of neurons active in LocalZO's backward pass (Mukhoty et al. Sec. 4.5)."""
     ms = [_check_m(m) for m in np.atleast_1d(ms)]
     zsup = getattr(src, "support", math.inf)
     nodes, weights = _u_nodes(udist, [0.0, -delta * zsup, delta * zsup])
@@ -57,7 +58,8 @@ def active_fractions(src: ZSource, udist: Any, delta: float, ms: Any) -> np.ndar
 
 
 def active_fraction(src: ZSource, udist: Any, delta: float, m: int) -> float:
-    """P(estimate != 0) = E_u[1 - F_|z|(|u|/delta)^m] for potentials u ~ ``udist`` (a frozen scipy.stats law)."""
+    """P(estimate != 0) = E_u[1 - F_|z|(|u|/delta)^m] for potentials u ~ ``udist`` (a frozen scipy.stats law): the
+    fraction of neurons active in LocalZO's backward pass (Mukhoty et al. Sec. 4.5)."""
     return float(active_fractions(src, udist, delta, [m])[0])
 
 

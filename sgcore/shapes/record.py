@@ -32,6 +32,7 @@ class _Ops:
         self.__dict__.update(fns)
 
 
+#: The NumPy array namespace every shape's formulas are written against once (``_torch_ops`` is torch's).
 NUMPY_OPS = _Ops(
     exp=np.exp,
     expm1=np.expm1,
@@ -76,6 +77,8 @@ def _const(latex: str, x: float) -> ClosedForm:
     return ClosedForm(latex, lambda **_: x)
 
 
+#: The tail-fatness parameter q of the q-PseudoSpike shape (Herranz-Celotti & Rouat Sec. 2.2, 3.2; q -> inf is the
+#: exponential tail, q = 2 the fast sigmoid), shared by every page and command that offers the shape.
 Q_SPEC = ParamSpec(
     name="q",
     label="Tail fatness",

@@ -41,12 +41,14 @@ SCALINGS: Mapping[str, str] = MappingProxyType(
 
 
 def sharpness(shape: str, beta: float) -> float:
-    """Sharpness s of ``shape`` at steepness ``beta`` (the shape's declared convention)."""
+    """Sharpness s of ``shape`` at steepness ``beta`` (the shape's declared convention): the s of Herranz-Celotti
+    & Rouat's SD = gamma f(s v) (Sec. 2.2)."""
     return get_shape(shape).sharpness(beta)
 
 
 def dampening(shape: str, beta: float, scale: str | None = None, gamma: float | None = None) -> float:
-    """Dampening gamma for a scaling: ``density`` -> s, ``peak`` -> 1, ``gamma`` -> given."""
+    """Dampening gamma for a scaling: ``density`` -> s, ``peak`` -> 1, ``gamma`` -> given (the gamma of
+    Herranz-Celotti & Rouat's SD = gamma f(s v), Sec. 2.2)."""
     shp = get_shape(shape)
     scale = shp.default_scale if scale is None else scale
     if scale == "density":
@@ -97,7 +99,8 @@ def surrogate_derivative(
 
 
 def heaviside(x: Any) -> np.ndarray:
-    """Heaviside step with H(0) = 1/2 (:data:`H0`), the step limit of a sigmoid at 0."""
+    """Heaviside step with H(0) = 1/2 (:data:`H0`), the step limit of a sigmoid at 0: the deterministic
+    Perceptron's output y = H(u - theta) (Gygax & Zenke Eq. 5)."""
     arr, dtype = _as_float(x)
     return _cast(np.heaviside(arr, H0), dtype)
 

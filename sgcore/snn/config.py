@@ -21,6 +21,8 @@ _SIZE_CAP = 400
 _STEP_CAP = 400
 _TRIAL_CAP = 32
 
+#: The spike-train trainer's declared parameters, the fields of :class:`TrainConfig` (Gygax & Zenke Sec. 5,
+#: Fig. 6, Methods 8.4.1, Tables 2-3).
 TRAIN_PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec("network", "Network", "deterministic", kind="choice", choices=("deterministic", "stochastic"),
               help="deterministic: Heaviside spikes; stochastic: sigmoid escape noise, gradients averaged over "
@@ -124,14 +126,6 @@ class TrainConfig(DeclaredConfig):
         return preset(name, network, **overrides)
 
 
-#: Presets: ``PRESETS[name][network]`` holds the TrainConfig overrides.
-#: "paper": Gygax & Zenke Fig. 6, Tables 2-3 (200-200-200, 189 steps, plain gradient descent, deterministic
-#: SuperSpike beta 10 with eta_hid 1e-5 / eta_out 1e-4, stochastic sigma'(beta 10) SD with escape noise
-#: beta_hid 10 / beta_out 100, eta 1e-5, 10 trials; 5000 epochs in the paper).
-#: "quick": the paper's network and SDs with Adam (lr 2e-3, both layers), tuned so that both networks visibly
-#: learn the 25%-density :func:`default_target` in PRESET_EPOCHS["quick"] = 600 epochs. Measured (1 thread):
-#: deterministic L2 10557 -> 4220, van Rossum 48904 -> 2402 in 1.6 s; stochastic L2 10623 -> 5223,
-#: van Rossum 48780 -> 7921, output Fano 0.75 -> 0.35 in 9.3 s.
 _PAPER: dict[str, dict[str, Any]] = {
     "deterministic": dict(network="deterministic", n_in=200, n_hidden=200, n_out=200, n_steps=189, trials=1,
                           lr=1e-4, hidden_lr_factor=0.1, optimizer="gd", backward="sg", shape="superspike",
@@ -142,6 +136,14 @@ _PAPER: dict[str, dict[str, Any]] = {
                        reset="same", backprop_reset=False, input_rate=50.0),
 }
 
+#: Presets: ``PRESETS[name][network]`` holds the TrainConfig overrides.
+#: "paper": Gygax & Zenke Fig. 6, Tables 2-3 (200-200-200, 189 steps, plain gradient descent, deterministic
+#: SuperSpike beta 10 with eta_hid 1e-5 / eta_out 1e-4, stochastic sigma'(beta 10) SD with escape noise
+#: beta_hid 10 / beta_out 100, eta 1e-5, 10 trials; 5000 epochs in the paper).
+#: "quick": the paper's network and SDs with Adam (lr 2e-3, both layers), tuned so that both networks visibly
+#: learn the 25%-density :func:`default_target` in PRESET_EPOCHS["quick"] = 600 epochs. Measured (1 thread):
+#: deterministic L2 10557 -> 4220, van Rossum 48904 -> 2402 in 1.6 s; stochastic L2 10623 -> 5223,
+#: van Rossum 48780 -> 7921, output Fano 0.75 -> 0.35 in 9.3 s.
 PRESETS: Mapping[str, Mapping[str, Mapping[str, Any]]] = {
     "paper": _PAPER,
     "quick": {net: {**values, "lr": 2e-3, "hidden_lr_factor": 1.0, "optimizer": "adam"}

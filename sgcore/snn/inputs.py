@@ -14,7 +14,8 @@ __all__ = ["default_target", "fluctuation_sigma", "poisson_input"]
 
 
 def poisson_input(n_in: int, n_steps: int, rate_hz: float, dt: float, seed: int) -> np.ndarray:
-    """Frozen Poisson input: (n_steps, n_in) float32 of 0/1, P(spike in a bin) = rate_hz * dt / 1000 (dt in ms)."""
+    """Frozen Poisson input (Gygax & Zenke Sec. 5, Methods 8.4.1): (n_steps, n_in) float32 of 0/1,
+    P(spike in a bin) = rate_hz * dt / 1000 (dt in ms)."""
     n_in, n_steps = count("n_in", n_in, 1), count("n_steps", n_steps, 1)
     p = min(1.0, interval("rate_hz", rate_hz, 0.0) * positive("dt", dt) / 1000.0)
     rng = np.random.default_rng(seed)

@@ -38,7 +38,8 @@ def _trials_and_target(output: np.ndarray, target: np.ndarray) -> tuple[np.ndarr
 
 
 def l2_distance(output: np.ndarray, target: np.ndarray) -> float:
-    """L2 loss as trained: sum over neurons and steps of (S - S^)^2, averaged over trials.
+    """L2 loss as trained (Gygax & Zenke Methods 8.4.1): sum over neurons and steps of (S - S^)^2, averaged over
+    trials.
 
     ``output``: (n_out, n_steps) or (trials, n_out, n_steps); ``target``: (n_out, n_steps). Divide by
     n_out * n_steps for the fraction of wrong bins.

@@ -11,6 +11,7 @@ from ..params import ParamSpec
 __all__ = ["LIF_TRACE_PARAMS", "lif_trace"]
 
 
+#: Declared parameters of one LIF neuron's trace (:func:`lif_trace`): its weight, input and reset.
 LIF_TRACE_PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec("weight", "Weight", 0.5, symbol="w", domain=(-1e3, 1e3), slider=(-2.0, 5.0), step=0.05,
               help="Weight of the single input."),
@@ -24,7 +25,8 @@ LIF_TRACE_PARAMS: tuple[ParamSpec, ...] = (
 
 def lif_trace(weight: float, input_period: int, steps: int, reset: str = "same",
               params: LIFParams | None = None) -> dict[str, list]:
-    """One deterministic LIF neuron driven by one input that spikes every ``input_period`` steps from step 0.
+    """One deterministic LIF neuron (Gygax & Zenke Eqs. 21-22, or the reset of Methods 8.4.1) driven by one
+    input that spikes every ``input_period`` steps from step 0.
 
     Returns ``spike_steps`` (steps n with S[n] = 1), ``membrane`` (U[n]) and ``current`` (I[n]) for
     n = 0..steps-1: a float64 loop over :func:`sgcore.lif.lif_step` (the reference the engine is tested against).
