@@ -42,9 +42,6 @@ nitpick_ignore_regex = [
     (r"py:.*", r"sgcore(\.\w+)*\._\w+"),
     (r"py:(class|obj)", r"sgcore(\.\w+)*\.T"),
 ]
-# References in sgcore/sweep's docstrings that do not resolve yet (names relative to a submodule in the package
-# docstring, a private helper): listed one by one, so that any other broken reference still fails the build.
-nitpick_ignore = [("py:func", "run_one"), ("py:class", "Store"), ("py:func", "execute"), ("py:func", "resolve")]
 
 autodoc_default_options = {"members": True, "member-order": "bysource", "show-inheritance": True}
 autodoc_typehints = "signature"

@@ -7,6 +7,10 @@
 * :mod:`.commands`: ``python -m sgcore sweep``.
 """
 
-from .spec import MAX_RUNS, TASKS, Plan, Run, SubGrid, load_toml, make_plan
+from .execute import Progress, Summary, execute
+from .runner import run_one
+from .spec import MAX_RUNS, TASKS, Plan, Run, SubGrid, Task, load_toml, make_plan
+from .store import Store
 
-__all__ = ["MAX_RUNS", "TASKS", "Plan", "Run", "SubGrid", "load_toml", "make_plan"]
+__all__ = ["MAX_RUNS", "TASKS", "Plan", "Progress", "Run", "Store", "SubGrid", "Summary", "Task", "execute",
+           "load_toml", "make_plan", "run_one"]

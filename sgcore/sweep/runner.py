@@ -1,9 +1,10 @@
 """One run of a sweep, in whatever process runs it (a Dask worker, or the driver itself).
 
-:func:`run_one` trains one network for the run's epochs and returns a JSON-able result: status, the final metrics,
-the per-epoch curves, the task's score, wall time, the worker that ran it and the code version. An exception of the
-training code does not escape: the run is returned as ``failed`` with the message, and the sweep goes on. Torch and
-the BLAS run single-threaded (one run per core), so a run's numbers do not depend on where it ran.
+:func:`run_one` trains one network for the run's epochs and returns a JSON-able result:
+status, the final metrics, the per-epoch curves, the task's score, wall time, the worker that ran it and the code
+version. An exception of the training code does not escape: the run is returned as ``failed`` with the message, and
+the sweep goes on. Torch and the BLAS run single-threaded (one run per core), so a run's numbers do not depend on
+where it ran.
 """
 
 from __future__ import annotations

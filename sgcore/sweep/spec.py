@@ -123,7 +123,8 @@ class SubGrid:
 @dataclass(frozen=True)
 class Run:
     """One training run: the values it varies (``params``: its group's grid values, random draws and seed), every
-    value it trains with (``values``, resolved by :func:`resolve`), and its id (a hash of task, epochs, values)."""
+    value it trains with (``values``: the full configuration, ``sharpness`` turned into ``beta_sg``), and its id (a
+    hash of task, epochs and the values that differ from their defaults)."""
 
     run_id: str
     task: str
