@@ -1,7 +1,7 @@
 """Sweep throughput: the same fixed grid run inline (one process, one run after another), on the embedded Dask
 cluster with 1 worker and with 2 workers, in the same session, alternating, each in a fresh process and store.
 
-    .venv/bin/python bench/sweep_throughput.py                 # 3 rounds of the default grid (about 4 minutes)
+    .venv/bin/python bench/sweep_throughput.py                 # 3 rounds of the default grid (about 3.5 minutes)
     .venv/bin/python bench/sweep_throughput.py --rounds 1 --epochs 4 --out sweep.json
 
 Reported per mode: runs per minute end to end (the command's wall time: imports, cluster start and stop included)
@@ -54,7 +54,7 @@ def one(mode: str, epochs: int, folder: Path) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--epochs", type=int, default=6)
+    ap.add_argument("--epochs", type=int, default=20)
     ap.add_argument("--out", default=None, help="write the rows and the summary as JSON")
     args = ap.parse_args()
     rows = []

@@ -8,8 +8,9 @@ Dask's to handle: the scheduler reschedules its tasks on another worker, up to
 with that message, never dropped. Runs that raise are recorded as failed by :func:`~.runner.run_one` itself.
 
 The embedded cluster has one single-threaded worker process per core (torch and the BLAS single-threaded, as Dask's
-nannies set them), no dashboard, and the workers import ``sgcore`` from the driver's ``sys.path``. An external
-cluster's workers need ``sgcore`` importable (start them from a checkout, or install it).
+nannies set them; glibc's default trim threshold, not Dask's 64 KiB one, which slows these runs), no dashboard, and
+the workers import ``sgcore`` from the driver's ``sys.path``. An external cluster's workers need ``sgcore``
+importable (start them from a checkout, or install it).
 """
 
 from __future__ import annotations
@@ -149,9 +150,14 @@ def _on_dask(todo: list[Run], record: Callable[[Run, dict[str, Any]], None], wor
         where = scheduler
     else:
         n = workers or os.cpu_count() or 1
+        import dask
+
         os.environ.update(_THREAD_ENV)  # inherited by the worker processes
-        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                               silence_logs=logging.ERROR, env=dict(_THREAD_ENV))
+        # Dask's nannies set MALLOC_TRIM_THRESHOLD_=65536 to hand memory back sooner; it makes glibc trim on every
+        # large free, and these NumPy-heavy runs took up to 1.8x longer on a worker than inline (bench/README.md)
+        with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
+            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                                   silence_logs=logging.ERROR, env=dict(_THREAD_ENV))
         client = Client(cluster)
         where = "local"
     try:
