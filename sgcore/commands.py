@@ -19,7 +19,7 @@ from .estimators import EstimatorConfig, EstimatorView, estimator_view
 from .export import view_to_dict
 from .localzo import TARGETS, LocalZOConfig, LocalZOView, localzo_view
 from .loop import LoopConfig, loop_view
-from .params import count, finite, positive
+from .params import cli_type, count, finite, positive
 from .signflip import WEIGHT_NAMES, SignflipConfig, signflip_view
 from .snn import (
     LIF_TRACE_PARAMS,
@@ -45,27 +45,16 @@ _TARGET_ALIASES = {"fast_sigmoid": "superspike"}
 
 
 # --- argument types ---------------------------------------------------------------------------------------------
-def _argument(check: Callable[..., Any], name: str, *bounds: Any) -> Callable[[str], Any]:
-    """An argparse type from a shared validator of :mod:`sgcore.params` (its message names ``name`` and the range)."""
-    def convert(text: str) -> Any:
-        try:
-            return check(name, text, *bounds)
-        except ValueError as err:
-            raise argparse.ArgumentTypeError(str(err)) from None
-
-    return convert
-
-
 def _finite_float(name: str) -> Callable[[str], float]:
-    return _argument(finite, name)
+    return cli_type(finite, name)
 
 
 def _positive(name: str) -> Callable[[str], float]:
-    return _argument(positive, name)
+    return cli_type(positive, name)
 
 
 def _count(name: str, lo: int, hi: int) -> Callable[[str], int]:
-    return _argument(count, name, lo, hi)
+    return cli_type(count, name, lo, hi)
 
 
 def _target(text: str) -> str:

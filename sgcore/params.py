@@ -8,14 +8,15 @@ Slider bounds and library checks therefore cannot drift apart.
 
 from __future__ import annotations
 
+import argparse
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from dataclasses import fields as dataclass_fields
 from typing import Any, ClassVar, Self
 
-__all__ = ["DeclaredConfig", "ParamSpec", "choice", "count", "declared", "finite", "interval", "lookup", "positive",
-           "validate_all", "parse_query", "work"]
+__all__ = ["DeclaredConfig", "ParamSpec", "choice", "cli_type", "count", "declared", "finite", "interval", "lookup",
+           "positive", "validate_all", "parse_query", "work"]
 
 _KINDS = ("float", "int", "choice", "bool", "floats")
 
@@ -458,3 +459,15 @@ def work(factors: Mapping[str, int], limit: float, hint: str) -> int:
     if total > limit:
         raise ValueError(f"{' x '.join(factors)} = {total:.1e} exceeds {limit:.0e}; {hint}")
     return total
+
+
+def cli_type(check: Callable[..., Any], name: str, *bounds: Any) -> Callable[[str], Any]:
+    """An argparse ``type`` from one of the validators above, e.g. ``cli_type(count, "epochs", 1, 100_000)``: its
+    message (naming ``name`` and the range) becomes argparse's one-line error."""
+    def convert(text: str) -> Any:
+        try:
+            return check(name, text, *bounds)
+        except ValueError as err:
+            raise argparse.ArgumentTypeError(str(err)) from None
+
+    return convert

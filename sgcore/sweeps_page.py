@@ -13,8 +13,7 @@ from types import MappingProxyType
 from typing import Any
 
 from .params import ParamSpec
-from .sweep.analysis import HC_AXES, SPREADS
-from .sweep.spec import TASKS
+from .sweep.spec import HC_AXES, SPREADS, TASKS
 
 __all__ = ["ALL_SPECS", "AXIS", "PAGE_PRESETS", "SOURCES", "SPREAD", "STORE", "TABS", "axis_choices"]
 

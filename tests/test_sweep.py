@@ -373,16 +373,23 @@ def _kill_a_worker_mid_run(client, store: Path, plan, result: dict) -> threading
     return t
 
 
-@pytest.mark.filterwarnings("ignore")
-def test_a_killed_worker_is_retried_by_dask(cluster, tmp_path):
-    lc, client = cluster(3)
+def _sweep_with_a_worker_killed(cluster, allowed_failures: int, store: Path):
+    """8 runs on a 2-worker cluster whose scheduler allows ``allowed_failures``; one worker is SIGKILLed mid-run."""
+    lc, client = cluster(allowed_failures)
     plan = small_plan(epochs=60, seeds=2, values=(1.0, 2.0, 5.0, 10.0))
-    store, result = tmp_path / "s.sqlite", {}
+    result: dict = {}
     t = _kill_a_worker_mid_run(client, store, plan, result)
     s = execute(plan, store, scheduler=lc.scheduler_address)
     t.join(timeout=10)
     client.close()
     assert result.get("killed"), "no worker was killed mid-run"
+    return lc, plan, s
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_a_killed_worker_is_retried_by_dask(cluster, tmp_path):
+    store = tmp_path / "s.sqlite"
+    lc, _, s = _sweep_with_a_worker_killed(cluster, 3, store)
     assert s.scheduler == lc.scheduler_address and (s.done, s.failed) == (8, 0)
     with Store(store, read_only=True) as st:
         assert len(st.runs()) == 8 and {r["status"] for r in st.runs()} == {"done"}
@@ -390,14 +397,8 @@ def test_a_killed_worker_is_retried_by_dask(cluster, tmp_path):
 
 @pytest.mark.filterwarnings("ignore")
 def test_a_run_whose_worker_keeps_dying_is_recorded_as_failed(cluster, tmp_path):
-    lc, client = cluster(0)  # no retries: the first death is final
-    plan = small_plan(epochs=60, seeds=2, values=(1.0, 2.0, 5.0, 10.0))
-    store, result = tmp_path / "s.sqlite", {}
-    t = _kill_a_worker_mid_run(client, store, plan, result)
-    s = execute(plan, store, scheduler=lc.scheduler_address)
-    t.join(timeout=10)
-    client.close()
-    assert result.get("killed")
+    store = tmp_path / "s.sqlite"
+    _, plan, s = _sweep_with_a_worker_killed(cluster, 0, store)  # no retries: the first death is final
     assert s.failed >= 1 and s.done + s.failed == 8  # none dropped
     with Store(store, read_only=True) as st:
         failed = [r for r in st.runs() if r["status"] == "failed"]

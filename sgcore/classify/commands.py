@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ..params import count
+from ..params import cli_type, count
 from .config import CLASSIFY_PARAMS, CLASSIFY_PRESETS, DATA_PARAMS, ClassifyConfig, DataConfig
 from .data import Dataset, RandmanConfig, load_shd, load_shd_pair, randman
 
@@ -20,15 +20,8 @@ __all__ = ["CLASSIFY_CLI_PARAMS", "classify_arguments", "data_for", "randman_arg
            "run_randman"]
 
 
-def _sample_index(text: str) -> int:
-    try:
-        return count("sample", text, 0)
-    except ValueError as err:
-        raise argparse.ArgumentTypeError(str(err)) from None
-
-
 def randman_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--sample", type=_sample_index, default=None, metavar="I",
+    p.add_argument("--sample", type=cli_type(count, "sample", 0), default=None, metavar="I",
                    help="add row I of x: its label, split and spikes as [step, unit, count] triples")
 
 
@@ -57,23 +50,14 @@ def run_randman(args: argparse.Namespace) -> dict[str, Any]:
 CLASSIFY_CLI_PARAMS = (*CLASSIFY_PARAMS, *DATA_PARAMS)
 
 
-def _count_arg(name: str, low: int, high: int):
-    def parse(text: str) -> int:
-        try:
-            return count(name, text, low, high)
-        except ValueError as err:
-            raise argparse.ArgumentTypeError(str(err)) from None
-    return parse
-
-
 def classify_arguments(p: argparse.ArgumentParser) -> None:
     p.set_defaults(**{spec.name: None for spec in CLASSIFY_CLI_PARAMS})  # a --preset fills what is not given
     p.add_argument("--preset", choices=(*CLASSIFY_PRESETS, "none"), default="quick",
                    help="start from a preset (quick: the page's demo; fig_s1: Randman, 128 hidden units; fig7_shd: "
                         "Table 3 on SHD, needs --path); explicit options override it")
-    p.add_argument("--epochs", type=_count_arg("epochs", 1, 100_000), default=20, metavar="N",
+    p.add_argument("--epochs", type=cli_type(count, "epochs", 1, 100_000), default=20, metavar="N",
                    help="epochs to train (default 20)")
-    p.add_argument("--gradient-trials", type=_count_arg("gradient-trials", 2, 1000), default=None, metavar="K",
+    p.add_argument("--gradient-trials", type=cli_type(count, "gradient-trials", 2, 1000), default=None, metavar="K",
                    help="add Fig. S1's cosines of K single-trial stochastic gradients (and of the deterministic one) "
                         "with their mean, before and after training")
     p.add_argument("--path", default=None, metavar="FILE", help="--dataset shd: the SHD training file (HDF5)")

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .spec import TASKS
+from .spec import HC_AXES, SPREADS, TASKS
 from .store import Store
 
 __all__ = ["EXAMPLE_STORE", "HC_AXES", "SPREADS", "Ablation", "Ranking", "Sensitivity", "Slice", "Summary",
@@ -44,11 +44,6 @@ __all__ = ["EXAMPLE_STORE", "HC_AXES", "SPREADS", "Ablation", "Ranking", "Sensit
 
 #: The bundled example store (made with ``python -m sgcore sweep``; the page says how when it is missing).
 EXAMPLE_STORE = Path(__file__).resolve().parent / "examples" / "hc_randman.sqlite"
-#: HC's three sensitivity axes (Fig. 3): dampening γ, sharpness s, tail fatness q.
-HC_AXES = ("gamma", "sharpness", "q")
-#: What an error bar spans over seeds: ± one standard deviation, ± one standard error, or minimum to maximum.
-SPREADS: Mapping[str, str] = MappingProxyType({"std": "± 1 standard deviation", "sem": "± 1 standard error",
-                                               "range": "minimum to maximum"})
 #: The run columns every store has (params and metrics follow them).
 BASE_COLUMNS = ("run_id", "sweep", "group", "task", "status", "error", "seed", "epochs", "score", "wall_time",
                 "worker", "code_version", "started", "finished")
@@ -236,7 +231,8 @@ def _frame(runs: Sequence[Mapping[str, Any]]) -> tuple[pd.DataFrame, tuple[str, 
     seen: dict[str, set[str]] = {}
     for r in runs:
         for k, v in (r.get("config") or {}).items():
-            seen.setdefault(k, set()).add(json.dumps(v, sort_keys=True, default=str))
+            seen.setdefault(k, set()).add(v if isinstance(v, str | int | float | bool | None)
+                                          else json.dumps(v, sort_keys=True, default=str))
     for k, values in seen.items():
         if len(values) > 1 and k not in axes and k not in _DERIVED and k not in BASE_COLUMNS:
             axes.append(k)

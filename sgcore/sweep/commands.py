@@ -19,19 +19,10 @@ import math
 from pathlib import Path
 from typing import Any
 
-from ..params import count
+from ..params import cli_type, count
 from .spec import TASKS, SubGrid, load_toml, make_plan, parse_assignment, parse_random
 
 __all__ = ["run_sweep", "sweep_arguments"]
-
-
-def _count(name: str, low: int, high: int):
-    def parse(text: str) -> int:
-        try:
-            return count(name, text, low, high)
-        except ValueError as err:
-            raise argparse.ArgumentTypeError(str(err)) from None
-    return parse
 
 
 def sweep_arguments(p: argparse.ArgumentParser) -> None:
@@ -47,18 +38,18 @@ def sweep_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--random", action="append", default=[], metavar="NAME=KIND:ARGS",
                    help="a randomly sampled parameter: uniform:LOW:HIGH, loguniform:LOW:HIGH, int:LOW:HIGH or "
                         "choice:A|B|C (with --samples)")
-    p.add_argument("--samples", type=_count("samples", 1, 10_000), default=None, metavar="N",
+    p.add_argument("--samples", type=cli_type(count, "samples", 1, 10_000), default=None, metavar="N",
                    help="random samples to draw (each run for every seed)")
-    p.add_argument("--sample-seed", type=_count("sample-seed", 0, 2**32 - 1), default=None, metavar="S",
+    p.add_argument("--sample-seed", type=cli_type(count, "sample-seed", 0, 2**32 - 1), default=None, metavar="S",
                    help="seed of the random samples (default 0: the same draws on a restart)")
     p.add_argument("--seeds", default=None, metavar="N|S1,S2",
                    help="training seeds: a count N (0..N-1) or a comma-separated list (default 1)")
-    p.add_argument("--epochs", type=_count("epochs", 1, 100_000), default=None, metavar="N",
+    p.add_argument("--epochs", type=cli_type(count, "epochs", 1, 100_000), default=None, metavar="N",
                    help="epochs per run (default 10)")
     p.add_argument("--name", default=None, help="the sweep's name in the store (default: the file's or 'sweep')")
     p.add_argument("--store", default="sweep.sqlite", metavar="FILE",
                    help="the SQLite results store (created if missing; default sweep.sqlite)")
-    p.add_argument("--workers", type=_count("workers", 0, 1024), default=None, metavar="N",
+    p.add_argument("--workers", type=cli_type(count, "workers", 0, 1024), default=None, metavar="N",
                    help="embedded Dask cluster size (default: one per core); 0 runs inline in this process")
     p.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
                    help="run on an existing Dask cluster instead of an embedded one")
@@ -154,8 +145,9 @@ def run_sweep(args: argparse.Namespace) -> dict[str, Any]:
                       retry_failed=args.retry_failed, progress=progress)
     from .store import Store
 
+    planned = {r.run_id for r in plan.runs}
     with Store(args.store, read_only=True) as st:
-        runs = [r for r in st.runs() if r["run_id"] in {p.run_id for p in plan.runs}]
+        runs = [r for r in st.runs() if r["run_id"] in planned]
     task = TASKS[plan.task]
     scored = [r for r in runs if r["status"] == "done" and r["score"] is not None and math.isfinite(r["score"])]
     best = (max if task.higher_is_better else min)(scored, key=lambda r: r["score"]) if scored else None

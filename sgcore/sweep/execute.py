@@ -94,6 +94,10 @@ def _clock(seconds: float) -> str:
     return f"{s // 3600}h{s // 60 % 60:02d}m" if s >= 3600 else f"{s // 60}m{s % 60:02d}s"
 
 
+def _silent(result: dict[str, Any] | None) -> None:
+    """No progress report."""
+
+
 def _failed(run: Run, message: str) -> dict[str, Any]:
     return {"run_id": run.run_id, "status": "failed", "error": message, "metrics": {}, "curves": {}, "score": None,
             "wall_time": None, "worker": None, "code_version": code_version(), "started": None}
@@ -117,7 +121,7 @@ def execute(plan: Plan, store: str | Path, *, workers: int | None = None, schedu
         skipped = len(plan.runs) - len(todo)
         counts = {"done": 0, "failed": 0}
         if progress is None:
-            progress = Progress(len(plan.runs), skipped, stream=open(os.devnull, "w"))  # noqa: SIM115
+            progress = _silent
         elif isinstance(progress, Progress):
             progress.total, progress.skipped = len(plan.runs), skipped
         progress(None)

@@ -22,19 +22,26 @@ import math
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 
 from ..params import ParamSpec
 
-__all__ = ["MAX_RUNS", "RANDOM_KINDS", "TASKS", "Plan", "Run", "SubGrid", "Task", "load_toml", "make_plan",
-           "parse_assignment", "parse_random"]
+__all__ = ["HC_AXES", "MAX_RUNS", "RANDOM_KINDS", "SPREADS", "TASKS", "Plan", "Run", "SubGrid", "Task", "load_toml",
+           "make_plan", "parse_assignment", "parse_random"]
 
 #: A sweep of more runs than this needs ``--yes`` (``confirm=True``).
 MAX_RUNS = 10_000
 #: Distributions of random samples: ``uniform:a:b``, ``loguniform:a:b``, ``int:a:b`` (inclusive), ``choice:x|y``.
 RANDOM_KINDS = ("uniform", "loguniform", "int", "choice")
+
+#: HC's three sensitivity axes (Fig. 3): dampening γ, sharpness s, tail fatness q.
+HC_AXES = ("gamma", "sharpness", "q")
+#: What an error bar spans over seeds: ± one standard deviation, ± one standard error, or minimum to maximum.
+SPREADS: Mapping[str, str] = MappingProxyType({"std": "± 1 standard deviation", "sem": "± 1 standard error",
+                                               "range": "minimum to maximum"})
 
 SHARPNESS = ParamSpec("sharpness", "SD sharpness", 1.0, symbol="s", domain=(0.0, 1e4), open_low=True,
                       help="Herranz-Celotti's s: SD = gamma f(s v); sets beta_sg = s / beta_to_s of the shape.")
